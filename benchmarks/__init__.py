@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality figures, written to ``benchmarks/results/*.json``."""

@@ -1,0 +1,1 @@
+"""Developer tooling: `make run`, `make test` and the benchmarks. Not imported by the services."""

@@ -1,0 +1,1 @@
+"""The Tidings services: one application per folder; none imports another."""

@@ -1,0 +1,1 @@
+"""The ``tidings`` command line: bulk ingest, search, and administration."""

@@ -1,0 +1,36 @@
+"""Typed FastAPI dependencies of the ingest service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from celery import Celery
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.config import Settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; rolled back if the handler fails. Handlers commit explicitly, because the
+    commit must precede both the queueing of the work and the 2xx."""
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _celery(request: Request) -> Celery:
+    return request.app.state.celery
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CeleryDep = Annotated[Celery, Depends(_celery)]

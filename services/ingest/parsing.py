@@ -1,0 +1,129 @@
+"""Turn request bodies into validated articles, or into 4xx errors that name the field.
+
+``application/json`` carries one article object; ``text/plain`` the plain newsroom format, with the
+structured fields (source, external_id, url, ...) as query parameters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.api.errors import ApiError, field_errors
+from shared.schemas.articles import ArticleIn
+from shared.text.plaintext import PlainTextError, parse_plain_article
+
+PLAIN_QUERY_FIELDS = ("source", "external_id", "url", "published_at", "language", "section")
+_MAX_JSON_DEPTH = 32
+
+
+def media_type(content_type: str | None) -> tuple[str, str | None]:
+    """``text/plain; charset=utf-8`` → (``text/plain``, ``utf-8``)."""
+    if not content_type:
+        return "", None
+    parts = [p.strip() for p in content_type.split(";")]
+    charset = None
+    for p in parts[1:]:
+        name, _, value = p.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return parts[0].lower(), charset
+
+
+def decode_text(raw: bytes, charset: str | None) -> str:
+    charset = charset or "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError as exc:
+        raise ApiError(415, f"unsupported charset {charset!r}", field="content-type") from exc
+    try:
+        return raw.decode(charset)
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            400,
+            f"body is not valid {charset.upper()}: invalid byte at offset {exc.start}",
+            code="invalid_encoding",
+            field="body",
+        ) from exc
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def load_json(raw: bytes, charset: str | None) -> Any:
+    text = decode_text(raw, charset)
+    if not text.strip():
+        raise ApiError(400, "request body is empty: expected a JSON object", code="invalid_json", field="body")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400,
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            code="invalid_json",
+            field="body",
+        ) from exc
+    except RecursionError as exc:
+        raise ApiError(400, "JSON is nested too deeply", code="invalid_json", field="body") from exc
+    if _depth(value, _MAX_JSON_DEPTH) > _MAX_JSON_DEPTH:
+        raise ApiError(400, f"JSON is nested deeper than {_MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
+    return value
+
+
+def validate_article(data: Any, *, prefix: str = "") -> ArticleIn:
+    if not isinstance(data, dict):
+        raise ApiError(422, "expected a JSON object", field=prefix or "body")
+    try:
+        return ArticleIn.model_validate(data)
+    except ValidationError as exc:
+        details = field_errors(exc, prefix=prefix)
+        raise ApiError(
+            422, f"invalid article: {details[0]['field']}: {details[0]['message']}", details=details
+        ) from exc
+
+
+def article_from_plain_text(text: str, query: Mapping[str, str]) -> ArticleIn:
+    if "\x00" in text:
+        raise ApiError(422, "must not contain NUL characters", field="body")
+    try:
+        plain = parse_plain_article(text)
+    except PlainTextError as exc:
+        raise ApiError(422, str(exc), field=exc.field) from exc
+    data: dict[str, Any] = {
+        "title": plain.title,
+        "body": plain.body,
+        "summary": plain.summary,
+        "caption": plain.caption,
+        "credit": plain.credit,
+    }
+    data.update({name: query[name] for name in PLAIN_QUERY_FIELDS if query.get(name)})
+    return validate_article({k: v for k, v in data.items() if v is not None})
+
+
+def article_from_request(raw: bytes, content_type: str | None, query: Mapping[str, str]) -> ArticleIn:
+    kind, charset = media_type(content_type)
+    if kind == "application/json" or kind.endswith("+json"):
+        return validate_article(load_json(raw, charset))
+    if kind == "text/plain":
+        return article_from_plain_text(decode_text(raw, charset), query)
+    raise ApiError(
+        415,
+        f"unsupported content type {kind or '(none)'!r}: send application/json or text/plain",
+        field="content-type",
+    )

@@ -1,0 +1,227 @@
+"""``/v1/articles``: accept one article (JSON or plain text) or a batch, and report an article's status."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from services.ingest import idempotency
+from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
+from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
+from services.ingest.queue import enqueue
+from services.ingest.settings import IngestServiceSettings
+from services.ingest.store import Stored, store_articles
+from shared.api.errors import ApiError
+from shared.db.models import Ingestion
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.schemas.articles import (
+    Accepted,
+    ArticleIn,
+    BatchAccepted,
+    BatchItemAccepted,
+    BatchItemRejected,
+    IngestionStatus,
+)
+from shared.schemas.errors import error_responses
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+_service_settings = IngestServiceSettings()
+
+_ARTICLE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ArticleIn"}},
+            "text/plain": {
+                "schema": {"type": "string"},
+                "example": "Headline\n\nStandfirst.\n\nFirst paragraph.\n\nSource: Reuters",
+            },
+        },
+    },
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
+        for name, desc in [
+            ("source", "text/plain only: who sent it"),
+            ("external_id", "text/plain only: the sender's id"),
+            ("url", "text/plain only: the article's URL"),
+            ("published_at", "text/plain only: ISO 8601"),
+            ("language", "text/plain only: ISO 639-1"),
+            ("section", "text/plain only"),
+        ]
+    ],
+}
+_BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+    }
+}
+
+
+def status_url(article_id: uuid.UUID) -> str:
+    return f"/v1/articles/{article_id}/status"
+
+
+def _accepted(stored: Stored) -> dict[str, Any]:
+    return Accepted(
+        id=stored.id, status=stored.state, status_url=status_url(stored.id), duplicate=stored.duplicate
+    ).model_dump(mode="json")
+
+
+async def _idempotent(
+    request: Request,
+    session: SessionDep,
+    key: str | None,
+    raw: bytes,
+    scope: str,
+) -> tuple[bytes | None, JSONResponse | None]:
+    if key is None:
+        return None, None
+    fingerprint = idempotency.request_fingerprint(
+        request.method, request.url.path, request.headers.get("content-type"), raw
+    )
+    previous = await idempotency.claim(session, scope=scope, key=key, fingerprint=fingerprint)
+    if previous is not None:
+        await session.rollback()
+        return fingerprint, JSONResponse(
+            previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"}
+        )
+    return fingerprint, None
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=Accepted,
+    summary="Accept one article (JSON or the plain newsroom format)",
+    openapi_extra=_ARTICLE_BODY,
+    responses=error_responses(400, 409, 413, 415, 422, 503),
+)
+async def post_article(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> JSONResponse:
+    raw = await request.body()
+    article = article_from_request(raw, request.headers.get("content-type"), request.query_params)
+    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, "articles")
+    if replay is not None:
+        return replay
+    request_id = request.scope.get("state", {}).get("request_id")
+    [stored] = await store_articles(session, articles=[article], channel="api", request_id=request_id)
+    body = _accepted(stored)
+    if idempotency_key is not None and fingerprint is not None:
+        await idempotency.remember(
+            session, scope="articles", key=idempotency_key, fingerprint=fingerprint, status=202, body=body
+        )
+    await session.commit()
+    _count([stored], "api")
+    if not stored.duplicate:
+        await enqueue(celery, [stored.id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
+
+
+@router.post(
+    "/batch",
+    status_code=202,
+    response_model=BatchAccepted,
+    summary="Accept up to 1,000 articles; invalid items are answered individually",
+    openapi_extra=_BATCH_BODY,
+    responses=error_responses(400, 409, 413, 415, 422, 503),
+)
+async def post_batch(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> JSONResponse:
+    raw = await request.body()
+    kind, charset = media_type(request.headers.get("content-type"))
+    if kind != "application/json":
+        raise ApiError(415, "a batch is sent as application/json", field="content-type")
+    data = load_json(raw, charset)
+    if not isinstance(data, dict) or not isinstance(data.get("articles"), list):
+        raise ApiError(422, 'expected an object {"articles": [...]}', field="articles")
+    if extra := sorted(set(data) - {"articles"}):
+        raise ApiError(422, f"unknown field {extra[0]!r}", field=extra[0])
+    items = data["articles"]
+    limit = settings.ingest.max_batch_items
+    if not items:
+        raise ApiError(422, "the batch is empty", field="articles")
+    if len(items) > limit:
+        raise ApiError(422, f"a batch holds at most {limit} articles; got {len(items)}", field="articles")
+
+    valid: list[tuple[int, ArticleIn]] = []
+    rejected: list[BatchItemRejected] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, validate_article(item, prefix=f"articles.{index}")))
+        except ApiError as exc:
+            rejected.append(
+                BatchItemRejected(index=index, error={"code": exc.code, "message": exc.message, "details": exc.details})
+            )
+    if not valid:
+        raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
+
+    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, "articles/batch")
+    if replay is not None:
+        return replay
+    request_id = request.scope.get("state", {}).get("request_id")
+    stored = await store_articles(session, articles=[a for _, a in valid], channel="batch", request_id=request_id)
+    accepted = [
+        BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+        for (index, _), s in zip(valid, stored, strict=True)
+    ]
+    body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
+    if idempotency_key is not None and fingerprint is not None:
+        await idempotency.remember(
+            session,
+            scope="articles/batch",
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            status=202,
+            body=body,
+        )
+    await session.commit()
+    _count(stored, "batch")
+    new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
+    await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    return JSONResponse(body, status_code=202)
+
+
+def _count(stored: list[Stored], channel: str) -> None:
+    fresh = sum(1 for s in stored if not s.duplicate)
+    if fresh:
+        ARTICLES_ACCEPTED.labels(channel=channel).inc(fresh)
+    if len(stored) - fresh:
+        ARTICLES_REPLAYED.inc(len(stored) - fresh)
+
+
+@router.get(
+    "/{article_id}/status",
+    response_model=IngestionStatus,
+    summary="Where an accepted article is in the pipeline",
+    responses=error_responses(404, 422),
+)
+async def get_status(article_id: uuid.UUID, session: SessionDep) -> IngestionStatus:
+    row = await session.get(Ingestion, article_id)
+    if row is None:
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    return IngestionStatus(
+        id=row.id,
+        status=row.state,
+        error=row.error,
+        attempts=row.attempts,
+        received_at=row.received_at,
+        updated_at=row.updated_at,
+        processed_at=row.processed_at,
+        article_url=(
+            f"{_service_settings.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Query service: search and read the processed articles in PostgreSQL."""

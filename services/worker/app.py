@@ -1,0 +1,50 @@
+"""The Celery app of the worker and beat (``celery -A services.worker.app ...``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import signals
+
+from services.worker import resources
+from shared.config import get_settings
+from shared.logging import configure_logging
+from shared.tasks import TaskName, make_celery
+
+settings = get_settings()
+app = make_celery(settings, "tidings-worker")
+app.conf.include = [
+    "services.worker.tasks",  # pipeline and maintenance
+    "services.worker.dedup_tasks",  # dedup index expiry (issue 3)
+    "services.worker.backfill",  # re-tagging after rule or tagger changes (issue 4)
+    "services.worker.delivery",  # saved-search webhooks (issue 5)
+    "services.worker.feeds",  # feed polling (issue 6)
+]
+app.conf.beat_schedule = {
+    "sweep-stalled": {
+        "task": TaskName.SWEEP_STALLED,
+        "schedule": settings.pipeline.sweep_interval_s,
+        "options": {"expires": settings.pipeline.sweep_interval_s},
+    },
+    "purge-expired": {
+        "task": TaskName.PURGE_EXPIRED,
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}
+
+
+@signals.setup_logging.connect
+def _logging(**_: Any) -> None:
+    configure_logging(settings.observability, service="worker")
+
+
+@signals.worker_process_init.connect
+def _fresh_resources(**_: Any) -> None:
+    # Connections made before the fork must not be shared by the children.
+    resources.reset()
+
+
+@signals.worker_process_shutdown.connect
+def _close_resources(**_: Any) -> None:
+    resources.resources().close()

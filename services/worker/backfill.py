@@ -1,0 +1,1 @@
+"""Backfill tasks: re-tag recent articles after a rule or tagger change — issue 4."""

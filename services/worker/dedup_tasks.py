@@ -1,0 +1,1 @@
+"""Dedup maintenance tasks (index expiry) — issue 3."""

@@ -1,0 +1,1 @@
+"""Outbound delivery of saved-search matches as signed webhooks — issue 5."""

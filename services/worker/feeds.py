@@ -1,0 +1,1 @@
+"""Feed polling tasks — issue 6."""

@@ -1,0 +1,44 @@
+"""Normalise the text and compute the exact-match keys: content hash, title hash, canonical URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.worker.context import BatchContext
+from shared.text.normalise import clean_inline, content_hash, credit_name, normalise_body, title_hash, words
+from shared.text.urls import canonical_url
+
+
+class NormaliseStage:
+    name = "normalise"
+
+    def process(self, ctx: BatchContext) -> None:
+        for item in ctx.items:
+            p = item.payload
+            normalised = normalise_body(p["body"])
+            lifted = "; ".join(credit_name(c) for c in normalised.credits)
+            credit = "; ".join(x for x in (p.get("credit"), lifted) if x) or None
+            title = clean_inline(p["title"])
+            body = normalised.body or clean_inline(p["body"])
+            published = p.get("published_at")
+            item.record.update(
+                id=item.id,
+                source=item.source,
+                external_id=item.external_id,
+                url=p.get("url"),
+                canonical_url=canonical_url(p.get("url")),
+                title=title,
+                summary=clean_inline(p["summary"]) if p.get("summary") else None,
+                body=body,
+                credit=clean_inline(credit) if credit else None,
+                caption=clean_inline(p["caption"]) if p.get("caption") else None,
+                authors=[clean_inline(a) for a in p.get("authors", []) if clean_inline(a)],
+                section=clean_inline(p["section"]) if p.get("section") else None,
+                metadata_=p.get("metadata", {}),
+                word_count=len(words(body)),
+                content_hash=content_hash(body),
+                title_hash=title_hash(title),
+                published_at=datetime.fromisoformat(published) if published else item.received_at,
+                published_at_given=published is not None,
+                received_at=item.received_at,
+            )

@@ -1,0 +1,74 @@
+"""Claim ingestions, and write the processed articles with one upsert per batch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from services.worker.context import WorkItem
+from shared.db.models import Article, Ingestion, IngestionState
+
+PIPELINE_VERSION = "1"
+
+
+def mark_processing(session: Session, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Count an attempt for each unfinished ingestion and show it as processing. Own transaction, so the
+    attempt is counted even if the worker dies in the middle of the batch."""
+    stmt = (
+        update(Ingestion)
+        .where(Ingestion.id.in_(ids), Ingestion.state != IngestionState.processed.value)
+        .values(state=IngestionState.processing.value, attempts=Ingestion.attempts + 1, updated_at=func.now())
+        .returning(Ingestion.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def lock_items(session: Session, ids: Sequence[uuid.UUID]) -> list[WorkItem]:
+    """Lock the rows for this transaction; rows another worker holds are skipped (it is doing them)."""
+    rows = session.execute(
+        select(Ingestion.id, Ingestion.source, Ingestion.external_id, Ingestion.payload, Ingestion.received_at)
+        .where(Ingestion.id.in_(ids), Ingestion.state == IngestionState.processing.value)
+        .order_by(Ingestion.id)
+        .with_for_update(skip_locked=True)
+    )
+    return [
+        WorkItem(id=r.id, source=r.source, external_id=r.external_id, payload=r.payload, received_at=r.received_at)
+        for r in rows
+    ]
+
+
+def upsert_articles(session: Session, items: Sequence[WorkItem]) -> None:
+    """One multi-row upsert keyed by the ingestion id: re-running a batch rewrites the same rows."""
+    if not items:
+        return
+    table = cast(Table, Article.__table__)
+    attr_to_column = {attr.key: attr.columns[0].name for attr in Article.__mapper__.column_attrs}
+    rows = [
+        {attr_to_column[k]: v for k, v in {**item.record, "pipeline_version": PIPELINE_VERSION}.items()}
+        for item in items
+    ]
+    stmt = insert(table).values(rows)
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in rows[0] if name != "id"}
+    updates["processed_at"] = func.now()
+    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.id], set_=updates))
+
+
+def mark_processed(session: Session, ids: Sequence[uuid.UUID]) -> None:
+    session.execute(
+        update(Ingestion)
+        .where(Ingestion.id.in_(ids))
+        .values(state=IngestionState.processed.value, error=None, processed_at=func.now(), updated_at=func.now())
+    )
+
+
+def mark_failed(session: Session, ids: Sequence[uuid.UUID], error: str) -> None:
+    session.execute(
+        update(Ingestion)
+        .where(Ingestion.id.in_(ids), Ingestion.state != IngestionState.processed.value)
+        .values(state=IngestionState.failed.value, error=error[:4000], updated_at=func.now())
+    )

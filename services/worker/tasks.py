@@ -1,0 +1,84 @@
+"""Celery tasks: thin wrappers over the plain functions in ``pipeline`` and ``sweeper``."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import structlog
+from celery import Task
+from sqlalchemy import delete, func
+
+from services.worker.app import app
+from services.worker.events import publish_processed
+from services.worker.pipeline import is_transient, process_batch
+from services.worker.resources import resources
+from services.worker.store import mark_failed
+from services.worker.sweeper import claim_stalled
+from shared.db.models import IdempotencyKey
+from shared.tasks import QueueName, TaskName
+
+log = structlog.get_logger(__name__)
+
+
+def backoff_s(retries: int, cap: float) -> float:
+    """Exponential backoff with full jitter, so retries from many workers do not arrive together."""
+    return random.uniform(0, min(cap, 2.0 ** (retries + 1)))
+
+
+@app.task(name=TaskName.PROCESS_BATCH, bind=True, queue=QueueName.PIPELINE)
+def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
+    res = resources()
+    structlog.contextvars.bind_contextvars(
+        task_id=self.request.id, request_id=(self.request.headers or {}).get("request_id")
+    )
+    try:
+        outcome = process_batch(res.sessions, res.settings, res.stages, [uuid.UUID(i) for i in ids])
+    except Exception as exc:
+        if not is_transient(exc):
+            raise  # a programming error: fail loudly; the sweeper retries, then marks the rows failed
+        p = res.settings.pipeline
+        log.warning("transient failure; retrying", retries=self.request.retries, error=repr(exc))
+        raise self.retry(
+            exc=exc,
+            countdown=backoff_s(self.request.retries, p.retry_backoff_max_s),
+            max_retries=p.max_retries,
+        ) from exc
+    finally:
+        structlog.contextvars.unbind_contextvars("task_id", "request_id")
+    publish_processed(res.redis, outcome.processed)
+    return {
+        "processed": len(outcome.processed),
+        "failed": len(outcome.failed),
+        "skipped": len(outcome.skipped),
+    }
+
+
+@app.task(name=TaskName.SWEEP_STALLED, queue=QueueName.MAINTENANCE)
+def sweep_stalled_task() -> dict[str, int]:
+    res = resources()
+    p = res.settings.pipeline
+    with res.sessions.begin() as session:
+        retry, exhausted = claim_stalled(
+            session, stalled_after_s=p.stalled_after_s, batch=p.sweep_batch, max_attempts=p.max_retries + 1
+        )
+        if exhausted:
+            mark_failed(session, exhausted, "gave up after repeated attempts without finishing")
+    chunk = res.settings.ingest.task_chunk_size
+    for start in range(0, len(retry), chunk):
+        process_batch_task.apply_async(args=[[str(i) for i in retry[start : start + chunk]]])
+    if retry or exhausted:
+        log.info("swept stalled ingestions", requeued=len(retry), failed=len(exhausted))
+    return {"requeued": len(retry), "failed": len(exhausted)}
+
+
+@app.task(name=TaskName.PURGE_EXPIRED, queue=QueueName.MAINTENANCE)
+def purge_expired_task() -> int:
+    res = resources()
+    ttl_h = res.settings.ingest.idempotency_key_ttl_hours
+    with res.sessions.begin() as session:
+        result = session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - func.make_interval(0, 0, 0, 0, ttl_h))
+        )
+    return int(getattr(result, "rowcount", 0) or 0)

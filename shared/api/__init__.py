@@ -1,0 +1,1 @@
+"""HTTP plumbing both services share: the error envelope, health checks, request ids, body limits."""

@@ -1,0 +1,11 @@
+"""SQLAlchemy 2 models: the schema of record, one module per area. Alembic migrations create it.
+
+Every model module is imported here so ``Base.metadata`` knows all tables.
+"""
+
+from shared.db.models.articles import Article
+from shared.db.models.base import Base
+from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
+from shared.db.models.stories import ArticleTag, Cluster, TagKind
+
+__all__ = ["Article", "ArticleTag", "Base", "Cluster", "IdempotencyKey", "Ingestion", "IngestionState", "TagKind"]

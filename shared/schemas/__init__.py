@@ -1,0 +1,1 @@
+"""Pydantic schemas of the wire format, shared by the services and the client."""

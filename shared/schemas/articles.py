@@ -1,0 +1,184 @@
+"""Article wire schemas: what producers send (``ArticleIn``) and what the services answer."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from shared.config import IngestSettings
+
+_limits = IngestSettings()
+
+
+def _text_ok(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from a "\ud800" escape
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from exc
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text_ok)]
+RequiredText = Annotated[str, AfterValidator(_text_ok), AfterValidator(_not_blank)]
+
+
+def _check_json_strings(value: Any, depth: int = 0) -> None:
+    if depth > 8:
+        raise ValueError("is nested too deeply (at most 8 levels)")
+    if isinstance(value, str):
+        _text_ok(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _text_ok(k)
+            _check_json_strings(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_json_strings(v, depth + 1)
+
+
+class ArticleIn(BaseModel):
+    """One article as a producer sends it. Unknown fields are refused, so a typo never drops data silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: RequiredText = Field(max_length=_limits.max_title_chars, examples=["Syrian troops on offensive"])
+    body: RequiredText = Field(max_length=_limits.max_body_bytes, description="Plain text; paragraphs by blank lines.")
+    summary: Text | None = Field(default=None, max_length=_limits.max_field_chars, description="Standfirst.")
+    url: HttpUrl | None = Field(default=None, max_length=2048)
+    source: Text = Field(default="", max_length=200, description="Who sent it: a feed, partner or desk name.")
+    external_id: Text | None = Field(
+        default=None, min_length=1, max_length=500, description="The sender's id; unique per source."
+    )
+    published_at: datetime | None = Field(default=None, description="ISO 8601; UTC when no offset is given.")
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ISO 639-1, if known.")
+    authors: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    section: Text | None = Field(default=None, max_length=200)
+    credit: Text | None = Field(default=None, max_length=_limits.max_field_chars)
+    caption: Text | None = Field(default=None, max_length=_limits.max_field_chars)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form object, kept as sent.")
+
+    @field_validator("published_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            return v.replace(tzinfo=UTC)
+        return v
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_ok(cls, v: dict[str, Any]) -> dict[str, Any]:
+        _check_json_strings(v)
+        if len(json.dumps(v, ensure_ascii=False).encode()) > _limits.max_metadata_bytes:
+            raise ValueError(f"is larger than {_limits.max_metadata_bytes} bytes")
+        return v
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON stored in the ingestion row."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class BatchIn(BaseModel):
+    articles: list[dict[str, Any]] = Field(description="Up to the configured limit (1,000 by default).")
+
+
+class Accepted(BaseModel):
+    id: uuid.UUID
+    status: str = Field(examples=["accepted"])
+    status_url: str
+    duplicate: bool = Field(
+        default=False,
+        description="True when the article replays an earlier one (same source and external_id).",
+    )
+
+
+class BatchItemAccepted(Accepted):
+    index: int
+
+
+class BatchItemRejected(BaseModel):
+    index: int
+    error: dict[str, Any]
+
+
+class BatchAccepted(BaseModel):
+    accepted: list[BatchItemAccepted]
+    rejected: list[BatchItemRejected]
+
+
+class IngestionStatus(BaseModel):
+    id: uuid.UUID
+    status: str = Field(examples=["processed"])
+    error: str | None = None
+    attempts: int
+    received_at: datetime
+    updated_at: datetime
+    processed_at: datetime | None = None
+    article_url: str | None = Field(default=None, description="Where the query service serves the record.")
+
+
+class DedupDecision(BaseModel):
+    cluster_id: uuid.UUID | None = None
+    duplicate_of: uuid.UUID | None = None
+    is_canonical: bool = True
+    similarity: float | None = None
+    method: str | None = None
+    version: str | None = None
+
+
+class ArticleOut(BaseModel):
+    """A processed article as the query service serves it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    summary: str | None = None
+    body: str
+    credit: str | None = Field(default=None, description="Source credit, e.g. from a trailing `Source:` line.")
+    caption: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    source: str
+    external_id: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    section: str | None = None
+    language: str | None = None
+    language_score: float | None = None
+    word_count: int
+    published_at: datetime
+    received_at: datetime
+    processed_at: datetime
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    dedup: DedupDecision = Field(default_factory=DedupDecision)
+
+
+class ArticleSummary(BaseModel):
+    """An article in a result list: everything but the body."""
+
+    id: uuid.UUID
+    title: str
+    summary: str | None = None
+    url: str | None = None
+    source: str
+    language: str | None = None
+    published_at: datetime
+    cluster_id: uuid.UUID | None = None
+    is_canonical: bool = True
+    snippet: str | None = Field(default=None, description="Matching passage, when searching with `q`.")
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")

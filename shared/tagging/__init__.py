@@ -1,0 +1,1 @@
+"""Taggers: language, entities, places, topics, keywords, tone and user rules."""

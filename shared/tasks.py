@@ -1,0 +1,76 @@
+"""Task names, queues and the Celery configuration every process shares.
+
+Services enqueue by name (``send_task``), so the API images never import worker code. Payloads are ids and
+small JSON, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from shared.config import Settings
+
+
+class TaskName:
+    PROCESS_BATCH = "tidings.pipeline.process_batch"
+    SWEEP_STALLED = "tidings.maintenance.sweep_stalled"
+    PURGE_EXPIRED = "tidings.maintenance.purge_expired"
+
+
+class QueueName:
+    PIPELINE = "pipeline"  # ingest → dedup → tag → store
+    MAINTENANCE = "maintenance"  # sweeper, purges
+    FEEDS = "feeds"  # feed polling
+    BACKFILL = "backfill"  # re-tagging after rule or tagger changes
+    DELIVERY = "delivery"  # outbound webhooks
+
+    ALL = (PIPELINE, MAINTENANCE, FEEDS, BACKFILL, DELIVERY)
+
+
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "tidings.pipeline.*": {"queue": QueueName.PIPELINE},
+    "tidings.maintenance.*": {"queue": QueueName.MAINTENANCE},
+    "tidings.feeds.*": {"queue": QueueName.FEEDS},
+    "tidings.backfill.*": {"queue": QueueName.BACKFILL},
+    "tidings.delivery.*": {"queue": QueueName.DELIVERY},
+}
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    p = settings.pipeline
+    return {
+        "broker_url": settings.redis.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            # Must exceed the longest task, or Redis hands an unacknowledged task to a second worker.
+            "visibility_timeout": p.visibility_timeout_s,
+            "socket_timeout": settings.redis.socket_timeout_s,
+            "socket_connect_timeout": settings.redis.socket_timeout_s,
+        },
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_default_queue": QueueName.PIPELINE,
+        "task_queues": [Queue(name) for name in QueueName.ALL],
+        "task_routes": TASK_ROUTES,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "worker_prefetch_multiplier": 1,
+        "task_soft_time_limit": p.task_soft_time_limit_s,
+        "task_time_limit": p.task_time_limit_s,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "enable_utc": True,
+    }
+
+
+def make_celery(settings: Settings, name: str) -> Celery:
+    """A Celery app configured for the platform; the ingest service uses it as a producer only."""
+    app = Celery(name)
+    app.conf.update(celery_config(settings))
+    return app

@@ -1,0 +1,1 @@
+"""Text handling: normalisation, the plain newsroom format, URL canonicalisation, content hashes."""

@@ -1,0 +1,179 @@
+"""Test fixtures on real parts: a fresh PostgreSQL database built by the migrations, a real Redis database,
+a real Celery worker process and the two services under uvicorn.
+
+The servers are found as ``make run`` finds them (DATABASE_URL / REDIS_URL, else local, else embedded).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import Engine, text
+
+from devtools import infra as infra_mod
+from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
+from tests.support import ROOT, free_port, wait_for
+
+TEST_REDIS_DB = int(os.environ.get("TIDINGS_TEST_REDIS_DB", "9"))
+LOG_DIR = ROOT / ".data" / "test-logs" / f"session-{os.getpid()}"
+
+
+def _redis_db_url(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, f"db={db}", ""))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, ""))
+
+
+class TestInfra:
+    def __init__(self) -> None:
+        self.infra = infra_mod.resolve(ROOT / ".data" / "test")
+        self.db_name = f"tidings_test_{os.getpid()}"
+        self.database_url = infra_mod.ensure_database(self.infra, self.db_name, fresh=True)
+        self.redis_url = _redis_db_url(self.infra.redis_url, TEST_REDIS_DB)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "TIDINGS_ENV": "test",
+            # Sweep quickly so lost-work tests finish fast; the value is a setting, not a sleep.
+            "TIDINGS_PIPELINE_STALLED_AFTER_S": "3",
+            "TIDINGS_PIPELINE_SWEEP_INTERVAL_S": "1",
+        }
+
+    def close(self) -> None:
+        infra_mod.drop_database(self.infra, self.db_name)
+        self.infra.stop()
+
+
+_infra: TestInfra | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _infra
+    _infra = TestInfra()
+    os.environ.update(_infra.env)
+    alembic_upgrade(_infra.env, ROOT)
+    redis.Redis.from_url(_infra.redis_url).flushdb()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _infra is not None:
+        _infra.close()
+
+
+@pytest.fixture(scope="session")
+def test_infra() -> TestInfra:
+    assert _infra is not None
+    return _infra
+
+
+@pytest.fixture(scope="session")
+def engine(test_infra: TestInfra) -> Iterator[Engine]:
+    from shared.config import get_settings
+    from shared.db.engine import make_engine
+
+    eng = make_engine(get_settings().database, application_name="tidings-tests")
+    yield eng
+    eng.dispose()
+
+
+TABLES_KEPT = {"alembic_version"}
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Engine]:
+    """A database emptied before the test: each test sees only its own rows."""
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            if r[0] not in TABLES_KEPT
+        ]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def redis_client(test_infra: TestInfra) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(test_infra.redis_url)
+    yield client
+    client.close()
+
+
+def _start_worker(platform: Platform, env: dict[str, str], name: str) -> None:
+    log = LOG_DIR / f"{name}.log"
+    platform.start(name, worker_argv(2, hostname=f"{name}-{uuid.uuid4().hex[:6]}@%h"), env, ROOT, log=log)
+
+
+def _ping_workers(expected: int) -> bool:
+    from celery import Celery
+
+    from shared.config import get_settings
+    from shared.tasks import celery_config
+
+    app = Celery("tidings-test-ping")
+    app.conf.update(celery_config(get_settings()))
+    try:
+        return len(app.control.ping(timeout=0.5) or []) >= expected
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def platform(test_infra: TestInfra) -> Iterator[dict[str, str]]:
+    """Ingest and query under uvicorn, one Celery worker process (two children), for the whole session."""
+    ingest_port, query_port = free_port(), free_port()
+    env = {**test_infra.env, "TIDINGS_INGEST_PUBLIC_QUERY_URL": f"http://127.0.0.1:{query_port}"}
+    plat = Platform()
+    try:
+        plat.start(
+            "ingest",
+            uvicorn_argv("services.ingest.main:app", "127.0.0.1", ingest_port),
+            env,
+            ROOT,
+            url=f"http://127.0.0.1:{ingest_port}",
+            log=LOG_DIR / "ingest.log",
+        )
+        plat.start(
+            "query",
+            uvicorn_argv("services.query.main:app", "127.0.0.1", query_port),
+            env,
+            ROOT,
+            url=f"http://127.0.0.1:{query_port}",
+            log=LOG_DIR / "query.log",
+        )
+        _start_worker(plat, env, "worker")
+        plat.wait_healthy()
+        wait_for(lambda: _ping_workers(1), timeout=60, what="the Celery worker to answer a ping")
+        yield {"ingest": f"http://127.0.0.1:{ingest_port}", "query": f"http://127.0.0.1:{query_port}"}
+    finally:
+        plat.stop()
+
+
+@pytest.fixture
+def ingest(platform: dict[str, str], db: Engine) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform["ingest"], timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def query(platform: dict[str, str], db: Engine) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform["query"], timeout=30) as client:
+        yield client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Fast unit tests first, the end-to-end ones last.
+    items.sort(key=lambda item: ("/e2e/" in str(item.fspath) or "/chaos/" in str(item.fspath), str(Path(item.fspath))))
