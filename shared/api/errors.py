@@ -64,11 +64,13 @@ def envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def field_errors(exc: ValidationError | RequestValidationError, *, prefix: str = "") -> list[dict[str, Any]]:
-    """Pydantic errors as ``{field, message, type}``; the leading ``body`` location is dropped."""
+    """Pydantic errors as ``{field, message, type}``, the field as a dotted path."""
     out = []
+    # FastAPI prefixes locations with where the value came from; a model validated by hand does not.
+    from_request = isinstance(exc, RequestValidationError)
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
-        if loc and loc[0] in ("body", "query", "path", "header"):
+        if from_request and loc and loc[0] in ("body", "query", "path", "header", "cookie"):
             loc = loc[1:] if loc[0] == "body" or len(loc) > 1 else loc
         path = ".".join(loc)
         if prefix:
