@@ -15,7 +15,9 @@ DATA = ROOT.parent / "shared" / "data"
 SEED_ARTICLE = DATA / "seed-article.txt"
 
 
-def wait_for(check: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition") -> T:
+def wait_for(
+    check: Callable[[], T | None], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
+) -> T:
     """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
