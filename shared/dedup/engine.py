@@ -1,0 +1,191 @@
+"""The dedup engine as pure functions: features of a batch, verification of candidates, and the decision.
+
+An article is a duplicate when an exact key matches (content hash, canonical URL, ``(source, external_id)``,
+per-source title) or when a near-duplicate candidate from the LSH index passes verification on the exact
+shingle sets:
+
+* Jaccard ≥ ``jaccard_threshold``                                   → ``minhash``
+* containment ≥ ``containment_threshold`` and the smaller text has at
+  least ``min_containment_shingles`` shingles (a trimmed copy)       → ``containment``
+* Jaccard ≥ ``jaccard_threshold - title_margin`` and titles at least
+  ``title_threshold`` alike (title similarity as a supporting signal) → ``minhash+title``
+
+Thin texts (fewer than ``min_shingles`` shingles) are never judged by MinHash: only exact keys apply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+import numpy as np
+
+from shared.dedup.minhash import band_keys, signatures
+from shared.dedup.settings import DedupSettings
+from shared.dedup.shingles import Mode, shingle_batch
+from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
+
+
+class Method(StrEnum):
+    unique = "unique"  # nothing matched: it started its cluster
+    exact_hash = "exact_hash"
+    canonical_url = "canonical_url"
+    external_id = "external_id"
+    same_title = "title"  # same source, same normalised title, within the title window
+    minhash = "minhash"
+    containment = "containment"
+    minhash_title = "minhash+title"
+    correction = "correction"  # a user marked it as not a duplicate
+
+
+# Exact evidence outranks near-duplicate evidence; in this order.
+EXACT_METHODS = (Method.exact_hash, Method.canonical_url, Method.external_id, Method.same_title)
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the engine knows of one text: its shingles, band keys (none when thin), title words."""
+
+    mode: Mode
+    raw: np.ndarray  # uint64 shingle hashes in text order, with repeats
+    bands: np.ndarray  # int64 LSH keys; empty when thin
+    title: frozenset[str]
+
+    @property
+    def thin(self) -> bool:
+        return self.bands.size == 0
+
+    @cached_property
+    def shingles(self) -> np.ndarray:
+        """The shingle set: sorted, without repeats (made when first verified, not for every text)."""
+        return np.unique(self.raw)
+
+
+def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) -> list[Features]:
+    """Features of a whole batch: one shingling pass, one signature pass, one banding pass."""
+    batch = shingle_batch(
+        list(bodies),
+        shingle_words=s.shingle_words,
+        shingle_chars=s.shingle_chars,
+        char_script_ratio=s.char_script_ratio,
+    )
+    keys = band_keys(signatures(batch, num_perm=s.num_perm, seed=s.seed), bands=s.bands, rows=s.rows)
+    counts = batch.counts()
+    no_bands = np.empty(0, dtype=np.int64)
+    return [
+        Features(
+            mode=batch.modes[i],
+            raw=batch.hashes[batch.offsets[i] : batch.offsets[i + 1]],
+            bands=keys[i] if counts[i] >= s.min_shingles else no_bands,
+            title=title_words(titles[i]),
+        )
+        for i in range(len(counts))
+    ]
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why an article joined another's cluster."""
+
+    matched: Hashable
+    method: Method
+    similarity: float
+    jaccard: float | None = None
+    containment: float | None = None
+    title_similarity: float | None = None
+    shared_bands: int = 0
+
+
+@dataclass
+class Candidate:
+    """Another article that shares an index key with the one being decided."""
+
+    id: Hashable
+    rank: tuple = ()  # earlier first among equally good matches
+    exact: set[Method] = field(default_factory=set)  # exact keys it shares (already verified)
+    shared_bands: int = 0
+    features: Features | None = None  # needed for near-duplicate verification
+
+
+def verify(doc: Features, other: Features, shared_bands: int, s: DedupSettings, matched: Hashable) -> Match | None:
+    """Exact Jaccard and containment on the shingle sets, with the title as a supporting signal."""
+    if doc.thin or other.thin or doc.mode is not other.mode:
+        return None
+    jac, con = jaccard_containment(doc.shingles, other.shingles)
+    t = title_similarity(doc.title, other.title)
+    smaller = min(doc.shingles.size, other.shingles.size)
+    if jac >= s.jaccard_threshold:
+        method, similarity = Method.minhash, jac
+    elif con >= s.containment_threshold and smaller >= s.min_containment_shingles:
+        method, similarity = Method.containment, con
+    elif jac >= s.jaccard_threshold - s.title_margin and t >= s.title_threshold:
+        method, similarity = Method.minhash_title, jac
+    else:
+        return None
+    return Match(
+        matched=matched,
+        method=method,
+        similarity=similarity,
+        jaccard=jac,
+        containment=con,
+        title_similarity=t,
+        shared_bands=shared_bands,
+    )
+
+
+def near_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettings) -> list[Match]:
+    """Every verified near-duplicate among the ``max_candidates`` candidates sharing the most bands."""
+    pool = sorted((c for c in candidates if c.features is not None and c.shared_bands), key=_band_order)
+    out = []
+    for c in pool[: s.max_candidates]:
+        assert c.features is not None
+        m = verify(doc, c.features, c.shared_bands, s, c.id)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _band_order(c: Candidate) -> tuple:
+    return (-c.shared_bands, c.rank)
+
+
+def best_match(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> Match | None:
+    """The decision: the strongest exact key on the earliest article, else the most similar verified copy."""
+    for method in EXACT_METHODS:
+        exact = [c for c in candidates if method in c.exact]
+        if exact:
+            first = min(exact, key=lambda c: c.rank)
+            return Match(matched=first.id, method=method, similarity=1.0, shared_bands=first.shared_bands)
+    found = near_matches(doc, candidates, s)
+    if not found:
+        return None
+    return max(found, key=lambda m: (m.similarity, m.shared_bands))
+
+
+class MemoryIndex:
+    """An in-process LSH index (band key → ids), for the batch being decided and for benchmarks."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, list[Hashable]] = {}
+
+    def query(self, keys: np.ndarray) -> Counter:
+        """Ids sharing at least one band, with how many bands they share."""
+        found: Counter = Counter()
+        get = self.buckets.get
+        for k in keys.tolist():
+            ids = get(k)
+            if ids:
+                found.update(ids)
+        return found
+
+    def add(self, doc_id: Hashable, keys: np.ndarray) -> None:
+        buckets = self.buckets
+        for k in keys.tolist():
+            ids = buckets.get(k)
+            if ids is None:
+                buckets[k] = [doc_id]
+            else:
+                ids.append(doc_id)

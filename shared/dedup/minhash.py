@@ -1,0 +1,66 @@
+"""MinHash signatures for a whole batch at once, and the LSH band keys made from them.
+
+Each of the ``bands * rows`` permutations is a multiply-shift hash ``(a * x + b) mod 2^64 >> 32`` of the 64-bit
+shingle hash (``a`` odd, ``a`` and ``b`` drawn from a seeded generator, so every process draws the same ones).
+The minimum over a text's shingles is taken with ``np.minimum.reduceat`` over slices of the concatenated
+batch, so a batch costs a handful of numpy passes instead of a Python loop per text; slices keep the memory
+bounded, and a very long text simply spans several slices.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from shared.dedup.shingles import ShingleBatch, mix64
+
+EMPTY = np.uint32(0xFFFFFFFF)
+_SLICE = 16_384  # shingles per numpy pass: 16k x 120 permutations x 8 bytes ~ 16 MB
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) parameters of the permutations: ``a`` odd, both uint64."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2)
+    return a, b
+
+
+def signatures(batch: ShingleBatch, *, num_perm: int, seed: int) -> np.ndarray:
+    """(texts, num_perm) uint32 signatures; a text without shingles gets all ``EMPTY``."""
+    a, b = permutations(num_perm, seed)
+    n = batch.offsets.size - 1
+    sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
+    counts = batch.counts()
+    owner = np.repeat(np.arange(n), counts)
+    buf = np.empty((min(_SLICE, batch.hashes.size), num_perm), dtype=np.uint64)
+    for start in range(0, batch.hashes.size, _SLICE):
+        x = batch.hashes[start : start + _SLICE]
+        who = owner[start : start + _SLICE]
+        values = buf[: x.size]
+        np.multiply(x[:, None], a[None, :], out=values)
+        values += b
+        # The minimum of the high halves is the high half of the minimum: shift after reducing.
+        firsts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        mins = (np.minimum.reduceat(values, firsts, axis=0) >> np.uint64(32)).astype(np.uint32)
+        rows = who[firsts]
+        sig[rows] = np.minimum(sig[rows], mins)
+    return sig
+
+
+def band_keys(sig: np.ndarray, *, bands: int, rows: int) -> np.ndarray:
+    """(texts, bands) int64 keys: each band's rows hashed together with the band's number, so equal keys
+    mean an equal band (up to a 2^-64 collision) and keys of different bands never meet."""
+    n = sig.shape[0]
+    grouped = sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    acc = np.arange(bands, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03)
+    for j in range(rows):
+        acc = mix64(acc ^ grouped[:, :, j])
+    return acc.view(np.int64)
+
+
+def estimated_jaccard(x: np.ndarray, y: np.ndarray) -> float:
+    """The share of equal signature values: an unbiased estimate of the Jaccard similarity."""
+    return float(np.mean(x == y))

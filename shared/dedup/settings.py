@@ -1,0 +1,73 @@
+"""Dedup parameters, read from the environment (prefix ``TIDINGS_DEDUP_``), with their documented defaults.
+
+Every worker must run with the same shingling, permutation and banding parameters, or their bucket keys
+would not meet in the shared index: those parameters are part of :func:`engine_version`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Bump when the algorithm changes in a way that changes decisions for the same parameters.
+ALGORITHM_VERSION = "1"
+
+
+class CanonicalPolicy(StrEnum):
+    earliest = "earliest"  # first published wins; the longer one on a tie
+    longest = "longest"  # most words wins; the earlier one on a tie
+    preferred_source = "preferred_source"  # first source in ``preferred_sources``; then earliest
+
+
+class DedupSettings(BaseSettings):
+    """Parameters of the dedup engine and index. Defaults are tuned on Reuters-21578 and BBC News (see
+    ``docs/dedup.md`` and ``make bench-dedup``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_DEDUP_", extra="ignore")
+
+    # Shingles: word k-grams; character n-grams for scripts written without spaces (Chinese, Thai, ...).
+    shingle_words: int = Field(default=5, ge=1, le=10)
+    shingle_chars: int = Field(default=5, ge=2, le=12)
+    char_script_ratio: float = Field(default=0.5, ge=0, le=1, description="share of letters that switches to chars")
+    min_shingles: int = Field(default=5, ge=1, description="fewer shingles: too thin for near-dup detection")
+    # MinHash and LSH banding: bands x rows permutations. 40 x 3 finds a pair at Jaccard 0.5 with p = 0.995.
+    bands: int = Field(default=40, ge=1, le=256)
+    rows: int = Field(default=3, ge=1, le=16)
+    seed: int = 20_240_601
+    # Verification of LSH candidates on the exact shingle sets.
+    jaccard_threshold: float = Field(default=0.5, gt=0, le=1)
+    containment_threshold: float = Field(default=0.8, gt=0, le=1)
+    min_containment_shingles: int = Field(default=40, ge=1, description="the smaller text must be this long")
+    title_threshold: float = Field(default=0.7, gt=0, le=1, description="title similarity that supports a match")
+    title_margin: float = Field(default=0.1, ge=0, lt=1, description="how far below the Jaccard threshold it helps")
+    min_title_words: int = Field(default=4, ge=1, description="shorter titles make no per-source title key")
+    max_candidates: int = Field(default=20, ge=1, description="candidates verified per article, most bands first")
+    bucket_cap: int = Field(default=50, ge=1, description="newest articles kept per bucket")
+    # Time windows of the index, counted from receipt (articles' ids are UUIDv7: their time is their key).
+    window_days: float = Field(default=30, gt=0)
+    title_window_days: float = Field(default=1, gt=0)
+    expiry_batch: int = Field(default=5_000, ge=1)
+    expiry_interval_s: float = Field(default=3_600, gt=0)
+    # Which member of a cluster is the canonical one.
+    canonical_policy: CanonicalPolicy = CanonicalPolicy.earliest
+    preferred_sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DedupSettings:
+        if self.canonical_policy is CanonicalPolicy.preferred_source and not self.preferred_sources:
+            raise ValueError("canonical_policy=preferred_source needs TIDINGS_DEDUP_PREFERRED_SOURCES")
+        return self
+
+    @property
+    def num_perm(self) -> int:
+        return self.bands * self.rows
+
+
+def engine_version(s: DedupSettings) -> str:
+    """The engine and the parameters that shape its decisions, recorded on every article."""
+    return (
+        f"dedup-{ALGORITHM_VERSION}:w{s.shingle_words}c{s.shingle_chars}:b{s.bands}r{s.rows}:s{s.seed}"
+        f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
+    )
