@@ -43,6 +43,11 @@ def _logging(**_: Any) -> None:
 def _fresh_resources(**_: Any) -> None:
     # Connections made before the fork must not be shared by the children.
     resources.reset()
+    # Load models now rather than on the first article, so the first article is as fast as the rest.
+    for stage in resources.resources().stages:
+        warm_up = getattr(stage, "warm_up", None)
+        if callable(warm_up):
+            warm_up()
 
 
 @signals.worker_process_shutdown.connect

@@ -1,5 +1,6 @@
 """Pipeline stages, one module each. A stage is any object with a ``name`` and ``process(ctx)``; it may
-also have ``after_store(ctx)``, run once the article rows exist (for rows that reference them)."""
+also have ``after_store(ctx)``, run once the article rows exist (for rows that reference them), and
+``warm_up()``, run once per worker process at start (load models there)."""
 
 from __future__ import annotations
 

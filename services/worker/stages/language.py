@@ -9,6 +9,9 @@ from shared.tagging.language import detect_language
 class LanguageStage:
     name = "language"
 
+    def warm_up(self) -> None:
+        detect_language("Loading the language model before the first article arrives.")
+
     def process(self, ctx: BatchContext) -> None:
         for item in ctx.items:
             declared = item.payload.get("language")
