@@ -5,6 +5,10 @@ Every model module is imported here so ``Base.metadata`` knows all tables.
 
 from shared.db.models.articles import Article
 from shared.db.models.base import Base
+from shared.db.models.dedup import DedupCorrection as DedupCorrection
+from shared.db.models.dedup import DedupDecision as DedupDecision
+from shared.db.models.dedup import DedupKey as DedupKey
+from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
 from shared.db.models.stories import ArticleTag, Cluster, TagKind
 
