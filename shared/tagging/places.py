@@ -1,0 +1,143 @@
+"""Places resolved to the gazetteer: GeoNames id, country code and coordinates, disambiguated by context.
+
+Candidates come from the recogniser's location mentions and from demonyms anywhere in the text ("Lebanese" →
+Lebanon, "Iranian Revolutionary Guards" → Iran). An ambiguous name is settled by how prominent each candidate
+is (countries, then continents and states, then cities by population), whether its name is the primary one,
+and whether its country is otherwise named in the article: "Damascus" beside "Syria" is the Syrian capital,
+"Paris" in an article about Texas towns may be Paris, Texas. Names the gazetteer does not know stay as places
+without coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.tagging.base import Document, Tag, fold
+from shared.tagging.entities import clean_name, salience
+from shared.tagging.gazetteer import Gazetteer, Place, data_version, gazetteer
+
+VERSION = "1"
+CONTEXT_BONUS = 1.5
+PRIMARY_NAME_BONUS = 1.0
+DEMONYM_WEIGHT = 0.6  # a demonym is weaker evidence that the article is about the country
+
+
+def prominence(place: Place) -> float:
+    if place.feature == "country":
+        return 10.0
+    if place.feature == "continent":
+        return 9.0
+    if place.feature == "region":
+        return 6.5 if place.geonames_id is not None else 3.0
+    return math.log10(max(place.population, 1000))
+
+
+@dataclass
+class _Found:
+    place: Place | None
+    name: str
+    mentions: int = 0
+    demonyms: int = 0
+
+
+def resolve(name: str, candidates: list[Place], context: Counter[str]) -> Place | None:
+    """The most likely of ``candidates`` for ``name`` given the article's country ``context``."""
+    if not candidates:
+        return None
+    key = fold(name)
+
+    def score(p: Place) -> float:
+        s = prominence(p)
+        if fold(p.name) == key:
+            s += PRIMARY_NAME_BONUS
+        if p.feature != "country" and p.country_code and context.get(p.country_code):
+            s += CONTEXT_BONUS
+        return s
+
+    return max(candidates, key=score)
+
+
+class PlaceTagger:
+    """``place`` tags (English; needs the recogniser's mentions for names, demonyms work on any English text)."""
+
+    name = "places"
+    languages: frozenset[str] | None = frozenset({"en"})
+    needs_mentions = True
+
+    def __init__(self) -> None:
+        self.gazetteer: Gazetteer = gazetteer()
+        self.version = f"{VERSION}/{data_version()}"
+        self._multiword = {d for d in self.gazetteer.demonyms if " " in d}
+
+    def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
+        return [self._tag_one(d) if d.language == "en" else [] for d in docs]
+
+    def _demonyms(self, doc: Document) -> Counter[str]:
+        found: Counter[str] = Counter()
+        tokens = doc.tokens
+        skip = False
+        for i, tok in enumerate(tokens):
+            if skip:
+                skip = False
+                continue
+            if not tok[:1].isupper():
+                continue
+            if i + 1 < len(tokens) and f"{tok} {tokens[i + 1]}" in self._multiword:
+                found[self.gazetteer.demonyms[f"{tok} {tokens[i + 1]}"]] += 1
+                skip = True
+                continue
+            code = self.gazetteer.demonym(tok)
+            if code is not None:
+                found[code] += 1
+        return found
+
+    def _tag_one(self, doc: Document) -> list[Tag]:
+        gaz = self.gazetteer
+        names = Counter(n for n in (clean_name(m.text) for m in doc.mentions or () if m.label == "LOC") if n)
+        demonyms = self._demonyms(doc)
+        # Context: countries named outright, by demonym, or by a place name that is not ambiguous.
+        context: Counter[str] = Counter(demonyms)
+        for name, count in names.items():
+            candidates = gaz.lookup(name)
+            countries = {p.country_code for p in candidates if p.country_code}
+            if len(countries) == 1:
+                context[countries.pop() or ""] += count
+        found: dict[object, _Found] = {}
+        for name, count in names.items():
+            place = resolve(name, gaz.lookup(name), context)
+            key: object = (place.geonames_id or (place.name, place.country_code)) if place else fold(name)
+            entry = found.setdefault(key, _Found(place, place.name if place else name))
+            entry.mentions += count
+        for code, count in demonyms.items():
+            country = gaz.countries[code]
+            entry = found.setdefault(country.geonames_id, _Found(country, country.name))
+            entry.demonyms += count
+
+        if not found:
+            return []
+        top = max(f.mentions + f.demonyms * DEMONYM_WEIGHT for f in found.values())
+        lead = fold(f"{doc.title} {doc.summary or ''}")
+        tags: dict[str, Tag] = {}
+        for f in found.values():
+            weight = f.mentions + f.demonyms * DEMONYM_WEIGHT
+            score = salience(weight, top, fold(f.name) in lead)
+            if f.place is None:
+                score = round(score * 0.5, 4)  # unresolved: a weaker claim
+            attrs = f.place.attrs() if f.place else Place(f.name, "unknown", None, None, None, None).attrs()
+            tag = Tag(
+                kind="place",
+                value=f.name,
+                name=f.name,
+                tagger=self.name,
+                tagger_version=self.version,
+                score=score,
+                mentions=f.mentions + f.demonyms,
+                attrs=attrs,
+            )
+            # Two different places of one name in one article: keep the stronger (the key is kind+value).
+            if f.name not in tags or tags[f.name].score < tag.score:
+                tags[f.name] = tag
+        return list(tags.values())

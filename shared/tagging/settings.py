@@ -1,0 +1,22 @@
+"""Tagging settings (environment prefix ``TIDINGS_TAGGING_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ALL_TAGGERS = ("language", "entities", "places", "topics", "keywords", "tone", "rules")
+
+
+class TaggingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_TAGGING_", extra="ignore")
+
+    # Which taggers run in the pipeline; e.g. TIDINGS_TAGGING_ENABLED='["language","rules"]'.
+    enabled: tuple[str, ...] = ALL_TAGGERS
+    ner_batch_size: int = 32
+    ner_max_chars: int = 20_000  # the NER reads this much of an article: the opening carries its entities
+    keywords_per_article: int = 10
+    # Backfills re-tag articles published within this many days (rules and tagger upgrades).
+    backfill_window_days: int = 30
+    backfill_chunk_size: int = 200
+    backfill_stalled_after_s: int = 120
+    backfill_sweep_interval_s: float = 30.0
