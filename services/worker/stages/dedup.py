@@ -1,10 +1,299 @@
-"""The deduplication stage (issue 3)."""
+"""The deduplication stage: exact keys and MinHash/LSH over the batch, decided on the shared index.
+
+``process`` (before the articles upsert):
+1. reads what the batch's articles already have (a reprocessed article keeps its cluster; a corrected
+   one stays out of the cluster it was taken from);
+2. computes the batch's features in one vectorised pass (``shared.dedup.engine.featurize``);
+3. indexes the batch and looks it up in one statement per index table (``shared.dedup.index``), which
+   also takes the keys' row locks until commit: the race-free part;
+4. loads the candidates' texts in one query, verifies them, and decides each article in id order, the
+   earlier articles of the same batch being candidates too;
+5. locks the existing clusters it joins, in id order.
+
+``after_store`` (the articles exist) records each decision's evidence and rebuilds the touched clusters
+from their members: size, span, canonical article by the policy, ``is_canonical`` and ``duplicate_of``.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
 from shared.config import Settings
+from shared.db.models import Article, DedupCorrection, DedupDecision
+from shared.dedup.clusters import lock_clusters, refresh_statements
+from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method, best_match, featurize
+from shared.dedup.index import IndexHits, index_batch
+from shared.dedup.keys import exact_keys, window_floor
+from shared.dedup.settings import DedupSettings, engine_version
+
+DEDUP_DECISIONS = Counter("tidings_dedup_decisions_total", "Dedup decisions by the method that decided", ["method"])
+
+
+@dataclass
+class _Known:
+    """An article decided in an earlier batch, as far as this batch needs it."""
+
+    cluster_id: uuid.UUID | None
+    features: Features | None = None
+
+
+@dataclass
+class _Decision:
+    cluster_id: uuid.UUID
+    method: Method
+    match: Match | None
+
+
+class DedupStage:
+    name = "dedup"
+
+    def __init__(self, settings: DedupSettings) -> None:
+        self.settings = settings
+        self.version = engine_version(settings)
+
+    def warm_up(self) -> None:
+        featurize(
+            ["Warming up the dedup engine before the first article arrives, once per process."], ["-"], self.settings
+        )
+
+    def process(self, ctx: BatchContext) -> None:
+        s = self.settings
+        items = sorted(ctx.items, key=lambda i: i.id)
+        if not items:
+            return
+        now = datetime.now(UTC)
+        session = ctx.session
+        kept = _previous_decisions(ctx, [i.id for i in items])
+        feats = featurize([i.record["body"] for i in items], [i.record["title"] for i in items], s)
+        floor = window_floor(now, s.window_days)
+        keys = {
+            item.id: exact_keys(
+                content_hash=item.record["content_hash"],
+                body=item.record["body"],
+                title=item.record["title"],
+                canonical_url=item.record.get("canonical_url"),
+                source=item.source,
+                external_id=item.external_id,
+                title_hash=item.record["title_hash"],
+                thin=f.thin,
+                min_title_words=s.min_title_words,
+            )
+            for item, f in zip(items, feats, strict=True)
+        }
+        # Articles received before the window are decided but not indexed: the index forgets them anyway.
+        indexed = [(item, f) for item, f in zip(items, feats, strict=True) if item.id >= floor]
+        hits = index_batch(
+            session,
+            bands=[(b, int(h), item.id) for item, f in indexed for b, h in enumerate(f.bands.tolist())],
+            keys=[(kind.value, key, item.id) for item, _ in indexed for kind, key in keys[item.id].items()],
+            now=now,
+            window_days=s.window_days,
+            cap=s.bucket_cap,
+        )
+        batch_ids = {i.id for i in items}
+        title_floor = window_floor(now, s.title_window_days)
+        from_index = {
+            item.id: _index_candidates(item, f, keys[item.id], hits, batch_ids, title_floor)
+            for item, f in zip(items, feats, strict=True)
+            if item.id not in kept
+        }
+        known = _load_candidates(ctx, from_index, s)
+
+        decisions: dict[uuid.UUID, _Decision] = {}
+        local_bands = MemoryIndex()
+        local_keys: dict[bytes, list[uuid.UUID]] = {}
+        local_features: dict[uuid.UUID, Features] = {}
+        for item, f in zip(items, feats, strict=True):
+            if item.id in kept:
+                # Kept as it was; later articles of the batch may still join its cluster.
+                decisions[item.id] = _Decision(kept[item.id]["cluster_id"], Method.unique, None)
+            else:
+                candidates = _merge_candidates(
+                    from_index[item.id], known, local_bands.query(f.bands), keys[item.id], local_keys, local_features
+                )
+                decisions[item.id] = self._decide(item, f, candidates, known, decisions)
+            local_bands.add(item.id, f.bands)
+            for key in keys[item.id].values():
+                local_keys.setdefault(key, []).append(item.id)
+            local_features[item.id] = f
+
+        existing = {d.cluster_id for i, d in decisions.items() if d.cluster_id != i}
+        if existing:
+            session.execute(lock_clusters(sorted(existing))).all()
+        for item in items:
+            d = decisions[item.id]
+            if item.id in kept:
+                previous = kept[item.id]
+                item.record.update({k: previous[k] for k in _DEDUP_COLUMNS})
+                continue
+            m = d.match
+            item.record.update(
+                cluster_id=d.cluster_id,
+                # Provisional: after_store points every member at the canonical article.
+                is_canonical=m is None,
+                duplicate_of=None,
+                dedup_similarity=m.similarity if m else None,
+                dedup_method=d.method.value,
+                dedup_version=self.version,
+            )
+            item.extras["dedup"] = d
+            DEDUP_DECISIONS.labels(method=d.method.value).inc()
+
+    def _decide(
+        self,
+        item: WorkItem,
+        f: Features,
+        candidates: list[Candidate],
+        known: dict[uuid.UUID, _Known],
+        decided: dict[uuid.UUID, _Decision],
+    ) -> _Decision:
+        match = best_match(f, candidates, self.settings)
+        if match is None:
+            return _Decision(cluster_id=item.id, method=Method.unique, match=None)
+        matched = uuid.UUID(str(match.matched))
+        cluster = decided[matched].cluster_id if matched in decided else known[matched].cluster_id
+        assert cluster is not None
+        return _Decision(cluster_id=cluster, method=match.method, match=match)
+
+    def after_store(self, ctx: BatchContext) -> None:
+        rows = [
+            {
+                "article_id": item.id,
+                "matched_id": uuid.UUID(str(d.match.matched)) if d.match else None,
+                "method": d.method.value,
+                "similarity": d.match.similarity if d.match else None,
+                "jaccard": d.match.jaccard if d.match else None,
+                "containment": d.match.containment if d.match else None,
+                "title_similarity": d.match.title_similarity if d.match else None,
+                "shared_bands": d.match.shared_bands if d.match else 0,
+                "engine_version": self.version,
+            }
+            for item in ctx.items
+            if isinstance(d := item.extras.get("dedup"), _Decision)
+        ]
+        if rows:
+            stmt = insert(DedupDecision).values(rows)
+            ctx.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[DedupDecision.article_id],
+                    set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
+                )
+            )
+        clusters = sorted({item.record["cluster_id"] for item in ctx.items if item.record.get("cluster_id")})
+        for refresh in refresh_statements(clusters, self.settings):
+            ctx.session.execute(refresh)
+
+
+_DEDUP_COLUMNS = ("cluster_id", "duplicate_of", "is_canonical", "dedup_similarity", "dedup_method", "dedup_version")
+
+
+def _previous_decisions(ctx: BatchContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Articles of the batch that were decided before (reprocessing): they keep their decision, and a
+    corrected one its correction, so a replay never moves an article between clusters."""
+    cols = [getattr(Article, "id"), *(getattr(Article, c) for c in _DEDUP_COLUMNS)]  # noqa: B009
+    rows = ctx.session.execute(
+        select(*cols, DedupCorrection.article_id.label("corrected"))
+        .outerjoin(DedupCorrection, DedupCorrection.article_id == Article.id)
+        .where(Article.id.in_(ids), Article.cluster_id.is_not(None))
+    )
+    out = {}
+    for r in rows:
+        previous = {c: getattr(r, c) for c in _DEDUP_COLUMNS}
+        if r.corrected is not None:
+            previous["dedup_method"] = Method.correction.value
+        out[r.id] = previous
+    return out
+
+
+@dataclass
+class _FromIndex:
+    exact: dict[uuid.UUID, set[Method]]
+    bands: dict[uuid.UUID, int]
+
+
+def _index_candidates(
+    item: WorkItem,
+    f: Features,
+    keys: dict[Method, bytes],
+    hits: IndexHits,
+    batch_ids: set[uuid.UUID],
+    title_floor: uuid.UUID,
+) -> _FromIndex:
+    """Articles of other batches that share a key with this one (the batch's own are matched in memory)."""
+    exact: dict[uuid.UUID, set[Method]] = {}
+    for kind, key in keys.items():
+        for other in hits.keys.get((kind.value, key), ()):
+            if other in batch_ids or (kind is Method.same_title and other < title_floor):
+                continue
+            exact.setdefault(other, set()).add(kind)
+    bands: dict[uuid.UUID, int] = {}
+    for b, h in enumerate(f.bands.tolist()):
+        for other in hits.buckets.get((b, h), ()):
+            if other not in batch_ids:
+                bands[other] = bands.get(other, 0) + 1
+    return _FromIndex(exact=exact, bands=bands)
+
+
+def _load_candidates(
+    ctx: BatchContext, from_index: dict[uuid.UUID, _FromIndex], s: DedupSettings
+) -> dict[uuid.UUID, _Known]:
+    """One query for every candidate's cluster, and the texts of those worth verifying (the most shared
+    bands first, ``max_candidates`` per article), featurized in one pass."""
+    wanted: set[uuid.UUID] = set()
+    texts: set[uuid.UUID] = set()
+    for found in from_index.values():
+        wanted.update(found.exact)
+        if not found.exact:
+            best = sorted(found.bands.items(), key=lambda kv: (-kv[1], kv[0]))[: s.max_candidates]
+            texts.update(i for i, _ in best)
+    wanted |= texts
+    if not wanted:
+        return {}
+    rows = ctx.session.execute(
+        select(Article.id, Article.cluster_id, Article.title, Article.body).where(Article.id.in_(sorted(wanted)))
+    ).all()
+    known = {r.id: _Known(cluster_id=r.cluster_id) for r in rows if r.cluster_id is not None}
+    verify = [r for r in rows if r.id in texts and r.id in known]
+    if verify:
+        feats = featurize([r.body for r in verify], [r.title for r in verify], s)
+        for r, f in zip(verify, feats, strict=True):
+            known[r.id].features = f
+    return known
+
+
+def _merge_candidates(
+    found: _FromIndex,
+    known: dict[uuid.UUID, _Known],
+    local_bands: Any,
+    keys: dict[Method, bytes],
+    local_keys: dict[bytes, list[uuid.UUID]],
+    local_features: dict[uuid.UUID, Features],
+) -> list[Candidate]:
+    out: dict[uuid.UUID, Candidate] = {}
+    for other, kinds in found.exact.items():
+        if other in known:
+            out[other] = Candidate(id=other, rank=(other,), exact=set(kinds))
+    for other, n in found.bands.items():
+        if other in known:
+            c = out.setdefault(other, Candidate(id=other, rank=(other,)))
+            c.shared_bands, c.features = n, known[other].features
+    for kind, key in keys.items():
+        for other in local_keys.get(key, ()):
+            out.setdefault(other, Candidate(id=other, rank=(other,))).exact.add(kind)
+    for other, n in local_bands.items():
+        c = out.setdefault(other, Candidate(id=other, rank=(other,)))
+        c.shared_bands, c.features = n, local_features[other]
+    return list(out.values())
 
 
 def dedup_stages(settings: Settings) -> list[Stage]:
-    return []
+    return [DedupStage(DedupSettings())]
