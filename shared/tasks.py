@@ -18,6 +18,7 @@ class TaskName:
     PROCESS_BATCH = "tidings.pipeline.process_batch"
     SWEEP_STALLED = "tidings.maintenance.sweep_stalled"
     PURGE_EXPIRED = "tidings.maintenance.purge_expired"
+    EXPIRE_DEDUP_INDEX = "tidings.maintenance.expire_dedup_index"
 
 
 class QueueName:

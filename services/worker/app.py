@@ -8,6 +8,7 @@ from celery import signals
 
 from services.worker import resources
 from shared.config import get_settings
+from shared.dedup.settings import DedupSettings
 from shared.logging import configure_logging
 from shared.tasks import TaskName, make_celery
 
@@ -30,6 +31,11 @@ app.conf.beat_schedule = {
         "task": TaskName.PURGE_EXPIRED,
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "expire-dedup-index": {
+        "task": TaskName.EXPIRE_DEDUP_INDEX,
+        "schedule": DedupSettings().expiry_interval_s,
+        "options": {"expires": DedupSettings().expiry_interval_s},
     },
 }
 
