@@ -5,6 +5,10 @@ Every model module is imported here so ``Base.metadata`` knows all tables.
 
 from shared.db.models.articles import Article
 from shared.db.models.base import Base
+from shared.db.models.channels import Feed as Feed
+from shared.db.models.channels import FeedPoll as FeedPoll
+from shared.db.models.channels import Source as Source
+from shared.db.models.channels import WebhookSecret as WebhookSecret
 from shared.db.models.dedup import DedupCorrection as DedupCorrection
 from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey

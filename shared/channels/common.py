@@ -1,0 +1,71 @@
+"""Small helpers the format mappers share: clipping to the article limits, stable ids, language codes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.config import IngestSettings
+from shared.text.normalise import clean_inline
+
+_limits = IngestSettings()
+MAX_TITLE_CHARS = _limits.max_title_chars
+MAX_FIELD_CHARS = _limits.max_field_chars
+MAX_EXTERNAL_ID_CHARS = 500
+_LANGUAGE = re.compile(r"^([a-zA-Z]{2})(?:[-_].*)?$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a document or delivery: its article payload, or why it could not be read."""
+
+    index: int
+    data: dict[str, Any] | None = None
+    error: str | None = None
+    field: str | None = None
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """One-line text cut to ``limit`` characters (with an ellipsis); None when empty."""
+    if not text:
+        return None
+    text = clean_inline(text)
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def stable_id(*parts: str | None) -> str:
+    """A deterministic id for items that carry none, so a replay of the same item finds the first one."""
+    h = hashlib.sha256("\x1f".join(p or "" for p in parts).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def external_id(value: str | None, *fallback: str | None) -> str:
+    """The sender's id when usable, else a hash of ``fallback``; long ids are hashed to fit the limit."""
+    value = (value or "").strip()
+    if value and len(value) <= MAX_EXTERNAL_ID_CHARS:
+        return value
+    if value:
+        return stable_id(value)
+    return stable_id(*fallback)
+
+
+def language_code(tag: str | None) -> str | None:
+    """``en-GB`` → ``en``; None for what is not an ISO 639-1 tag."""
+    match = _LANGUAGE.match((tag or "").strip())
+    return match.group(1).lower() if match else None
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def drop_empty(data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out the fields a format did not fill, so the schema's defaults apply."""
+    return {k: v for k, v in data.items() if v not in (None, "", [], {})}

@@ -1,0 +1,63 @@
+"""Plain text from HTML fragments (feed entries, ninjs ``body_html``, NewsML-G2 inline XHTML, NITF bodies):
+block elements become paragraphs separated by blank lines, scripts and styles are dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lxml.html
+from lxml import etree
+
+from shared.channels.xml import local
+from shared.text.normalise import paragraphs
+
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "block", "blockquote", "body.content", "bq", "caption", "dd", "div", "dl",
+        "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hl1", "hl2",
+        "hr", "li", "main", "nav", "note", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
+        "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math"})
+
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
+
+
+def _walk(element: Any, out: list[str]) -> None:
+    name = local(element.tag).lower()
+    if name in _SKIPPED:
+        return
+    block = name in _BLOCKS
+    if block:
+        out.append("\n\n")
+    elif name == "br":
+        out.append("\n")
+    if element.text and isinstance(element.tag, str):
+        out.append(element.text)
+    for child in element:
+        _walk(child, out)
+        if child.tail:
+            out.append(child.tail)
+    if block:
+        out.append("\n\n")
+
+
+def text_from_element(element: Any) -> str:
+    """Paragraph text of an element tree (lxml or ElementTree), paragraphs separated by a blank line."""
+    out: list[str] = []
+    _walk(element, out)
+    return "\n\n".join(paragraphs("".join(out)))
+
+
+def text_from_html(fragment: str) -> str:
+    """Paragraph text of an HTML fragment or page; empty when there is no text."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return "\n\n".join(paragraphs(fragment))
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return ""
+    return text_from_element(root)

@@ -1,0 +1,55 @@
+"""Settings of the ingestion channels (env prefix ``TIDINGS_CHANNELS_``), read by the ingest service and the
+feed poller alike."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ChannelSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_CHANNELS_", extra="ignore")
+
+    # Webhooks (Standard Webhooks): how far a delivery's timestamp may be from our clock.
+    webhook_tolerance_s: int = 300
+    # After a rotation the previous secret keeps working this long, so partners can switch without a gap.
+    secret_grace_s: int = 24 * 3600
+
+    # Feeds: the adaptive polling interval stays within these bounds.
+    feed_min_interval_s: int = 300
+    feed_max_interval_s: int = 24 * 3600
+    feed_initial_interval_s: int = 3600
+    # How often beat looks for due feeds, and how many it hands out per look.
+    feed_schedule_s: float = 30.0
+    feed_due_batch: int = 500
+    # Politeness: at least this long between two requests to the same host.
+    feed_host_delay_s: float = 2.0
+    feed_timeout_s: float = 20.0
+    feed_max_bytes: int = 5 * 1024 * 1024
+    feed_max_redirects: int = 5
+    # A feed that keeps failing is given up (set inactive) after this many consecutive failures.
+    feed_dead_after_failures: int = 10
+    # A feed that answers but has brought nothing new for this long has "gone quiet".
+    feed_quiet_after_s: int = 3 * 24 * 3600
+    feed_user_agent: str = "Tidings/0.1 feed poller (+https://github.com/tidings)"
+    # Networks feed URLs may point into although they are not public (CIDR, comma-separated), e.g. 127.0.0.0/8
+    # for tests or 10.1.2.0/24 for an intranet feed. Everything non-public is refused otherwise.
+    feed_allowed_networks: Annotated[list[str], NoDecode] = []
+    # How long poll records are kept for the health figures.
+    feed_poll_history_days: int = 14
+
+    @field_validator("feed_allowed_networks", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+
+@lru_cache
+def get_channel_settings() -> ChannelSettings:
+    """The process-wide channel settings, read once."""
+    return ChannelSettings()

@@ -1,0 +1,101 @@
+"""Ingestion channels: sources and their webhook signing secrets, registered feeds and their poll record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, Index, Integer, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.models.base import Base
+
+
+class Source(Base):
+    """Who sends articles: a partner, agency, feed or desk. Its ``name`` is the articles' ``source``."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    webhooks: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class WebhookSecret(Base):
+    """A source's signing secret. Several may be valid at once: after a rotation the old one keeps working
+    until ``expires_at``; NULL means valid until the next rotation. The value is needed to verify HMACs,
+    so it is stored as issued and never served again."""
+
+    __tablename__ = "webhook_secrets"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    )
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_webhook_secrets_source_id", "source_id"),)
+
+
+class Feed(Base):
+    """A registered RSS/Atom feed, its conditional-GET validators, adaptive schedule and health record."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    host: Mapped[str] = mapped_column(Text, nullable=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    interval_s: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_interval_s: Mapped[int | None] = mapped_column(Integer)
+    max_interval_s: Mapped[int | None] = mapped_column(Integer)
+    next_poll_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_new_item_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    items_total: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (
+        # The beat's look-up of due feeds.
+        Index("ix_feeds_due", "next_poll_at", postgresql_where=text("active")),
+    )
+
+
+class FeedPoll(Base):
+    """One poll of a feed: what came back and how many new items it brought (kept for the health figures)."""
+
+    __tablename__ = "feed_polls"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    feed_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False
+    )
+    polled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)  # fetched, not_modified, failed, gone
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    new_items: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_feed_polls_feed_id_polled_at", "feed_id", text("polled_at DESC")),
+        Index("ix_feed_polls_polled_at", "polled_at"),
+    )

@@ -1,0 +1,138 @@
+"""Wire schemas of the channel endpoints: sources and their secrets, webhook deliveries, feeds and health."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.schemas.articles import BatchItemAccepted, BatchItemRejected
+
+SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+SourceName = Annotated[str, Field(pattern=SOURCE_NAME_PATTERN, examples=["reuters"])]
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: SourceName = Field(description="The articles' `source`; letters, digits, `.`, `_`, `-`.")
+    description: str | None = Field(default=None, max_length=2000)
+    webhooks: bool = Field(default=False, description="Issue a signing secret so the source can send webhooks.")
+
+
+class SourcePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=2000)
+    webhooks: bool | None = None
+    active: bool | None = Field(default=None, description="An inactive source's webhooks are refused.")
+
+
+class SecretInfo(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime | None = Field(default=None, description="Null: valid until the next rotation.")
+
+
+class SourceOut(BaseModel):
+    name: str
+    description: str | None = None
+    webhooks: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    secrets: list[SecretInfo] = Field(default_factory=list, description="The valid secrets; never their values.")
+
+
+class SourceWithSecret(SourceOut):
+    secret: str | None = Field(
+        default=None,
+        description="The new signing secret (`whsec_` + base64). Shown this once: store it now.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_period_s: int | None = Field(
+        default=None, ge=0, le=30 * 86400, description="How long the old secret stays valid (default: 24 hours)."
+    )
+
+
+class SecretRotated(BaseModel):
+    source: str
+    secret: str = Field(description="The new signing secret. Shown this once: store it now.")
+    previous_valid_until: datetime | None = Field(
+        default=None, description="When the secrets valid before the rotation stop working."
+    )
+
+
+class WebhookAccepted(BaseModel):
+    delivery_id: str = Field(description="The `webhook-id` (or, for WebSub, a hash of the body).")
+    format: str = Field(examples=["tidings", "ninjs", "rss20", "atom10", "newsml-g2", "nitf"])
+    accepted: list[BatchItemAccepted]
+    rejected: list[BatchItemRejected]
+
+
+class FeedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, examples=["https://feeds.example.com/world.rss"])
+    source: SourceName | None = Field(default=None, description="The articles' `source`; default: the host.")
+    title: str | None = Field(default=None, max_length=500)
+    min_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
+    max_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
+
+
+class FeedPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = Field(default=None, description="true revives a feed that was given up.")
+    title: str | None = Field(default=None, max_length=500)
+    min_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
+    max_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
+
+
+class FeedHealth(BaseModel):
+    status: str = Field(examples=["ok", "new", "failing", "quiet", "dead"])
+    gone_quiet: bool = Field(description="It answers, but nothing new has come for the configured time.")
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    consecutive_failures: int
+    last_status: int | None = Field(default=None, description="HTTP status of the last poll.")
+    last_error: str | None = None
+    items_per_day: float = Field(description="New items per day over the last 7 days.")
+    items_total: int
+    interval_s: int = Field(description="The current adaptive polling interval.")
+    next_poll_at: datetime
+
+
+class FeedPollOut(BaseModel):
+    polled_at: datetime
+    outcome: str
+    http_status: int | None = None
+    entries: int
+    new_items: int
+    skipped: int
+    duration_ms: int
+    error: str | None = None
+
+
+class FeedOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    source: str
+    title: str | None = None
+    active: bool
+    created_at: datetime
+    health: FeedHealth
+    recent_polls: list[FeedPollOut] | None = Field(default=None, description="On the single-feed view only.")
+
+
+class FeedPage(BaseModel):
+    items: list[FeedOut]
+    next_after: uuid.UUID | None = Field(default=None, description="Pass as `after` for the next page.")
