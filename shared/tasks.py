@@ -18,6 +18,8 @@ class TaskName:
     PROCESS_BATCH = "tidings.pipeline.process_batch"
     SWEEP_STALLED = "tidings.maintenance.sweep_stalled"
     PURGE_EXPIRED = "tidings.maintenance.purge_expired"
+    BACKFILL_RUN = "tidings.backfill.run"  # one chunk of a re-tagging job
+    BACKFILL_SWEEP = "tidings.backfill.sweep"  # tagger version changes, stalled jobs
     POLL_DUE_FEEDS = "tidings.feeds.poll_due"
     POLL_FEED = "tidings.feeds.poll"
     EXPIRE_DEDUP_INDEX = "tidings.maintenance.expire_dedup_index"

@@ -10,6 +10,7 @@ from services.worker import resources
 from shared.config import get_settings
 from shared.dedup.settings import DedupSettings
 from shared.logging import configure_logging
+from shared.tagging.settings import TaggingSettings
 from shared.tasks import TaskName, make_celery
 
 settings = get_settings()
@@ -31,6 +32,11 @@ app.conf.beat_schedule = {
         "task": TaskName.PURGE_EXPIRED,
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "backfill-sweep": {  # tagger version changes start backfills; stalled backfills resume
+        "task": TaskName.BACKFILL_SWEEP,
+        "schedule": TaggingSettings().backfill_sweep_interval_s,
+        "options": {"expires": TaggingSettings().backfill_sweep_interval_s},
     },
     "expire-dedup-index": {
         "task": TaskName.EXPIRE_DEDUP_INDEX,

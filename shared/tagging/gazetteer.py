@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import version
 
@@ -32,6 +32,7 @@ class Place:
     lat: float | None
     lon: float | None
     population: int = 0
+    admin1: str | None = field(default=None, compare=False)  # the state (US only) a city or state is in
 
     def attrs(self) -> dict[str, object]:
         """The ``attrs`` of a place tag (the contract's keys, plus the feature kind)."""
@@ -128,6 +129,7 @@ class Gazetteer:
                 country_code="US",
                 lat=point[0] if point else None,
                 lon=point[1] if point else None,
+                admin1=state["code"],
             )
             self._add(state["name"], place)
 
@@ -141,6 +143,7 @@ class Gazetteer:
                 lat=float(city["latitude"]),
                 lon=float(city["longitude"]),
                 population=int(city["population"]),
+                admin1=city["admin1code"] or None,
             )
             self._add(city["name"], place)
             for alt in city["alternatenames"]:

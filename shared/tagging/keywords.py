@@ -1,5 +1,6 @@
 """Keyphrases per article, fast: candidate phrases are runs of content words between stopwords and
-punctuation (as in RAKE), scored by how often their words recur, with a bonus for phrases in the headline.
+punctuation (as in RAKE) and their parts, scored by how often the phrase and its words recur, with a bonus for
+headline words; a phrase inside (or around) a better one is left out.
 
 Languages with a spaCy stopword list get keywords; the phrase is the tag's value lower-cased, its most common
 written form the tag's name.
@@ -79,13 +80,19 @@ class KeywordTagger:
         phrases = candidates(doc.text, stop)
         if not phrases:
             return []
-        keys = [tuple(w.lower() for w in p) for p in phrases]
-        word_freq: Counter[str] = Counter(w for key in keys for w in key)
+        word_freq: Counter[str] = Counter(w.lower() for p in phrases for w in p)
         title = {w.lower() for p in candidates(doc.title, stop) for w in p}
-        phrase_freq: Counter[tuple[str, ...]] = Counter(keys)
+        # The two-word parts of a run are candidates too: "charging stations remain" also offers
+        # "charging stations", which wins when it recurs. Single words count only where they stand alone.
+        phrase_freq: Counter[tuple[str, ...]] = Counter()
         forms: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
-        for p, key in zip(phrases, keys, strict=True):
-            forms[key][" ".join(p)] += 1
+        for p in phrases:
+            for size in range(min(2, len(p)), len(p) + 1):
+                for start in range(len(p) - size + 1):
+                    part = p[start : start + size]
+                    key = tuple(w.lower() for w in part)
+                    phrase_freq[key] += 1
+                    forms[key][" ".join(part)] += 1
         scored: list[tuple[float, tuple[str, ...]]] = []
         for key, freq in phrase_freq.items():
             if sum(len(w) for w in key) < MIN_CHARS:
@@ -100,7 +107,15 @@ class KeywordTagger:
         if not scored:
             return []
         scored.sort(key=lambda s: (-s[0], s[1]))
-        best = scored[0][0]
+        chosen: list[tuple[float, tuple[str, ...]]] = []
+        for score, key in scored:
+            text = f" {' '.join(key)} "
+            if any(text in f" {' '.join(k)} " or f" {' '.join(k)} " in text for _, k in chosen):
+                continue  # part of, or a longer form of, a phrase already chosen
+            chosen.append((score, key))
+            if len(chosen) == self.limit:
+                break
+        best = chosen[0][0]
         return [
             Tag(
                 kind="keyword",
@@ -111,5 +126,5 @@ class KeywordTagger:
                 score=round(score / best, 4),
                 mentions=phrase_freq[key],
             )
-            for score, key in scored[: self.limit]
+            for score, key in chosen
         ]

@@ -3,8 +3,8 @@
 Candidates come from the recogniser's location mentions and from demonyms anywhere in the text ("Lebanese" →
 Lebanon, "Iranian Revolutionary Guards" → Iran). An ambiguous name is settled by how prominent each candidate
 is (countries, then continents and states, then cities by population), whether its name is the primary one,
-and whether its country is otherwise named in the article: "Damascus" beside "Syria" is the Syrian capital,
-"Paris" in an article about Texas towns may be Paris, Texas. Names the gazetteer does not know stay as places
+and whether its country (or, in the US, its state) is otherwise named in the article: "Damascus" beside
+"Syria" is the Syrian capital, "Paris" beside "Texas" is Paris, Texas. Names the gazetteer does not know stay as places
 without coordinates.
 """
 
@@ -21,6 +21,7 @@ from shared.tagging.gazetteer import Gazetteer, Place, data_version, gazetteer
 
 VERSION = "1"
 CONTEXT_BONUS = 1.5
+REGION_BONUS = 3.0  # the article names the city's state: strong evidence
 PRIMARY_NAME_BONUS = 1.0
 DEMONYM_WEIGHT = 0.6  # a demonym is weaker evidence that the article is about the country
 
@@ -43,8 +44,10 @@ class _Found:
     demonyms: int = 0
 
 
-def resolve(name: str, candidates: list[Place], context: Counter[str]) -> Place | None:
-    """The most likely of ``candidates`` for ``name`` given the article's country ``context``."""
+def resolve(
+    name: str, candidates: list[Place], context: Counter[str], regions: frozenset[tuple[str, str]] = frozenset()
+) -> Place | None:
+    """The most likely of ``candidates`` for ``name`` given the countries and states the article names."""
     if not candidates:
         return None
     key = fold(name)
@@ -55,6 +58,8 @@ def resolve(name: str, candidates: list[Place], context: Counter[str]) -> Place 
             s += PRIMARY_NAME_BONUS
         if p.feature != "country" and p.country_code and context.get(p.country_code):
             s += CONTEXT_BONUS
+        if p.feature == "city" and (p.country_code, p.admin1) in regions:
+            s += REGION_BONUS
         return s
 
     return max(candidates, key=score)
@@ -105,9 +110,15 @@ class PlaceTagger:
             countries = {p.country_code for p in candidates if p.country_code}
             if len(countries) == 1:
                 context[countries.pop() or ""] += count
+        regions = frozenset(
+            (p.country_code, p.admin1)
+            for name in names
+            for p in gaz.lookup(name)
+            if p.feature == "region" and p.country_code and p.admin1
+        )
         found: dict[object, _Found] = {}
         for name, count in names.items():
-            place = resolve(name, gaz.lookup(name), context)
+            place = resolve(name, gaz.lookup(name), context, regions)
             key: object = (place.geonames_id or (place.name, place.country_code)) if place else fold(name)
             entry = found.setdefault(key, _Found(place, place.name if place else name))
             entry.mentions += count

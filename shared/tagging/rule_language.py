@@ -111,6 +111,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _lex(source)
         self.i = 0
+        self.scoped = False  # inside field:( ... ), where another field scope would be ambiguous
 
     @property
     def peek(self) -> _Token:
@@ -160,7 +161,9 @@ class _Parser:
             self.take()
             if self.peek.kind == ")":
                 raise RuleSyntaxError("empty parentheses", self.peek.position)
+            outer, self.scoped = self.scoped, self.scoped or scope is not None
             node = self.or_(depth + 1)
+            self.scoped = outer
             if self.peek.kind != ")":
                 raise RuleSyntaxError('"(" is never closed', token.position)
             self.take()
@@ -170,7 +173,7 @@ class _Parser:
             name = token.text.lower()
             if name not in FIELDS:
                 raise RuleSyntaxError(f"unknown field {token.text!r}; fields are {', '.join(FIELDS)}", token.position)
-            if scope is not None:
+            if scope is not None or self.scoped:
                 raise RuleSyntaxError("a field scope cannot hold another field scope", token.position)
             if self.peek.kind not in ("(", "PHRASE", "WORD"):
                 raise RuleSyntaxError(f"{token.text}: needs a word, a phrase or a group after it", self.peek.position)

@@ -1,10 +1,60 @@
-"""The tagging stage (issue 4)."""
+"""The tagging stage: the enabled taggers over the batch, then the tags written in ``after_store`` (one delete
+and one insert for the whole batch).
+
+The taggers (the spaCy model, the gazetteer) are built once per worker process, in ``warm_up``. The rules are
+read once per batch, under a shared advisory lock that a rule backfill waits on (see ``backfill``).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import lru_cache
+
+from prometheus_client import Counter as Metric
+
+from services.worker.context import BatchContext
 from services.worker.stages import Stage
 from shared.config import Settings
+from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.settings import TaggingSettings
+from shared.tagging.store import document_from_record, load_rules, lock_rules_shared, replace_tags
+
+TAGS_WRITTEN = Metric("tidings_tags_written_total", "Tags written by the tagging stage and backfills", ["kind"])
+
+
+@lru_cache(maxsize=1)
+def tagging_settings() -> TaggingSettings:
+    return TaggingSettings()
+
+
+@lru_cache(maxsize=16)
+def pipeline(only: tuple[str, ...] | None = None) -> TaggingPipeline:
+    """The process's pipeline of the enabled taggers (or of ``only`` these, for a backfill)."""
+    return TaggingPipeline(tagging_settings(), only=only)
+
+
+class TaggingStage:
+    name = "tagging"
+
+    def warm_up(self) -> None:
+        pipeline()
+
+    def process(self, ctx: BatchContext) -> None:
+        tagging = pipeline()
+        rules = []
+        if tagging.rules_enabled:
+            lock_rules_shared(ctx.session)
+            rules = load_rules(ctx.session)
+        docs = [document_from_record(item.record) for item in ctx.items]
+        for item, tags in zip(ctx.items, tagging.tag(docs, rules), strict=True):
+            item.extras["tags"] = tags
+
+    def after_store(self, ctx: BatchContext) -> None:
+        tags = {item.id: item.extras.get("tags", []) for item in ctx.items}
+        replace_tags(ctx.session, tags)
+        for kind, count in Counter(t.kind for ts in tags.values() for t in ts).items():
+            TAGS_WRITTEN.labels(kind=kind).inc(count)
 
 
 def tagging_stages(settings: Settings) -> list[Stage]:
-    return []
+    return [TaggingStage()] if tagging_settings().enabled else []

@@ -15,5 +15,8 @@ from shared.db.models.dedup import DedupKey as DedupKey
 from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
 from shared.db.models.stories import ArticleTag, Cluster, TagKind
+from shared.db.models.tagging import BackfillJob as BackfillJob
+from shared.db.models.tagging import TaggerVersion as TaggerVersion
+from shared.db.models.tagging import TagRule as TagRule
 
 __all__ = ["Article", "ArticleTag", "Base", "Cluster", "IdempotencyKey", "Ingestion", "IngestionState", "TagKind"]
