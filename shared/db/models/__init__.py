@@ -14,6 +14,8 @@ from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey
 from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
+from shared.db.models.reliability import ApiKey as ApiKey
+from shared.db.models.reliability import DeadLetter as DeadLetter
 from shared.db.models.stories import ArticleTag, Cluster, TagKind
 from shared.db.models.tagging import BackfillJob as BackfillJob
 from shared.db.models.tagging import TaggerVersion as TaggerVersion

@@ -48,6 +48,8 @@ class Ingestion(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a failed attempt's retry is due (backoff); the sweeper leaves the row alone until then.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("state IN ('accepted', 'processing', 'processed', 'failed')", name="state"),
