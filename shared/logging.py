@@ -1,4 +1,5 @@
-"""structlog set-up: JSON lines in production, readable lines in a terminal; request and task ids bound."""
+"""structlog set-up: JSON lines in production, readable lines in a terminal; request and task ids bound;
+secrets (API keys, signing secrets, passwords in URLs) scrubbed from every line, structlog's and stdlib's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,23 @@ import sys
 import structlog
 
 from shared.config import ObservabilitySettings
+from shared.redaction import is_sensitive_name, redact
+
+
+def _redact_event(_: object, __: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
+    for name, value in event_dict.items():
+        if is_sensitive_name(name):
+            event_dict[name] = "[redacted]"
+        elif isinstance(value, str):
+            event_dict[name] = redact(value)
+    return event_dict
+
+
+class RedactingFormatter(logging.Formatter):
+    """A stdlib formatter that scrubs secrets from the finished line (uvicorn, Celery, libraries)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
@@ -18,6 +36,7 @@ def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
+        _redact_event,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
@@ -29,4 +48,6 @@ def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])

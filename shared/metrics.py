@@ -10,3 +10,7 @@ ARTICLES_REJECTED = Counter("tidings_articles_rejected_total", "Articles refused
 ENQUEUE_FAILURES = Counter("tidings_enqueue_failures_total", "Committed articles whose task could not be queued")
 ARTICLES_PROCESSED = Counter("tidings_articles_processed_total", "Articles through the pipeline", ["outcome"])
 STAGE_SECONDS = Histogram("tidings_stage_seconds", "Time per pipeline stage per batch", ["stage"])
+DEAD_LETTERED = Counter("tidings_articles_dead_lettered_total", "Articles parked after repeated failures", ["stage"])
+RATE_LIMITED = Counter("tidings_requests_rate_limited_total", "Requests refused with 429")
+RATE_LIMIT_UNCHECKED = Counter("tidings_rate_limit_unchecked_total", "Requests let through because Redis was down")
+AUTH_FAILURES = Counter("tidings_auth_failures_total", "Requests refused for a missing or bad API key", ["reason"])

@@ -48,6 +48,9 @@ class TestInfra:
             # Sweep quickly so lost-work tests finish fast; the value is a setting, not a sleep.
             "TIDINGS_PIPELINE_STALLED_AFTER_S": "3",
             "TIDINGS_PIPELINE_SWEEP_INTERVAL_S": "1",
+            # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
+            "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
+            "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
         }
 
     def close(self) -> None:
@@ -58,13 +61,36 @@ class TestInfra:
 _infra: TestInfra | None = None
 
 
+# The admin key every test client sends (``ingest``, ``query`` and ``api_key_headers``), made once per session.
+SESSION_API_KEY: str = ""
+# High enough that no test but the rate-limit tests ever meets the limit.
+SESSION_KEY_RATE_LIMIT = 1_000_000
+
+
+def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin",), name: str = "tests") -> str:
+    """Make a key in the database at ``database_url`` (for tests that start their own platform)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from shared.api.auth import create_api_key
+
+    eng = create_engine(database_url)
+    try:
+        with Session(eng) as session, session.begin():
+            made = create_api_key(session, name=name, scopes=scopes, rate_limit_per_minute=SESSION_KEY_RATE_LIMIT)
+    finally:
+        eng.dispose()
+    return made.key
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    global _infra
+    global _infra, SESSION_API_KEY
     _infra = TestInfra()
     os.environ.update(_infra.env)
     alembic_upgrade(_infra.env, ROOT)
     redis.Redis.from_url(_infra.redis_url).flushdb()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    SESSION_API_KEY = create_test_api_key(_infra.database_url, name="test session")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -88,20 +114,28 @@ def engine(test_infra: TestInfra) -> Iterator[Engine]:
     eng.dispose()
 
 
-TABLES_KEPT = {"alembic_version"}
+TABLES_KEPT = {"alembic_version", "api_keys"}  # the session's key outlives each test's truncation
 
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
     """A database emptied before the test: each test sees only its own rows."""
-    with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-            if r[0] not in TABLES_KEPT
-        ]
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                tables = [
+                    r[0]
+                    for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+                    if r[0] not in TABLES_KEPT
+                ]
+                if tables:
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            break
+        except OperationalError:  # a deadlock with the worker finishing the previous test's articles
+            if attempt == 4:
+                raise
     yield engine
 
 
@@ -162,15 +196,21 @@ def platform(test_infra: TestInfra) -> Iterator[dict[str, str]]:
         plat.stop()
 
 
+@pytest.fixture(scope="session")
+def api_key_headers() -> dict[str, str]:
+    """Headers carrying the session's admin API key, for tests that build their own clients."""
+    return {"Authorization": f"Bearer {SESSION_API_KEY}"}
+
+
 @pytest.fixture
-def ingest(platform: dict[str, str], db: Engine) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=platform["ingest"], timeout=30) as client:
+def ingest(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform["ingest"], timeout=30, headers=api_key_headers) as client:
         yield client
 
 
 @pytest.fixture
-def query(platform: dict[str, str], db: Engine) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=platform["query"], timeout=30) as client:
+def query(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform["query"], timeout=30, headers=api_key_headers) as client:
         yield client
 
 

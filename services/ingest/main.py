@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import make_asgi_app
 
 from services.ingest.routers import api_keys, articles, corrections, dead_letters, feeds, rules, sources, webhooks
 from shared.api.app import create_service_app
+from shared.api.auth import Scope, require_scope
 from shared.config import get_settings
 from shared.schemas.articles import ArticleIn, BatchIn
 from shared.tasks import make_celery
@@ -28,9 +29,13 @@ def create_app() -> FastAPI:
         description="Send news articles: they are stored durably, answered with 202, deduplicated and tagged.",
         on_startup=_start,
         on_shutdown=_stop,
+        # Partners' webhooks prove themselves with their signature (Standard Webhooks), not an API key.
+        public_prefixes=("/v1/webhooks/",),
     )
-    for module in (articles, corrections, rules, sources, webhooks, feeds, dead_letters, api_keys):
+    for module in (articles, corrections, rules, webhooks, feeds, dead_letters, api_keys):
         app.include_router(module.router)
+    # Sources hand out webhook signing secrets: admin keys only.
+    app.include_router(sources.router, dependencies=[Depends(require_scope(Scope.admin))])
     app.mount("/metrics", make_asgi_app())
     _register_schemas(app)
     return app

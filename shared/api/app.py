@@ -1,4 +1,5 @@
-"""The common shape of a Tidings FastAPI app: lifespan-held engine and Redis, middleware, error envelope."""
+"""The common shape of a Tidings FastAPI app: lifespan-held engine and Redis, middleware, error envelope, and
+the API-key check every route goes through (``shared.api.auth``)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from shared.api.auth import AuthPolicy, AuthSettings, Scope, authenticate
 from shared.api.errors import install_error_handlers
 from shared.api.health import router as health_router
-from shared.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from shared.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, RequestSanityMiddleware
+from shared.api.ratelimit import RateLimiter, RateLimitSettings
 from shared.config import Settings
 from shared.db.engine import make_async_engine, make_async_sessionmaker
 from shared.logging import configure_logging
+from shared.schemas.errors import error_responses
 
 Hook = Callable[[FastAPI], Any]
 
@@ -27,7 +31,10 @@ def create_service_app(
     description: str,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
+    public_prefixes: tuple[str, ...] = (),
 ) -> FastAPI:
+    """A FastAPI app where every route but ``/healthz``, ``/readyz`` and ``public_prefixes`` needs an API key
+    with the service's scope (``ingest`` or ``query``); routers may demand more with ``require_scope``."""
     configure_logging(settings.observability, service=service)
 
     @asynccontextmanager
@@ -40,6 +47,7 @@ def create_service_app(
             socket_timeout=settings.redis.socket_timeout_s,
             socket_connect_timeout=settings.redis.socket_timeout_s,
         )
+        app.state.rate_limiter = RateLimiter(app.state.redis, RateLimitSettings())
         if on_startup:
             await on_startup(app)
         try:
@@ -50,7 +58,23 @@ def create_service_app(
             await app.state.redis.aclose()
             await app.state.engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        # The one place keys are enforced: an app-level dependency runs before every route's own.
+        dependencies=[Depends(authenticate)],
+        # Every route can answer these, from the key check, the middleware or an outage.
+        responses=error_responses(400, 401, 403, 413, 422, 429, 503),
+    )
+    service_scope = {"ingest": Scope.ingest, "query": Scope.query}.get(service)
+    app.state.auth_policy = AuthPolicy(
+        service_scope=service_scope,
+        public_prefixes=public_prefixes,
+        open=service_scope is Scope.query and AuthSettings().open_query,
+    )
+    app.add_middleware(RequestSanityMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.ingest.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

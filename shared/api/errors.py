@@ -12,13 +12,14 @@ from kombu.exceptions import OperationalError as BrokerError
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_S = 5
+MAX_FIELD_ERRORS = 20
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -65,7 +66,7 @@ def envelope(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def field_errors(exc: ValidationError | RequestValidationError, *, prefix: str = "") -> list[dict[str, Any]]:
     """Pydantic errors as ``{field, message, type}``, the field as a dotted path."""
-    out = []
+    out: list[dict[str, Any]] = []
     # FastAPI prefixes locations with where the value came from; a model validated by hand does not.
     from_request = isinstance(exc, RequestValidationError)
     for err in exc.errors():
@@ -78,6 +79,8 @@ def field_errors(exc: ValidationError | RequestValidationError, *, prefix: str =
         message = err.get("msg", "invalid")
         message = message.removeprefix("Value error, ")
         out.append({"field": path or "body", "message": message, "type": err.get("type")})
+        if len(out) >= MAX_FIELD_ERRORS:  # an object with 100,000 unknown fields gets a short answer
+            break
     return out
 
 
@@ -119,6 +122,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.connection_invalidated or _is_connection_error(exc):
             log.warning("database unavailable", error=str(exc.orig))
             return _unavailable("the database")
+        if isinstance(exc, DataError):
+            # A value the database cannot hold (a NUL in text, a number out of range) that validation let
+            # through: the caller's input, so a 422, and logged so the validation gap gets closed.
+            log.warning("value refused by the database", error=type(exc.orig).__name__)
+            return JSONResponse(
+                envelope("validation_error", "a value is out of range or not storable"), status_code=422
+            )
+        if isinstance(exc, IntegrityError):
+            log.warning("constraint violated", error=type(exc.orig).__name__)
+            return JSONResponse(envelope("conflict", "the request conflicts with existing data"), status_code=409)
         log.exception("database error")
         return JSONResponse(envelope("internal_error", "internal error"), status_code=500)
 

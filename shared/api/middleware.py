@@ -1,8 +1,10 @@
-"""ASGI middleware: request ids carried into logs and tasks, and a hard limit on request body size."""
+"""ASGI middleware: request ids carried into logs and tasks, a hard limit on request body size, and a sanity
+check of the URL (NUL bytes, too many parameters) before any route sees it."""
 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import unquote_to_bytes
 
 import structlog
 from starlette.responses import JSONResponse
@@ -75,3 +77,58 @@ class BodySizeLimitMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, limited_receive, send)
+
+
+MAX_QUERY_PARAMS = 100
+MAX_QUERY_BYTES = 8 * 1024
+
+
+class RequestSanityMiddleware:
+    """Refuses URLs no route should see, with 400 in the envelope: a NUL byte in the path or a query value
+    (PostgreSQL cannot store one in text, so it would otherwise surface as a database error), more than
+    ``MAX_QUERY_PARAMS`` parameters or an oversized query string. Marks every response ``nosniff`` so a
+    browser never renders a JSON body (which may quote user-supplied HTML) as a page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = _url_problem(scope)
+        if problem is not None:
+            field, message = problem
+            error = ApiError(400, message, field=field)
+            response = JSONResponse(
+                envelope(error.code, error.message, error.details),
+                400,
+                headers={"X-Content-Type-Options": "nosniff"},
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-content-type-options", b"nosniff"))
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
+def _url_problem(scope: Scope) -> tuple[str, str] | None:
+    if "\x00" in scope.get("path", ""):
+        return "path", "the path must not contain NUL characters"
+    raw: bytes = scope.get("query_string") or b""
+    if len(raw) > MAX_QUERY_BYTES:
+        return "query", f"the query string exceeds {MAX_QUERY_BYTES} bytes"
+    if not raw:
+        return None
+    pairs = raw.split(b"&")
+    if len(pairs) > MAX_QUERY_PARAMS:
+        return "query", f"at most {MAX_QUERY_PARAMS} query parameters are accepted"
+    for pair in pairs:
+        if b"\x00" in unquote_to_bytes(pair.replace(b"+", b" ")):
+            name = unquote_to_bytes(pair.partition(b"=")[0]).decode("utf-8", "replace").replace("\x00", "")
+            return name or "query", "query parameters must not contain NUL characters"
+    return None

@@ -10,6 +10,7 @@ import pytest
 
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
+from tests.conftest import create_test_api_key
 from tests.support import ROOT, SEED_ARTICLE, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -60,9 +61,10 @@ def test_seed_article_through_embedded_servers(tmp_path: Path) -> None:
         platform.start("worker", worker_argv(1, hostname="embedded@%h"), env, ROOT, log=logs / "worker.log")
         platform.wait_healthy()
 
+        headers = {"Authorization": f"Bearer {create_test_api_key(database_url, name='embedded')}"}
         with (
-            httpx.Client(base_url=ingest_url, timeout=30) as ingest,
-            httpx.Client(base_url=query_url, timeout=30) as query,
+            httpx.Client(base_url=ingest_url, timeout=30, headers=headers) as ingest,
+            httpx.Client(base_url=query_url, timeout=30, headers=headers) as query,
         ):
             ready = ingest.get("/readyz").json()
             assert ready["checks"] == {"postgres": "ok", "redis": "ok"}

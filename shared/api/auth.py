@@ -1,0 +1,257 @@
+"""API keys: their format, storage, and the one dependency that checks them on every request.
+
+A key looks like ``tdg_`` + 32 random base62 characters + a 6-character checksum, so secret scanners (and
+``looks_like_key``) can tell a leaked Tidings key from noise without asking the server, as GitHub's
+``ghp_`` tokens allow. Only the key's SHA-256 is stored: a key has ~190 random bits, so a slow password hash
+would add nothing but latency. The key is shown once, when it is created.
+
+Every route of a service app requires a key (``authenticate`` is an app-level dependency added by
+``create_service_app``) except the public paths: liveness, readiness and, on the ingest service, signed
+webhooks, which prove themselves with their signature. A key carries scopes: ``ingest`` (the write API),
+``query`` (the read API), ``admin`` (everything, including keys and dead letters). Callers send the key as
+``Authorization: Bearer tdg_...`` or ``X-API-Key: tdg_...``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.api.errors import ApiError
+from shared.db.models import ApiKey
+from shared.ids import uuid7
+from shared.metrics import AUTH_FAILURES, RATE_LIMITED
+
+KEY_PREFIX = "tdg_"
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_RANDOM_CHARS = 32
+_CHECKSUM_CHARS = 6
+_KEY_RE = re.compile(rf"^{KEY_PREFIX}[0-9A-Za-z]{{{_RANDOM_CHARS + _CHECKSUM_CHARS}}}$")
+DISPLAY_PREFIX_CHARS = len(KEY_PREFIX) + 8
+
+
+class Scope(StrEnum):
+    ingest = "ingest"
+    query = "query"
+    admin = "admin"
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_AUTH_", extra="ignore")
+
+    # Serve the query API without keys, for a laptop or a trusted network. Never the ingest API.
+    open_query: bool = False
+
+
+def _base62(n: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        chars.append(_ALPHABET[r])
+    return "".join(reversed(chars))
+
+
+def _checksum(random_part: str) -> str:
+    return _base62(zlib.crc32(random_part.encode()), _CHECKSUM_CHARS)
+
+
+def generate_key() -> str:
+    """A new random key with its checksum."""
+    random_part = "".join(secrets.choice(_ALPHABET) for _ in range(_RANDOM_CHARS))
+    return f"{KEY_PREFIX}{random_part}{_checksum(random_part)}"
+
+
+def looks_like_key(value: str) -> bool:
+    """Well-formed with a valid checksum: typos and foreign tokens are refused without a database look-up."""
+    if not _KEY_RE.match(value):
+        return False
+    random_part = value[len(KEY_PREFIX) : len(KEY_PREFIX) + _RANDOM_CHARS]
+    return secrets.compare_digest(value[-_CHECKSUM_CHARS:], _checksum(random_part))
+
+
+def hash_key(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just made: ``key`` is the only time the secret exists outside its hash."""
+
+    id: uuid.UUID
+    key: str
+    values: dict
+
+
+def new_key(
+    *,
+    name: str,
+    scopes: Iterable[Scope | str],
+    rate_limit_per_minute: int | None = None,
+    expires_at: datetime | None = None,
+) -> NewKey:
+    """The row to insert for a new key, and the key to show once."""
+    scope_list = sorted({Scope(s).value for s in scopes})
+    if not scope_list:
+        raise ValueError("a key needs at least one scope")
+    key = generate_key()
+    key_id = uuid7()
+    return NewKey(
+        id=key_id,
+        key=key,
+        values={
+            "id": key_id,
+            "name": name,
+            "prefix": key[:DISPLAY_PREFIX_CHARS],
+            "key_hash": hash_key(key),
+            "scopes": scope_list,
+            "rate_limit_per_minute": rate_limit_per_minute,
+            "expires_at": expires_at,
+        },
+    )
+
+
+def create_api_key(
+    session: Session,
+    *,
+    name: str,
+    scopes: Iterable[Scope | str],
+    rate_limit_per_minute: int | None = None,
+    expires_at: datetime | None = None,
+) -> NewKey:
+    """Insert a key with a synchronous session (CLI, ``make run``, tests). Does not commit."""
+    made = new_key(name=name, scopes=scopes, rate_limit_per_minute=rate_limit_per_minute, expires_at=expires_at)
+    session.execute(insert(ApiKey).values(**made.values))
+    return made
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, name and scopes (``key_id`` None when the service is open)."""
+
+    key_id: uuid.UUID | None
+    name: str
+    scopes: frozenset[str]
+    rate_limit_per_minute: int | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        return Scope.admin.value in self.scopes or scope.value in self.scopes
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """What a service demands: the scope every route needs, the paths left public, whether it is open."""
+
+    service_scope: Scope | None
+    public_paths: frozenset[str] = frozenset({"/healthz", "/readyz"})
+    public_prefixes: tuple[str, ...] = ()
+    open: bool = False
+
+    def is_public(self, path: str) -> bool:
+        return path in self.public_paths or path.startswith(self.public_prefixes)
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer tdg_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: tdg_...`")
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="tidings"'}
+
+
+def _refuse(reason: str, message: str) -> ApiError:
+    AUTH_FAILURES.labels(reason=reason).inc()
+    return ApiError(401, message, code="unauthorized", headers=_UNAUTHORIZED_HEADERS)
+
+
+async def _lookup(request: Request, key: str) -> Principal | None:
+    digest = hash_key(key)
+    async with request.app.state.sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(
+                    ApiKey.id,
+                    ApiKey.name,
+                    ApiKey.scopes,
+                    ApiKey.rate_limit_per_minute,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
+                    ).label("stale"),
+                ).where(
+                    ApiKey.key_hash == digest,
+                    ApiKey.revoked_at.is_(None),
+                    or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > func.now()),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.stale:  # last_used_at is kept to the minute: one write per key per minute, not per request
+            await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=func.now()))
+            await session.commit()
+    return Principal(
+        key_id=row.id, name=row.name, scopes=frozenset(row.scopes), rate_limit_per_minute=row.rate_limit_per_minute
+    )
+
+
+async def authenticate(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    header_key: str | None = Depends(_header),
+) -> Principal | None:
+    """The app-level dependency: find the caller's key, check the service's scope and the key's rate limit."""
+    policy: AuthPolicy = request.app.state.auth_policy
+    if policy.is_public(request.scope["path"]):
+        return None
+    if policy.open:
+        anonymous = Principal(key_id=None, name="anonymous", scopes=frozenset({Scope.query.value}))
+        request.state.principal = anonymous
+        return anonymous
+    key = bearer.credentials if bearer is not None else header_key
+    if not key:
+        raise _refuse("missing", "an API key is required: send 'Authorization: Bearer tdg_...'")
+    key = key.strip()
+    if not looks_like_key(key):
+        raise _refuse("malformed", "invalid API key")
+    principal = await _lookup(request, key)
+    if principal is None:
+        raise _refuse("unknown", "invalid, expired or revoked API key")
+    if policy.service_scope is not None and not principal.allows(policy.service_scope):
+        raise ApiError(
+            403, f"this API key lacks the {policy.service_scope.value!r} scope", code="forbidden", field="scopes"
+        )
+    decision = await request.app.state.rate_limiter.hit(str(principal.key_id), principal.rate_limit_per_minute)
+    if not decision.allowed:
+        RATE_LIMITED.inc()
+        raise ApiError(
+            429,
+            f"rate limit exceeded; retry in {decision.retry_after_s} s",
+            code="rate_limited",
+            headers={"Retry-After": str(decision.retry_after_s)},
+        )
+    request.state.principal = principal
+    return principal
+
+
+def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal | None]]:
+    """A router- or route-level dependency demanding a scope beyond the service's own (e.g. ``admin``)."""
+
+    async def _require(request: Request, principal: Principal | None = Depends(authenticate)) -> Principal | None:
+        if principal is not None and not principal.allows(scope):
+            raise ApiError(403, f"this API key lacks the {scope.value!r} scope", code="forbidden", field="scopes")
+        if principal is None and not request.app.state.auth_policy.is_public(request.scope["path"]):
+            raise _refuse("missing", "an API key is required")
+        return principal
+
+    return _require

@@ -1,0 +1,84 @@
+"""Per-key rate limits in Redis: one atomic script call per request (GCRA, the generic cell rate algorithm).
+
+GCRA keeps one number per key, the "theoretical arrival time", so a check is a single round trip and the
+limit holds across any number of API processes. A key may send ``burst`` requests at once, then one every
+``60 / per_minute`` seconds. When Redis does not answer, requests are let through (fail open): the limit
+protects capacity, while the articles' durability rests on PostgreSQL alone; the event is logged and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+import structlog
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.exceptions import RedisError
+
+from shared.metrics import RATE_LIMIT_UNCHECKED
+
+log = structlog.get_logger(__name__)
+
+# KEYS[1]: the key's counter. ARGV: emission interval (ms), burst tolerance (ms). Redis' own clock, so
+# several API hosts agree. Returns {allowed, retry_after_ms, remaining}.
+_GCRA = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+if allow_at > now then
+  return {0, allow_at - now, 0}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1000)
+return {1, 0, math.floor((now - allow_at) / interval)}
+"""
+
+
+class RateLimitSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_RATE_LIMIT_", extra="ignore")
+
+    enabled: bool = True
+    per_minute: int = 1_200  # the default for keys without their own limit
+    burst_seconds: float = 10.0  # how many seconds' worth of requests may arrive at once
+    redis_timeout_s: float = 1.0  # past this the request goes through unchecked
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int = 0
+    remaining: int = 0
+
+
+class RateLimiter:
+    """Checks one request against its key's limit; created once per app, on the app's Redis client."""
+
+    def __init__(self, client: aioredis.Redis, settings: RateLimitSettings) -> None:
+        self.settings = settings
+        self._script = client.register_script(_GCRA)
+
+    async def hit(self, key_id: str, per_minute: int | None) -> Decision:
+        if not self.settings.enabled:
+            return Decision(allowed=True)
+        limit = max(1, per_minute or self.settings.per_minute)
+        interval_ms = 60_000 / limit
+        burst = max(1, math.ceil(limit * self.settings.burst_seconds / 60))
+        tolerance_ms = interval_ms * burst
+        try:
+            allowed, retry_ms, remaining = await asyncio.wait_for(
+                self._script(keys=[f"tidings:ratelimit:{key_id}"], args=[interval_ms, tolerance_ms]),
+                timeout=self.settings.redis_timeout_s,
+            )
+        except (RedisError, OSError, TimeoutError) as exc:
+            RATE_LIMIT_UNCHECKED.inc()
+            log.warning("rate limit not checked: redis unavailable", error=type(exc).__name__)
+            return Decision(allowed=True)
+        return Decision(
+            allowed=bool(allowed), retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)), remaining=int(remaining)
+        )

@@ -1,0 +1,91 @@
+"""Wire schemas of the reliability endpoints: dead letters and API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.api.auth import Scope
+from shared.schemas.articles import RequiredText
+
+
+class DeadLetterStatus(StrEnum):
+    parked = "parked"  # waiting for someone to look at it
+    replaying = "replaying"  # replayed, not processed yet
+    resolved = "resolved"  # replayed and processed
+
+
+class DeadLetterOut(BaseModel):
+    id: uuid.UUID
+    ingestion_id: uuid.UUID = Field(description="The article's id, as answered when it was accepted.")
+    status: DeadLetterStatus
+    source: str
+    external_id: str | None = None
+    stage: str = Field(
+        description="The pipeline stage that failed, e.g. `normalise`; `worker` when no attempt finished."
+    )
+    error_type: str = Field(examples=["ValueError"])
+    error: str
+    stack: str | None = Field(default=None, description="The Python traceback of the last failure.")
+    attempts: int
+    times_parked: int = Field(description="How often it was parked: more than 1 when a replay failed again.")
+    first_failed_at: datetime
+    last_failed_at: datetime
+    replayed_at: datetime | None = None
+    status_url: str
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetterOut]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+
+class ReplayAccepted(BaseModel):
+    id: uuid.UUID
+    ingestion_id: uuid.UUID
+    status: DeadLetterStatus = DeadLetterStatus.replaying
+    status_url: str
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: RequiredText = Field(max_length=200, examples=["newsroom importer"])
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] = Field(
+        description="`ingest` (the write API), `query` (the read API), `admin` (everything)."
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Requests per minute; the server default when null."
+    )
+    expires_at: datetime | None = Field(default=None, description="ISO 8601; never expires when null.")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_future(cls, v: datetime | None) -> datetime | None:
+        if v is None:
+            return v
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        if v <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return v
+
+
+class ApiKeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognise it; the key itself is never shown again.")
+    scopes: list[Scope]
+    rate_limit_per_minute: int | None = None
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = Field(default=None, description="To the minute.")
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key, shown this once: store it now.", examples=["tdg_..."])
