@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.api.errors import ApiError, field_errors
+from shared.channels.errors import ChannelError
+from shared.channels.html import article_from_html
 from shared.schemas.articles import ArticleIn
 from shared.text.plaintext import PlainTextError, parse_plain_article
 
@@ -86,9 +88,21 @@ def load_json(raw: bytes, charset: str | None) -> Any:
     return value
 
 
+def _from_html(data: dict[str, Any], prefix: str) -> dict[str, Any]:
+    field = f"{prefix}.html" if prefix else "html"
+    if data.get("body") is not None:
+        raise ApiError(422, "send either body or html, not both", field=field)
+    try:
+        return article_from_html(data)
+    except ChannelError as exc:
+        raise ApiError(422, exc.message, field=field) from exc
+
+
 def validate_article(data: Any, *, prefix: str = "") -> ArticleIn:
     if not isinstance(data, dict):
         raise ApiError(422, "expected a JSON object", field=prefix or "body")
+    if data.get("html") is not None:
+        data = _from_html(data, prefix)
     try:
         return ArticleIn.model_validate(data)
     except ValidationError as exc:

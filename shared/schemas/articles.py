@@ -55,6 +55,13 @@ class ArticleIn(BaseModel):
 
     title: RequiredText = Field(max_length=_limits.max_title_chars, examples=["Syrian troops on offensive"])
     body: RequiredText = Field(max_length=_limits.max_body_bytes, description="Plain text; paragraphs by blank lines.")
+    html: Text | None = Field(
+        default=None,
+        exclude=True,
+        max_length=_limits.max_body_bytes,
+        description="A whole HTML page, sent instead of `body` (title optional too): the main text, title, "
+        "authors, date and description are extracted from it. Fields sent alongside win over the page's.",
+    )
     summary: Text | None = Field(default=None, max_length=_limits.max_field_chars, description="Standfirst.")
     url: HttpUrl | None = Field(default=None, max_length=2048)
     source: Text = Field(default="", max_length=200, description="Who sent it: a feed, partner or desk name.")

@@ -1,5 +1,234 @@
-"""Signed webhooks from partners and feeds (/v1/webhooks/{source}) — issue 6."""
+"""``/v1/webhooks/{source}``: signed deliveries from partners, agencies and WebSub hubs.
 
-from fastapi import APIRouter
+Authenticity first, before the body is parsed: Standard Webhooks headers (``webhook-id``,
+``webhook-timestamp``, ``webhook-signature``) checked against every valid secret of the source with a
+five-minute tolerance, or WebSub's ``X-Hub-Signature-256``. A failure is a 401 naming the reason, and nothing
+is stored. The delivery id is the idempotency key, so a redelivery answers the first result. Articles are
+stored and queued exactly as the article endpoints do it.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import partial
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.datastructures import Headers
+
+from services.ingest import idempotency
+from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
+from services.ingest.parsing import load_json, media_type, validate_article
+from services.ingest.queue import enqueue
+from services.ingest.routers.articles import status_url
+from services.ingest.secrets import webhook_secrets
+from services.ingest.store import store_articles
+from shared.api.errors import ApiError
+from shared.channels.common import Item
+from shared.channels.errors import ChannelError
+from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
+from shared.channels.settings import get_channel_settings
+from shared.channels.signing import SignatureError, verify, verify_websub
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
+from shared.schemas.channels import WebhookAccepted
+from shared.schemas.errors import error_responses
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+CHANNEL = "webhook"
+WEBSUB_HEADERS = ("x-hub-signature-256", "x-hub-signature")
+
+_DELIVERY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ArticleIn"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/ArticleIn"}},
+                        {"type": "object", "description": "IPTC ninjs 1.x or 2.x (one item or a list)"},
+                    ]
+                }
+            },
+            "application/rss+xml": {"schema": {"type": "string", "description": "RSS 2.0 (WebSub delivery)"}},
+            "application/atom+xml": {"schema": {"type": "string", "description": "Atom (WebSub delivery)"}},
+            "application/xml": {"schema": {"type": "string", "description": "RSS, Atom, NewsML-G2 or NITF"}},
+        },
+    },
+    "parameters": [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": desc}
+        for name, desc in [
+            ("webhook-id", "Standard Webhooks: the delivery id, unique per message (the idempotency key)"),
+            ("webhook-timestamp", "Standard Webhooks: seconds since the epoch; at most 5 minutes off"),
+            ("webhook-signature", "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`"),
+            ("X-Hub-Signature-256", "WebSub content delivery: `sha256=<hex HMAC-SHA256 of the body>`"),
+        ]
+    ],
+}
+
+
+def _unauthorised(exc: SignatureError) -> ApiError:
+    return ApiError(
+        401, exc.reason, code="invalid_signature", field=exc.header, headers={"WWW-Authenticate": "Webhook"}
+    )
+
+
+def authenticate(headers: Headers, raw: bytes, secrets: list[str], *, now: float, tolerance_s: int) -> str:
+    """Verify the delivery; returns its id. Raises a 401 :class:`ApiError` with the reason."""
+    websub = next((h for h in WEBSUB_HEADERS if h in headers), None)
+    try:
+        if "webhook-signature" not in headers and websub is not None:
+            verify_websub(secrets, signature=headers[websub], body=raw, header=websub)
+            # WebSub has no delivery id: the body's hash makes a redelivery of the same content a replay.
+            return "websub:" + hashlib.sha256(raw).hexdigest()
+        verify(
+            secrets,
+            msg_id=headers.get("webhook-id"),
+            timestamp=headers.get("webhook-timestamp"),
+            signature=headers.get("webhook-signature"),
+            body=raw,
+            now=now,
+            tolerance_s=tolerance_s,
+        )
+    except SignatureError as exc:
+        raise _unauthorised(exc) from exc
+    delivery_id = headers["webhook-id"]
+    if len(delivery_id) > idempotency.MAX_KEY_CHARS or not delivery_id.isprintable():
+        raise ApiError(
+            400, f"webhook-id must be 1-{idempotency.MAX_KEY_CHARS} printable characters", field="webhook-id"
+        )
+    return delivery_id
+
+
+def read_delivery(raw: bytes, content_type: str | None, source: str) -> tuple[Delivery, list[ArticleIn | ApiError]]:
+    """Parse and validate the body (CPU work: run in a thread). Each item is an article or its error."""
+    kind, charset = media_type(content_type)
+    try:
+        if kind == "application/json" or kind.endswith("+json"):
+            delivery = json_items(load_json(raw, charset), source=source)
+        elif is_xml(kind):
+            delivery = xml_items(raw, source=source)
+        else:
+            raise ApiError(
+                415,
+                f"unsupported content type {kind or '(none)'!r}: send application/json or XML "
+                "(RSS, Atom, NewsML-G2, NITF)",
+                field="content-type",
+            )
+    except ChannelError as exc:
+        raise ApiError(exc.status, exc.message, code=exc.code, field=exc.field) from exc
+    return delivery, [_validated(item, len(delivery.items)) for item in delivery.items]
+
+
+def _validated(item: Item, count: int) -> ArticleIn | ApiError:
+    prefix = f"items.{item.index}" if count > 1 else ""
+    if item.data is None:
+        field = f"{prefix}.{item.field}" if prefix and item.field else (item.field or prefix or "body")
+        return ApiError(422, item.error or "unreadable item", code="invalid_payload", field=field)
+    try:
+        return validate_article(item.data, prefix=prefix)
+    except ApiError as exc:
+        return exc
+
+
+@router.post(
+    "/{source}",
+    status_code=202,
+    response_model=WebhookAccepted,
+    summary="Receive a signed delivery: Tidings JSON (one or a list), ninjs, RSS/Atom, NewsML-G2 or NITF",
+    openapi_extra=_DELIVERY_BODY,
+    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 503),
+)
+async def receive(
+    source: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+) -> JSONResponse:
+    raw = await request.body()
+    found, secrets = await webhook_secrets(session, source)
+    if found is None or not found.webhooks or not found.active:
+        raise ApiError(404, f"no source {source!r} receiving webhooks", field="source")
+    delivery_id = authenticate(
+        request.headers, raw, secrets, now=time.time(), tolerance_s=get_channel_settings().webhook_tolerance_s
+    )
+
+    scope = f"webhooks:{source}"
+    fingerprint = idempotency.request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw)
+    try:
+        previous = await idempotency.claim(session, scope=scope, key=delivery_id, fingerprint=fingerprint)
+    except ApiError as exc:
+        if exc.code == "idempotency_key_reused":
+            raise ApiError(
+                422, "this webhook-id was used for a different delivery", code="delivery_id_reused", field="webhook-id"
+            ) from exc
+        raise ApiError(
+            exc.status, exc.message.replace("Idempotency-Key", "webhook-id"), field="webhook-id", headers=exc.headers
+        ) from exc
+    if previous is not None:
+        await session.rollback()
+        return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+
+    delivery, results = await anyio.to_thread.run_sync(
+        partial(read_delivery, raw, request.headers.get("content-type"), source)
+    )
+    valid = [(item.index, r) for item, r in zip(delivery.items, results, strict=True) if isinstance(r, ArticleIn)]
+    rejected = [
+        BatchItemRejected(index=item.index, error={"code": r.code, "message": r.message, "details": r.details})
+        for item, r in zip(delivery.items, results, strict=True)
+        if isinstance(r, ApiError)
+    ]
+    if not valid:
+        first = rejected[0].error if len(rejected) == 1 else None
+        if first is not None:
+            raise ApiError(422, first["message"], code=first["code"], details=first["details"])
+        raise ApiError(
+            422, "no valid article in the delivery", details={"rejected": [r.model_dump() for r in rejected]}
+        )
+
+    request_id = request.scope.get("state", {}).get("request_id")
+    stored = await store_articles(session, articles=[a for _, a in valid], channel=CHANNEL, request_id=request_id)
+    body = WebhookAccepted(
+        delivery_id=delivery_id,
+        format=delivery.format,
+        accepted=[
+            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+            for (index, _), s in zip(valid, stored, strict=True)
+        ],
+        rejected=rejected,
+    ).model_dump(mode="json")
+    await idempotency.remember(session, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body)
+    await session.commit()
+
+    fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
+    if fresh:
+        ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
+    if len(stored) > len(fresh):
+        ARTICLES_REPLAYED.inc(len(stored) - len(fresh))
+    await enqueue(celery, fresh, chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    return JSONResponse(body, status_code=202)
+
+
+@router.get(
+    "/{source}",
+    response_class=PlainTextResponse,
+    summary="WebSub subscription check: echo hub.challenge for a source receiving webhooks",
+    responses=error_responses(400, 404),
+)
+async def websub_verify(
+    source: str,
+    session: SessionDep,
+    mode: str = Query(alias="hub.mode", pattern="^(subscribe|unsubscribe)$"),
+    challenge: str = Query(alias="hub.challenge", min_length=1, max_length=1000),
+    topic: str | None = Query(default=None, alias="hub.topic", max_length=2048),
+) -> PlainTextResponse:
+    found, _ = await webhook_secrets(session, source)
+    if found is None or not found.webhooks or not found.active:
+        raise ApiError(404, f"no source {source!r} receiving webhooks", field="source")
+    return PlainTextResponse(challenge)
