@@ -7,6 +7,7 @@ from typing import Any
 from celery import signals
 
 from services.worker import resources
+from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
 from shared.dedup.settings import DedupSettings
 from shared.logging import configure_logging
@@ -32,6 +33,11 @@ app.conf.beat_schedule = {
         "task": TaskName.PURGE_EXPIRED,
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "poll-feeds": {
+        "task": TaskName.POLL_DUE_FEEDS,
+        "schedule": get_channel_settings().feed_schedule_s,
+        "options": {"expires": get_channel_settings().feed_schedule_s},
     },
     "backfill-sweep": {  # tagger version changes start backfills; stalled backfills resume
         "task": TaskName.BACKFILL_SWEEP,
