@@ -10,6 +10,10 @@ shingle sets:
 * Jaccard ≥ ``jaccard_threshold - title_margin`` and titles at least
   ``title_threshold`` alike (title similarity as a supporting signal) → ``minhash+title``
 
+Candidates come from LSH bands of the whole text's MinHash and from a few bands of its lead's (the first
+``lead_shingles`` shingles): a copy trimmed at the tail has a low Jaccard similarity to its original but
+the same lead, so the lead bands find it for the containment check.
+
 Thin texts (fewer than ``min_shingles`` shingles) are never judged by MinHash: only exact keys apply.
 """
 
@@ -23,7 +27,7 @@ from functools import cached_property
 
 import numpy as np
 
-from shared.dedup.minhash import band_keys, signatures
+from shared.dedup.minhash import band_keys, leads, signatures
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -43,6 +47,7 @@ class Method(StrEnum):
 
 # Exact evidence outranks near-duplicate evidence; in this order.
 EXACT_METHODS = (Method.exact_hash, Method.canonical_url, Method.external_id, Method.same_title)
+_NEAR_STRENGTH = {Method.minhash: 3, Method.containment: 2, Method.minhash_title: 1}
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,10 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         char_script_ratio=s.char_script_ratio,
     )
     keys = band_keys(signatures(batch, num_perm=s.num_perm, seed=s.seed), bands=s.bands, rows=s.rows)
+    if s.lead_bands:
+        lead_sig = signatures(leads(batch, s.lead_shingles), num_perm=s.lead_bands * s.rows, seed=s.seed + 1)
+        lead_keys = band_keys(lead_sig, bands=s.lead_bands, rows=s.rows, first_band=s.bands)
+        keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
     no_bands = np.empty(0, dtype=np.int64)
     return [
@@ -162,7 +171,8 @@ def best_match(doc: Features, candidates: Sequence[Candidate], s: DedupSettings)
     found = near_matches(doc, candidates, s)
     if not found:
         return None
-    return max(found, key=lambda m: (m.similarity, m.shared_bands))
+    # A copy similar as a whole explains more than one contained in another, and both more than a title.
+    return max(found, key=lambda m: (_NEAR_STRENGTH[m.method], m.similarity, m.shared_bands))
 
 
 class MemoryIndex:

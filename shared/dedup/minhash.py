@@ -50,15 +50,24 @@ def signatures(batch: ShingleBatch, *, num_perm: int, seed: int) -> np.ndarray:
     return sig
 
 
-def band_keys(sig: np.ndarray, *, bands: int, rows: int) -> np.ndarray:
+def band_keys(sig: np.ndarray, *, bands: int, rows: int, first_band: int = 0) -> np.ndarray:
     """(texts, bands) int64 keys: each band's rows hashed together with the band's number, so equal keys
     mean an equal band (up to a 2^-64 collision) and keys of different bands never meet."""
     n = sig.shape[0]
     grouped = sig[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
-    acc = np.arange(bands, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03)
+    numbers = np.arange(first_band, first_band + bands, dtype=np.uint64)
+    acc = numbers[None, :] * np.uint64(0xD1B54A32D192ED03)
     for j in range(rows):
         acc = mix64(acc ^ grouped[:, :, j])
     return acc.view(np.int64)
+
+
+def leads(batch: ShingleBatch, length: int) -> ShingleBatch:
+    """Each text's first ``length`` shingles: its lead, which a copy trimmed at the tail keeps whole."""
+    counts = np.minimum(batch.counts(), length)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    idx = np.repeat(batch.offsets[:-1] - offsets[:-1], counts) + np.arange(int(offsets[-1]))
+    return ShingleBatch(hashes=batch.hashes[idx], offsets=offsets, modes=batch.modes)
 
 
 def estimated_jaccard(x: np.ndarray, y: np.ndarray) -> float:

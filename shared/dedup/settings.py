@@ -35,6 +35,9 @@ class DedupSettings(BaseSettings):
     # MinHash and LSH banding: bands x rows permutations. 40 x 3 finds a pair at Jaccard 0.5 with p = 0.995.
     bands: int = Field(default=40, ge=1, le=256)
     rows: int = Field(default=3, ge=1, le=16)
+    # Extra bands over the lead (the first shingles): they find copies trimmed at the tail (containment).
+    lead_shingles: int = Field(default=40, ge=1)
+    lead_bands: int = Field(default=8, ge=0, le=64)
     seed: int = 20_240_601
     # Verification of LSH candidates on the exact shingle sets.
     jaccard_threshold: float = Field(default=0.5, gt=0, le=1)
@@ -68,6 +71,7 @@ class DedupSettings(BaseSettings):
 def engine_version(s: DedupSettings) -> str:
     """The engine and the parameters that shape its decisions, recorded on every article."""
     return (
-        f"dedup-{ALGORITHM_VERSION}:w{s.shingle_words}c{s.shingle_chars}:b{s.bands}r{s.rows}:s{s.seed}"
+        f"dedup-{ALGORITHM_VERSION}:w{s.shingle_words}c{s.shingle_chars}:b{s.bands}r{s.rows}"
+        f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
     )

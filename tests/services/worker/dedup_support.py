@@ -22,7 +22,9 @@ from tests.support import DATA
 
 def bbc(topic: str, number: int) -> tuple[str, str]:
     """(title, body) of one BBC News article."""
-    lines = (DATA / "bbc" / topic / f"{number:03d}.txt").read_text(encoding="utf-8").splitlines()
+    # One file of the corpus is not valid UTF-8: read it as a lenient producer would.
+    raw = (DATA / "bbc" / topic / f"{number:03d}.txt").read_bytes()
+    lines = raw.decode("utf-8", errors="replace").splitlines()
     return lines[0].strip(), "\n".join(lines[1:]).strip()
 
 
