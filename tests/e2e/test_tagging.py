@@ -1,0 +1,77 @@
+"""End to end: the seed article sent as plain text comes out tagged as the issue asks; an article in another
+language is tagged with what applies to it; a rule created afterwards reaches both."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.support import SEED_ARTICLE, wait_for
+
+pytestmark = pytest.mark.e2e
+
+SPANISH = {
+    "title": "Las tropas sirias lanzan una ofensiva en Alepo",
+    "body": "Las tropas del Gobierno sirio atacaron el martes los barrios del norte de Alepo y del sur de Damasco, "
+    "según activistas. Los rebeldes pidieron a todos sus combatientes que acudieran al frente.",
+    "source": "agencia",
+    "external_id": "es-1",
+}
+
+
+def _processed(ingest: httpx.Client, article_id: str) -> bool:
+    return ingest.get(f"/v1/articles/{article_id}/status").json()["status"] == "processed"
+
+
+def _tags(db: Engine, article_id: str) -> dict[tuple[str, str], dict]:
+    with db.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM article_tags WHERE article_id = :id"), {"id": article_id})
+        return {(r.kind, r.value): dict(r._mapping) for r in rows}
+
+
+def test_seed_article_and_a_spanish_one_are_tagged(ingest: httpx.Client, db: Engine) -> None:
+    seed = ingest.post(
+        "/v1/articles",
+        content=SEED_ARTICLE.read_bytes(),
+        headers={"Content-Type": "text/plain"},
+        params={"source": "newsdesk", "external_id": "seed-tags"},
+    ).json()["id"]
+    spanish = ingest.post("/v1/articles", json=SPANISH).json()["id"]
+    wait_for(lambda: _processed(ingest, seed) and _processed(ingest, spanish), timeout=90, what="both articles")
+
+    tags = _tags(db, seed)
+    assert tags[("language", "en")]["score"] > 0.9
+    places = {
+        "Damascus": ("SY", 170654),
+        "Aleppo": ("SY", 170063),
+        "Iraq": ("IQ", 99237),
+        "Lebanon": ("LB", 272103),
+        "Iran": ("IR", 130758),
+        "Turkey": ("TR", 298795),
+    }
+    for name, (country, geonames_id) in places.items():
+        attrs = tags[("place", name)]["attrs"]
+        assert (attrs["country_code"], attrs["geonames_id"]) == (country, geonames_id)
+        assert isinstance(attrs["lat"], float) and isinstance(attrs["lon"], float)
+        assert tags[("place", name)]["tagger"] == "places"
+    assert ("person", "Bashar al-Assad") in tags
+    for org in ("Hezbollah", "Iranian Revolutionary Guards", "UN", "Reuters"):
+        assert ("organisation", org) in tags
+    assert tags[("topic", "16000000")]["name"] == "conflict, war and peace"
+    assert tags[("topic", "11000000")]["name"] == "politics"
+    assert tags[("tone", "negative")]["score"] < 0
+    assert all(t["tagger_version"] for t in tags.values())
+
+    es = _tags(db, spanish)
+    assert ("language", "es") in es
+    assert any(kind == "keyword" for kind, _ in es)
+
+    rule = ingest.post("/v1/rules", json={"name": "Aleppo", "tag": "aleppo", "expression": "aleppo OR alepo"}).json()
+
+    def finished() -> bool:
+        return ingest.get(rule["backfill"]["status_url"]).json()["state"] == "done"
+
+    wait_for(finished, timeout=60, what="the rule's backfill")
+    assert ("rule", "aleppo") in _tags(db, seed)
+    assert ("rule", "aleppo") in _tags(db, spanish)
