@@ -6,9 +6,10 @@ small JSON, never ORM objects.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 from shared.config import Settings
@@ -72,6 +73,19 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": False,
         "enable_utc": True,
     }
+
+
+ENQUEUED_AT_HEADER = "enqueued_at"
+
+
+def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    # Lets the sweeper read how old the next task in a queue is, so it re-enqueues only what a backlog
+    # cannot explain (services/worker/sweeper.py). Every producer goes through here, retries included.
+    if headers is not None:
+        headers[ENQUEUED_AT_HEADER] = time.time()
+
+
+signals.before_task_publish.connect(_stamp_enqueued_at, weak=False, dispatch_uid="tidings-enqueued-at")
 
 
 def make_celery(settings: Settings, name: str) -> Celery:

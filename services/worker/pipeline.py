@@ -2,27 +2,44 @@
 
 Stages run in order over the whole batch inside one transaction; the articles are written with one upsert;
 then the stages that write rows referring to articles run; then the state flips to processed and the
-transaction commits. Re-running a batch yields the same rows (upserts keyed by the ingestion id).
+transaction commits. Re-running a batch yields the same rows (upserts keyed by the ingestion id), and a
+worker killed mid-batch leaves nothing behind: its transaction never committed.
+
+Three kinds of failure: transient (the database or Redis went away) propagate so the task retries the batch;
+an article that makes a stage raise is isolated (the batch is redone one article at a time), retried after a
+backoff, then parked as a dead letter (``dead_letters``); an article whose earlier attempts never finished
+(the worker died each time) is processed alone, then parked once out of attempts.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import structlog
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.context import BatchContext
+from services.worker.dead_letters import (
+    Failure,
+    ReliabilitySettings,
+    exhausted_failures,
+    park,
+    record_failures,
+    reliability_settings,
+)
 from services.worker.stages import Stage, StoresAfter
 from services.worker.stages.dedup import dedup_stages
+from services.worker.stages.faults import FaultInjectionStage
 from services.worker.stages.language import LanguageStage
 from services.worker.stages.normalise import NormaliseStage
 from services.worker.stages.tagging import tagging_stages
-from services.worker.store import lock_items, mark_failed, mark_processed, mark_processing, upsert_articles
-from shared.config import Settings
+from services.worker.store import lock_items, mark_processed, mark_processing, upsert_articles
+from shared.config import Environment, Settings
 from shared.metrics import ARTICLES_PROCESSED, STAGE_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -30,14 +47,43 @@ log = structlog.get_logger(__name__)
 
 def build_stages(settings: Settings) -> list[Stage]:
     """The stage list: normalise, language, then deduplication and tagging."""
-    return [NormaliseStage(), LanguageStage(), *dedup_stages(settings), *tagging_stages(settings)]
+    faults: list[Stage] = []
+    if reliability_settings().fault_injection:
+        if settings.env is Environment.production:
+            raise RuntimeError("TIDINGS_RELIABILITY_FAULT_INJECTION must not be set in production")
+        faults.append(FaultInjectionStage())
+    return [NormaliseStage(), LanguageStage(), *faults, *dedup_stages(settings), *tagging_stages(settings)]
+
+
+class StageFailed(Exception):
+    """A stage raised for a reason a retry of the batch would not cure; names the stage."""
+
+    def __init__(self, stage: str, cause: Exception) -> None:
+        super().__init__(f"{stage}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
 
 
 @dataclass
 class BatchOutcome:
     processed: list[uuid.UUID] = field(default_factory=list)
-    failed: dict[uuid.UUID, str] = field(default_factory=dict)
+    failed: dict[uuid.UUID, str] = field(default_factory=dict)  # parked as dead letters, with the reason
+    retry: list[uuid.UUID] = field(default_factory=list)  # failed, to be retried after ``retry_in_s``
+    retry_in_s: float = 0.0
     skipped: list[uuid.UUID] = field(default_factory=list)
+
+
+def _run(name: str, step: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    try:
+        step()
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        raise StageFailed(name, exc) from exc
+    STAGE_SECONDS.labels(stage=name).observe(time.perf_counter() - started)
 
 
 def _run_stages(
@@ -48,13 +94,11 @@ def _run_stages(
         return []
     ctx = BatchContext(session=session, settings=settings, items=items)
     for stage in stages:
-        started = time.perf_counter()
-        stage.process(ctx)
-        STAGE_SECONDS.labels(stage=stage.name).observe(time.perf_counter() - started)
-    upsert_articles(session, ctx.items)
+        _run(stage.name, partial(stage.process, ctx))
+    _run("store", lambda: upsert_articles(session, ctx.items))
     for stage in stages:
         if isinstance(stage, StoresAfter):
-            stage.after_store(ctx)
+            _run(stage.name, partial(stage.after_store, ctx))
     done = [item.id for item in ctx.items]
     mark_processed(session, done)
     return done
@@ -72,45 +116,66 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(
             exc.orig,
-            psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected | psycopg.errors.LockNotAvailable,
+            psycopg.errors.SerializationFailure
+            | psycopg.errors.DeadlockDetected
+            | psycopg.errors.LockNotAvailable
+            | psycopg.errors.AdminShutdown
+            | psycopg.errors.CannotConnectNow,
         )
     return False
 
 
 def process_batch(
-    sessions: sessionmaker, settings: Settings, stages: Sequence[Stage], ids: Sequence[uuid.UUID]
+    sessions: sessionmaker,
+    settings: Settings,
+    stages: Sequence[Stage],
+    ids: Sequence[uuid.UUID],
+    reliability: ReliabilitySettings | None = None,
 ) -> BatchOutcome:
     """Process the ingestions; transient errors propagate (the task retries), a poison item fails alone.
 
-    When the whole batch fails for a non-transient reason, each item is tried on its own, so one bad article
-    never holds back the rest.
+    When the whole batch fails for a non-transient reason, or an earlier attempt at it never finished, each
+    item runs on its own, so one bad article never holds back the rest.
     """
+    reliability = reliability or reliability_settings()
+    max_attempts = settings.pipeline.max_retries + 1
     outcome = BatchOutcome()
     with sessions.begin() as session:
-        claimed = mark_processing(session, ids)
-    outcome.skipped = [i for i in ids if i not in set(claimed)]
+        attempts = mark_processing(session, ids)
+    outcome.skipped = [i for i in ids if i not in attempts]
+    # Attempts that never finished (a worker killed each time): out of attempts means parked unprocessed.
+    exhausted = [i for i, n in attempts.items() if n > max_attempts]
+    if exhausted:
+        with sessions.begin() as session:
+            park(session, exhausted_failures(exhausted))
+        outcome.failed.update(dict.fromkeys(exhausted, "attempts exhausted"))
+    claimed = [i for i in ids if i in attempts and i not in set(exhausted)]
     if not claimed:
         return outcome
-    try:
-        with sessions.begin() as session:
-            outcome.processed = _run_stages(session, settings, stages, claimed)
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        log.warning("batch failed; retrying its items one by one", size=len(claimed), error=repr(exc))
+    # A second unfinished attempt suggests an article that kills the worker: isolate every article.
+    isolate = any(attempts[i] > 2 for i in claimed)
+    failures: list[Failure] = []
+    if not isolate:
+        try:
+            with sessions.begin() as session:
+                outcome.processed = _run_stages(session, settings, stages, claimed)
+        except StageFailed as exc:
+            log.warning("batch failed; retrying its items one by one", size=len(claimed), error=str(exc)[:500])
+            isolate = True
+    if isolate:
         for article_id in claimed:
             try:
                 with sessions.begin() as session:
                     outcome.processed += _run_stages(session, settings, stages, [article_id])
-            except Exception as item_exc:
-                if is_transient(item_exc):
-                    raise
-                log.exception("article failed", article_id=str(article_id))
-                outcome.failed[article_id] = f"{type(item_exc).__name__}: {item_exc}"
-        if outcome.failed:
-            with sessions.begin() as session:
-                for article_id, error in outcome.failed.items():
-                    mark_failed(session, [article_id], error)
+            except StageFailed as exc:
+                log.warning("article failed", article_id=str(article_id), stage=exc.stage, error=str(exc)[:500])
+                failures.append(Failure.from_exception(article_id, exc.stage, exc.cause))
+    if failures:
+        with sessions.begin() as session:
+            recorded = record_failures(session, failures, max_attempts=max_attempts, settings=reliability)
+        by_id = {f.ingestion_id: f.summary for f in failures}
+        outcome.failed.update({i: by_id[i] for i in recorded.parked})
+        outcome.retry, outcome.retry_in_s = recorded.retry, recorded.retry_in_s
     ARTICLES_PROCESSED.labels(outcome="processed").inc(len(outcome.processed))
     ARTICLES_PROCESSED.labels(outcome="failed").inc(len(outcome.failed))
     return outcome

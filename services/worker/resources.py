@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,7 +22,8 @@ class Resources:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database, application_name="tidings-worker")
+        # The pid tells operators (and the chaos suite) which worker process holds a connection.
+        return make_engine(self.settings.database, application_name=f"tidings-worker:{os.getpid()}")
 
     @cached_property
     def sessions(self) -> sessionmaker:

@@ -16,16 +16,20 @@ from shared.db.models import Article, Ingestion, IngestionState
 PIPELINE_VERSION = "1"
 
 
-def mark_processing(session: Session, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
-    """Count an attempt for each unfinished ingestion and show it as processing. Own transaction, so the
-    attempt is counted even if the worker dies in the middle of the batch."""
+def mark_processing(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Count an attempt for each unfinished ingestion and show it as processing; returns the attempts so far
+    by id. Own transaction, so the attempt is counted even if the worker dies in the middle of the batch.
+    Parked (failed) rows are left alone: only a replay brings them back."""
     stmt = (
         update(Ingestion)
-        .where(Ingestion.id.in_(ids), Ingestion.state != IngestionState.processed.value)
+        .where(
+            Ingestion.id.in_(ids),
+            Ingestion.state.in_([IngestionState.accepted.value, IngestionState.processing.value]),
+        )
         .values(state=IngestionState.processing.value, attempts=Ingestion.attempts + 1, updated_at=func.now())
-        .returning(Ingestion.id)
+        .returning(Ingestion.id, Ingestion.attempts)
     )
-    return list(session.scalars(stmt))
+    return {row.id: row.attempts for row in session.execute(stmt)}
 
 
 def lock_items(session: Session, ids: Sequence[uuid.UUID]) -> list[WorkItem]:
@@ -63,12 +67,4 @@ def mark_processed(session: Session, ids: Sequence[uuid.UUID]) -> None:
         update(Ingestion)
         .where(Ingestion.id.in_(ids))
         .values(state=IngestionState.processed.value, error=None, processed_at=func.now(), updated_at=func.now())
-    )
-
-
-def mark_failed(session: Session, ids: Sequence[uuid.UUID], error: str) -> None:
-    session.execute(
-        update(Ingestion)
-        .where(Ingestion.id.in_(ids), Ingestion.state != IngestionState.processed.value)
-        .values(state=IngestionState.failed.value, error=error[:4000], updated_at=func.now())
     )

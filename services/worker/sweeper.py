@@ -2,37 +2,82 @@
 
 Redis carries only pointers to work; PostgreSQL is the record. If Redis restarts empty, or a worker dies
 holding a task, the rows stay ``accepted``/``processing`` and this sweep queues them again. Rows past the
-attempt limit are marked failed instead, so a poison article cannot loop forever.
+attempt limit are parked as dead letters instead, so a poison article cannot loop forever.
+
+The sweep is backlog-aware. Each task carries the time it was enqueued (``shared.tasks``), and the queue is
+first in, first out, so the oldest waiting task tells how far the workers have got. An ``accepted`` row
+enqueued after that task is still waiting its turn and is left alone, however long the queue; one enqueued
+before it was taken from the queue already, or lost. With an empty queue the rule falls back to "no
+progress for ``stalled_after`` seconds". ``processing`` rows are a worker's: a stale one whose row lock is
+free lost its worker and is re-enqueued (rows being processed are locked and skipped). Rows waiting for a
+retry's backoff (``next_attempt_at``) are left alone until it is due.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 
+import redis
+import structlog
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from shared.tasks import ENQUEUED_AT_HEADER, QueueName
+
+log = structlog.get_logger(__name__)
+
 _CLAIM_STALLED = text(
     """
-    UPDATE ingestions SET updated_at = now()
-    WHERE id IN (
+    WITH stalled AS (
         SELECT id FROM ingestions
         WHERE state IN ('accepted', 'processing')
           AND updated_at < now() - make_interval(secs => :stalled_after)
+          AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => :stalled_after))
+          AND (state = 'processing'
+               OR updated_at < coalesce(to_timestamp(:queue_head), now()) - make_interval(secs => :stalled_after))
         ORDER BY updated_at
         LIMIT :batch
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, attempts
+    UPDATE ingestions AS i SET updated_at = now(), state = 'accepted'
+    FROM stalled WHERE i.id = stalled.id
+    RETURNING i.id, i.attempts
     """
 )
 
 
+@dataclass(frozen=True)
+class Stalled:
+    retry: list[uuid.UUID]
+    exhausted: list[uuid.UUID]
+
+
+def queue_head_enqueued_at(client: redis.Redis, queue: str = QueueName.PIPELINE) -> float | None:
+    """When the oldest task still waiting in ``queue`` was enqueued (epoch seconds); None if none waits.
+
+    Kombu's Redis transport pushes on the left and pops on the right, so the oldest message is the last one.
+    A message without the stamp (an unknown producer) counts as "no backlog known": the sweep then falls back
+    to the plain staleness rule, which may re-enqueue needlessly but never misses work.
+    """
+    raw = client.lindex(queue, -1)
+    if raw is None:
+        return None
+    try:
+        return float(json.loads(raw)["headers"][ENQUEUED_AT_HEADER])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def claim_stalled(
-    session: Session, *, stalled_after_s: float, batch: int, max_attempts: int
-) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """Return (ids to re-enqueue, ids that used up their attempts). Does not commit."""
-    rows = session.execute(_CLAIM_STALLED, {"stalled_after": stalled_after_s, "batch": batch}).all()
-    retry = [r.id for r in rows if r.attempts < max_attempts]
-    exhausted = [r.id for r in rows if r.attempts >= max_attempts]
-    return retry, exhausted
+    session: Session, *, stalled_after_s: float, batch: int, max_attempts: int, queue_head: float | None
+) -> Stalled:
+    """Mark stalled rows as queued again and return them split by whether attempts remain. Does not commit."""
+    rows = session.execute(
+        _CLAIM_STALLED, {"stalled_after": stalled_after_s, "batch": batch, "queue_head": queue_head}
+    ).all()
+    return Stalled(
+        retry=[r.id for r in rows if r.attempts < max_attempts],
+        exhausted=[r.id for r in rows if r.attempts >= max_attempts],
+    )

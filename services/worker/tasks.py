@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import redis
 import structlog
 from celery import Task
 from sqlalchemy import delete, func
 
 from services.worker.app import app
+from services.worker.dead_letters import exhausted_failures, park
 from services.worker.events import publish_processed
 from services.worker.pipeline import is_transient, process_batch
 from services.worker.resources import resources
-from services.worker.store import mark_failed
-from services.worker.sweeper import claim_stalled
+from services.worker.sweeper import claim_stalled, queue_head_enqueued_at
 from shared.db.models import IdempotencyKey
-from shared.tasks import QueueName, TaskName
+from shared.tasks import TaskName
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +29,12 @@ def backoff_s(retries: int, cap: float) -> float:
     return random.uniform(0, min(cap, 2.0 ** (retries + 1)))
 
 
-@app.task(name=TaskName.PROCESS_BATCH, bind=True, queue=QueueName.PIPELINE)
+def _enqueue(ids: Sequence[uuid.UUID], *, chunk: int, countdown: float | None = None) -> None:
+    for start in range(0, len(ids), chunk):
+        process_batch_task.apply_async(args=[[str(i) for i in ids[start : start + chunk]]], countdown=countdown)
+
+
+@app.task(name=TaskName.PROCESS_BATCH, bind=True)
 def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
     res = resources()
     structlog.contextvars.bind_contextvars(
@@ -37,7 +44,7 @@ def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
         outcome = process_batch(res.sessions, res.settings, res.stages, [uuid.UUID(i) for i in ids])
     except Exception as exc:
         if not is_transient(exc):
-            raise  # a programming error: fail loudly; the sweeper retries, then marks the rows failed
+            raise  # a programming error: fail loudly; the sweeper retries, then parks the rows
         p = res.settings.pipeline
         log.warning("transient failure; retrying", retries=self.request.retries, error=repr(exc))
         raise self.retry(
@@ -48,32 +55,42 @@ def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
     finally:
         structlog.contextvars.unbind_contextvars("task_id", "request_id")
     publish_processed(res.redis, outcome.processed)
+    if outcome.retry:
+        # If this message is lost, the sweeper re-enqueues once the backoff is over (next_attempt_at).
+        _enqueue(outcome.retry, chunk=res.settings.ingest.task_chunk_size, countdown=outcome.retry_in_s)
     return {
         "processed": len(outcome.processed),
         "failed": len(outcome.failed),
+        "retry": len(outcome.retry),
         "skipped": len(outcome.skipped),
     }
 
 
-@app.task(name=TaskName.SWEEP_STALLED, queue=QueueName.MAINTENANCE)
+@app.task(name=TaskName.SWEEP_STALLED)
 def sweep_stalled_task() -> dict[str, int]:
     res = resources()
     p = res.settings.pipeline
+    try:
+        head = queue_head_enqueued_at(res.redis)
+    except (redis.RedisError, OSError) as exc:  # sweep as if no backlog were known
+        log.warning("could not read the queue head", error=repr(exc))
+        head = None
     with res.sessions.begin() as session:
-        retry, exhausted = claim_stalled(
-            session, stalled_after_s=p.stalled_after_s, batch=p.sweep_batch, max_attempts=p.max_retries + 1
+        stalled = claim_stalled(
+            session,
+            stalled_after_s=p.stalled_after_s,
+            batch=p.sweep_batch,
+            max_attempts=p.max_retries + 1,
+            queue_head=head,
         )
-        if exhausted:
-            mark_failed(session, exhausted, "gave up after repeated attempts without finishing")
-    chunk = res.settings.ingest.task_chunk_size
-    for start in range(0, len(retry), chunk):
-        process_batch_task.apply_async(args=[[str(i) for i in retry[start : start + chunk]]])
-    if retry or exhausted:
-        log.info("swept stalled ingestions", requeued=len(retry), failed=len(exhausted))
-    return {"requeued": len(retry), "failed": len(exhausted)}
+        park(session, exhausted_failures(stalled.exhausted))
+    _enqueue(stalled.retry, chunk=res.settings.ingest.task_chunk_size)
+    if stalled.retry or stalled.exhausted:
+        log.info("swept stalled ingestions", requeued=len(stalled.retry), parked=len(stalled.exhausted))
+    return {"requeued": len(stalled.retry), "failed": len(stalled.exhausted)}
 
 
-@app.task(name=TaskName.PURGE_EXPIRED, queue=QueueName.MAINTENANCE)
+@app.task(name=TaskName.PURGE_EXPIRED)
 def purge_expired_task() -> int:
     res = resources()
     ttl_h = res.settings.ingest.idempotency_key_ttl_hours
