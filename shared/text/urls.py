@@ -13,12 +13,29 @@ _TRACKING_PARAMS = {
     "rss", "feature", "xtor", "amp", "outputtype",
 }  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "vero_", "__twitter")
+_AMP_CACHE_PATH = re.compile(r"^/(?:c|v|i)/(?P<secure>s/)?(?P<rest>[^/]+\.[^/]+(?:/.*)?)$")
+_GOOGLE_AMP_PATH = re.compile(r"^/amp/(?P<secure>s/)?(?P<rest>[^/]+\.[^/]+(?:/.*)?)$")
 _AMP_PATH = re.compile(r"(?:/amp/?$|/amp(?=/)|\.amp(?=\.html?$|$))")
 
 
 def _is_tracking(name: str) -> bool:
     n = name.lower()
     return n in _TRACKING_PARAMS or n.startswith(_TRACKING_PREFIXES)
+
+
+def _amp_cache_target(host: str, path: str, query: str) -> str | None:
+    """The publisher's URL behind an AMP cache link (``*.cdn.ampproject.org/c/s/host/path``,
+    ``google.com/amp/s/host/path``), or None."""
+    if host.endswith(".cdn.ampproject.org"):
+        m = _AMP_CACHE_PATH.match(path)
+    elif host in ("google.com", "www.google.com"):
+        m = _GOOGLE_AMP_PATH.match(path)
+    else:
+        return None
+    if not m or not m.group("rest"):
+        return None
+    scheme = "https" if m.group("secure") else "http"
+    return f"{scheme}://{m.group('rest')}" + (f"?{query}" if query else "")
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -35,6 +52,8 @@ def canonical_url(url: str | None) -> str | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
     host = parts.hostname.lower().rstrip(".")
+    if inner := _amp_cache_target(host, parts.path, parts.query):
+        return canonical_url(inner)
     if host.startswith("amp."):
         host = host[4:]
     if host.startswith("www."):

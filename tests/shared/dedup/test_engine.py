@@ -1,0 +1,193 @@
+"""The pure dedup engine: shingles, MinHash, banding, verification, decisions, exact keys, URLs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.dedup.engine import Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
+from shared.dedup.keys import exact_keys, uuid7_floor, uuid7_time, window_floor
+from shared.dedup.minhash import estimated_jaccard, permutations, signatures
+from shared.dedup.settings import DedupSettings, engine_version
+from shared.dedup.shingles import Mode, shingle_batch
+from shared.dedup.similarity import jaccard_containment
+from shared.ids import uuid7
+from shared.text.urls import canonical_url
+from tests.services.worker.dedup_support import bbc, credited
+
+S = DedupSettings()
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
+
+
+def feats(*bodies: str, titles: tuple[str, ...] | None = None) -> list[Features]:
+    return featurize(list(bodies), list(titles or ("",) * len(bodies)), S)
+
+
+@given(st.lists(WORD, min_size=6, max_size=60), st.sampled_from([" ", "  ", "\n", ", ", " - ", "\t"]))
+@settings(max_examples=60, deadline=None)
+def test_shingles_ignore_case_whitespace_and_punctuation(tokens: list[str], sep: str) -> None:
+    plain = " ".join(tokens)
+    noisy = sep.join(t.upper() if i % 3 == 0 else t for i, t in enumerate(tokens)) + " !!"
+    a, b = feats(plain, noisy)
+    assert np.array_equal(a.shingles, b.shingles)
+    assert np.array_equal(a.bands, b.bands)
+
+
+@given(st.lists(st.lists(WORD, min_size=0, max_size=30), min_size=1, max_size=12))
+@settings(max_examples=40, deadline=None)
+def test_a_batch_gives_each_text_what_it_gets_alone(texts: list[list[str]]) -> None:
+    bodies = [" ".join(t) for t in texts]
+    together = feats(*bodies)
+    for body, f in zip(bodies, together, strict=True):
+        [alone] = feats(body)
+        assert np.array_equal(alone.shingles, f.shingles)
+        assert np.array_equal(alone.bands, f.bands)
+
+
+def test_signatures_estimate_jaccard() -> None:
+    body = bbc("business", 159)[1]
+    half = body[: len(body) * 2 // 3]
+    batch = shingle_batch([body, half], shingle_words=5, shingle_chars=5, char_script_ratio=0.5)
+    sig = signatures(batch, num_perm=480, seed=1)
+    a, b = feats(body, half)
+    exact = jaccard_containment(a.shingles, b.shingles)[0]
+    assert abs(estimated_jaccard(sig[0], sig[1]) - exact) < 0.08
+
+
+def test_long_texts_span_several_numpy_slices() -> None:
+    body = " ".join(f"w{n}" for n in range(60_000))  # 60k shingles: several slices of the batch
+    batch = shingle_batch(["a b c d e f", body, "g h i j k"], shingle_words=5, shingle_chars=5, char_script_ratio=0.5)
+    sig = signatures(batch, num_perm=16, seed=3)
+    a, b = permutations(16, 3)
+    for i in range(3):
+        x = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
+        expected = ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0).astype(np.uint32)
+        assert np.array_equal(sig[i], expected)
+
+
+def test_scripts_without_spaces_use_character_shingles() -> None:
+    zh, th, en = feats(
+        "国家统计局今天公布的数据显示经济增长放缓", "กรุงเทพมหานครประกาศมาตรการใหม่", "plain english words here"
+    )
+    assert (zh.mode, th.mode, en.mode) == (Mode.chars, Mode.chars, Mode.words)
+    assert not zh.thin and zh.shingles.size == len("国家统计局今天公布的数据显示经济增长放缓") - 4
+
+
+def test_thin_texts_have_no_bands() -> None:
+    empty, word, punct = feats("", "Developing", "!!! ???")
+    assert empty.thin and word.thin and punct.thin
+    assert verify(word, word, 0, S, "x") is None, "thin texts are never near duplicates"
+
+
+def test_verification_methods() -> None:
+    title, body = bbc("politics", 87)
+    paras = body.split("\n")
+    original, copy, trimmed, other = feats(
+        body,
+        credited(body),
+        "\n".join(paras[: len(paras) // 3]),
+        bbc("sport", 58)[1],
+        titles=(title, title, title, "x"),
+    )
+    assert verify(copy, original, 40, S, "o").method is Method.minhash  # type: ignore[union-attr]
+    trim = verify(trimmed, original, 8, S, "o")
+    assert trim is not None and trim.method is Method.containment and trim.containment == 1.0
+    assert verify(other, original, 1, S, "o") is None
+
+
+def test_title_supports_a_borderline_match() -> None:
+    a = " ".join(f"word{n}" for n in range(100))
+    b = " ".join(f"word{n}" if n % 13 else f"other{n}" for n in range(100))
+    same = feats(a, b, titles=("Budget cuts announced for schools", "Budget cuts announced for schools"))
+    diff = feats(a, b, titles=("Budget cuts announced for schools", "Cup final tickets on sale"))
+    jac = jaccard_containment(same[0].shingles, same[1].shingles)[0]
+    assert S.jaccard_threshold - S.title_margin <= jac < S.jaccard_threshold
+    assert verify(same[1], same[0], 5, S, "a").method is Method.minhash_title  # type: ignore[union-attr]
+    assert verify(diff[1], diff[0], 5, S, "a") is None
+
+
+def test_best_match_prefers_exact_keys_then_the_earliest() -> None:
+    body = bbc("tech", 9)[1]
+    doc, near = feats(body, credited(body))
+    candidates = [
+        Candidate(id="near", rank=(1,), shared_bands=40, features=near),
+        Candidate(id="url-late", rank=(3,), exact={Method.canonical_url}),
+        Candidate(id="url-early", rank=(2,), exact={Method.canonical_url}),
+        Candidate(id="title", rank=(0,), exact={Method.same_title}),
+    ]
+    m = best_match(doc, candidates, S)
+    assert m is not None and (m.matched, m.method, m.similarity) == ("url-early", Method.canonical_url, 1.0)
+    m = best_match(doc, candidates[:1], S)
+    assert m is not None and m.method is Method.minhash and m.matched == "near"
+    assert best_match(doc, [], S) is None
+
+
+def test_memory_index_counts_shared_bands() -> None:
+    a, b, c = feats(bbc("business", 1)[1], credited(bbc("business", 1)[1]), bbc("sport", 3)[1])
+    index = MemoryIndex()
+    index.add("a", a.bands)
+    found = index.query(b.bands)
+    assert found["a"] >= S.bands // 2
+    assert index.query(c.bands).get("a", 0) <= 1
+
+
+def test_exact_keys() -> None:
+    common = {"content_hash": b"h" * 32, "title_hash": b"t" * 32, "source": "desk", "min_title_words": 4}
+    full = exact_keys(
+        body="long body",
+        title="A title of five words",
+        canonical_url="https://x.org/a",
+        external_id="9",
+        thin=False,
+        **common,
+    )
+    assert set(full) == {Method.exact_hash, Method.canonical_url, Method.external_id, Method.same_title}
+    short = exact_keys(body="x", title="Short", canonical_url=None, external_id=None, thin=True, **common)
+    assert set(short) == {Method.exact_hash}
+    other_title = exact_keys(body="x", title="Other", canonical_url=None, external_id=None, thin=True, **common)
+    assert short[Method.exact_hash] != other_title[Method.exact_hash], "a thin body is keyed with its title"
+    punct = exact_keys(body="!!!", title="Short", canonical_url=None, external_id=None, thin=True, **common)
+    assert punct[Method.exact_hash] != short[Method.exact_hash]
+    other_source = exact_keys(
+        body="long body", title="A title of five words", canonical_url=None, external_id="9", thin=False,
+        **{**common, "source": "wire"},
+    )  # fmt: skip
+    assert other_source[Method.external_id] != full[Method.external_id]
+    assert other_source[Method.same_title] != full[Method.same_title]
+
+
+def test_uuid7_windows() -> None:
+    now = datetime.now(UTC)
+    fresh = uuid7()
+    assert window_floor(now, 30) < fresh
+    assert uuid7_floor(now + timedelta(seconds=5)) > fresh
+    assert abs(uuid7_time(fresh) - now) < timedelta(seconds=5)
+    assert uuid7_floor(now) <= uuid.UUID(int=uuid7_floor(now).int | 0xFFFF)
+
+
+def test_settings_are_validated_and_versioned() -> None:
+    with pytest.raises(ValueError, match=r"(?i)preferred_sources"):
+        DedupSettings(canonical_policy="preferred_source")
+    assert engine_version(S) != engine_version(DedupSettings(bands=20))
+    assert S.num_perm == S.bands * S.rows
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www-bbc-co-uk.cdn.ampproject.org/c/s/www.bbc.co.uk/news/world-1/amp",
+            "https://bbc.co.uk/news/world-1",
+        ),
+        ("https://www.google.com/amp/s/example.com/a/story.amp.html?utm_source=x", "https://example.com/a/story.html"),
+        ("https://example-com.cdn.ampproject.org/v/example.com/b?id=2", "https://example.com/b?id=2"),
+        ("https://www.google.com/search?q=amp", "https://google.com/search?q=amp"),
+    ],
+)
+def test_amp_cache_links_unify_with_the_publisher_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
