@@ -17,6 +17,7 @@ from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, beat_argv, uvicorn_argv, worker_argv
 
 ROOT = Path(__file__).resolve().parent.parent
+RUN_KEY_NAME = "make run"
 
 
 def main() -> int:
@@ -53,6 +54,7 @@ def main() -> int:
         env = {"DATABASE_URL": database_url, "REDIS_URL": infra.redis_url, "TIDINGS_ENV": "development"}
         print("· migrating the database", flush=True)
         alembic_upgrade(env, ROOT)
+        api_key = _fresh_admin_key(database_url)
 
         ingest_url = f"http://{args.host}:{args.ingest_port}"
         query_url = f"http://{args.host}:{args.query_port}"
@@ -72,7 +74,9 @@ def main() -> int:
             f"  query API   {query_url}   (docs {query_url}/docs)\n"
             f"  worker      {args.workers} processes on queues of {infra.redis_url}\n"
             f"  beat        sweeper and schedules\n"
-            f"Try:  curl -H 'Content-Type: text/plain' --data-binary @../shared/data/seed-article.txt {ingest_url}/v1/articles\n"
+            f"  API key     {api_key}   (admin; made for this run, revoked at the next)\n"
+            f"Try:  curl -H 'Authorization: Bearer {api_key}' -H 'Content-Type: text/plain' "
+            f"--data-binary @../shared/data/seed-article.txt {ingest_url}/v1/articles\n"
             f"Press Ctrl-C to stop.\n",
             flush=True,
         )
@@ -89,6 +93,25 @@ def main() -> int:
         if infra.embedded_pids:
             print(f"· stopping embedded servers (pids {', '.join(map(str, infra.embedded_pids))})", flush=True)
         infra.stop()
+
+
+def _fresh_admin_key(database_url: str) -> str:
+    """An admin key for this run, printed once; the previous run's key is revoked, so keys do not pile up."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from shared.api.keys import create_api_key
+
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(
+                text("UPDATE api_keys SET revoked_at = now() WHERE name = :name AND revoked_at IS NULL"),
+                {"name": RUN_KEY_NAME},
+            )
+            return create_api_key(session, name=RUN_KEY_NAME, scopes=["admin"]).key
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin"
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from shared.api.auth import create_api_key
+    from shared.api.keys import create_api_key
 
     eng = create_engine(database_url)
     try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("services.cli.keys",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.api.auth import Scope
+from shared.api.keys import Scope
 from shared.schemas.articles import RequiredText
 
 

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, insert, select, update
 
 from services.ingest.deps import SessionDep
-from shared.api.auth import Scope, new_key, require_scope
+from shared.api.auth import require_scope
 from shared.api.errors import ApiError
+from shared.api.keys import Scope, new_key
 from shared.db.models import ApiKey
 from shared.schemas.errors import error_responses
 from shared.schemas.reliability import ApiKeyCreated, ApiKeyIn, ApiKeyOut

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from shared.api.auth import generate_key
+from shared.api.keys import generate_key
 from tests.conftest import LOG_DIR
 
 ARTICLE = {"title": "Council approves budget", "body": "The city council approved the budget on Monday."}

@@ -9,7 +9,8 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.api.auth import KEY_PREFIX, Principal, Scope, generate_key, hash_key, looks_like_key, new_key
+from shared.api.auth import Principal
+from shared.api.keys import KEY_PREFIX, Scope, generate_key, hash_key, looks_like_key, new_key
 from shared.config import ObservabilitySettings
 from shared.logging import RedactingFormatter, configure_logging
 from shared.redaction import redact
