@@ -14,6 +14,11 @@ from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey
 from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
+from shared.db.models.query import Delivery as Delivery
+from shared.db.models.query import DeliveryAttempt as DeliveryAttempt
+from shared.db.models.query import DeliveryStatus as DeliveryStatus
+from shared.db.models.query import SavedSearch as SavedSearch
+from shared.db.models.query import SavedSearchMatch as SavedSearchMatch
 from shared.db.models.reliability import ApiKey as ApiKey
 from shared.db.models.reliability import DeadLetter as DeadLetter
 from shared.db.models.stories import ArticleTag, Cluster, TagKind
