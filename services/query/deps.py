@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.query.settings import QuerySettings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -15,4 +18,23 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session that commits when the handler succeeds and rolls back when it raises."""
+    async with request.app.state.sessionmaker.begin() as session:
+        yield session
+
+
+def _settings(request: Request) -> QuerySettings:
+    settings: QuerySettings = request.app.state.query_settings
+    return settings
+
+
+def _redis(request: Request) -> aioredis.Redis:
+    client: aioredis.Redis = request.app.state.redis
+    return client
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+WriteSessionDep = Annotated[AsyncSession, Depends(_write_session)]
+QuerySettingsDep = Annotated[QuerySettings, Depends(_settings)]
+RedisDep = Annotated[aioredis.Redis, Depends(_redis)]

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from sqlalchemy import event
 
-from services.query.routers import articles
+from services.query.routers import articles, clusters, export, facets, saved_searches, stream, tags, timeseries
+from services.query.settings import QuerySettings
 from shared.api.app import create_service_app
 from shared.config import get_settings
+
+
+async def _on_startup(app: FastAPI) -> None:
+    settings = QuerySettings()
+    app.state.query_settings = settings
+
+    @event.listens_for(app.state.engine.sync_engine, "connect")
+    def _planner_settings(dbapi_connection: Any, _: Any) -> None:
+        # Once per pooled connection. JIT compiles for tens of milliseconds, more than these queries run;
+        # a generic plan ignores how selective a search term is, so every execution is planned for its values.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.execute(f"SET work_mem = '{settings.work_mem}'")
+        cursor.execute(f"SET statement_timeout = {int(settings.statement_timeout_ms)}")
+        cursor.close()
+        dbapi_connection.commit()
 
 
 def create_app() -> FastAPI:
@@ -15,9 +36,12 @@ def create_app() -> FastAPI:
         get_settings(),
         service="query",
         title="Tidings query API",
-        description="Search, filter and read processed news articles.",
+        description="Search, filter, count and follow processed news articles; saved searches delivered as "
+        "signed webhooks.",
+        on_startup=_on_startup,
     )
-    app.include_router(articles.router)
+    for module in (articles, facets, timeseries, clusters, tags, stream, export, saved_searches):
+        app.include_router(module.router)
     app.mount("/metrics", make_asgi_app())
     return app
 

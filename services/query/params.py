@@ -1,0 +1,67 @@
+"""Query parameters shared by the search endpoints: the filters of a search, validated into ``SearchFilters``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import ValidationError
+
+from shared.api.errors import ApiError, field_errors
+from shared.search.filters import SearchFilters
+
+_REPEAT = "Repeatable; all must hold."
+
+
+def search_filters(
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description='Web-search syntax: words, "phrases", OR, -term; `title:`, `summary:` or `body:` scope a '
+            "word or phrase to one field.",
+        ),
+    ] = None,
+    source: Annotated[list[str] | None, Query(description="Any of these sources; repeatable.")] = None,
+    language: Annotated[list[str] | None, Query(description="ISO 639-1, any of these; repeatable.")] = None,
+    date_from: Annotated[datetime | None, Query(alias="from", description="Published at or after (ISO 8601).")] = None,
+    date_to: Annotated[datetime | None, Query(alias="to", description="Published before (ISO 8601).")] = None,
+    tag: Annotated[
+        list[str] | None, Query(description=f"`kind:value` (e.g. `rule:breaking`) or a value of any kind. {_REPEAT}")
+    ] = None,
+    entity: Annotated[
+        list[str] | None, Query(description=f"A person, organisation, place or other entity by name. {_REPEAT}")
+    ] = None,
+    place: Annotated[list[str] | None, Query(description=f"A place by canonical name. {_REPEAT}")] = None,
+    topic: Annotated[
+        list[str] | None, Query(description=f"An IPTC Media Topics code, e.g. 16000000. {_REPEAT}")
+    ] = None,
+    cluster: Annotated[uuid.UUID | None, Query(description="Only this story cluster's articles.")] = None,
+    include_duplicates: Annotated[bool, Query(description="Show non-canonical copies too.")] = False,
+) -> SearchFilters:
+    if date_from and date_to and date_from >= date_to:
+        raise ApiError(400, "`from` must be before `to`", field="from")
+    raw = {
+        "q": q,
+        "source": source or [],
+        "language": language or [],
+        "from": date_from,
+        "to": date_to,
+        "tag": tag or [],
+        "entity": entity or [],
+        "place": place or [],
+        "topic": topic or [],
+        "cluster": cluster,
+        "include_duplicates": include_duplicates,
+    }
+    try:
+        return SearchFilters.model_validate(raw)
+    except ValidationError as exc:
+        details = field_errors(exc)
+        first = details[0]
+        raise ApiError(400, f"invalid request: {first['field']}: {first['message']}", details=details) from exc
+
+
+FiltersDep = Annotated[SearchFilters, Depends(search_filters)]

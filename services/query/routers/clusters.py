@@ -1,0 +1,63 @@
+"""``/v1/clusters``: the largest stories of a time window, and one story with its members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.query.deps import SessionDep
+from services.query.schemas import ClusterDetail, ClusterPage
+from services.query.stories import cluster_detail, largest_clusters
+from shared.api.errors import ApiError
+from shared.schemas.errors import error_responses
+
+router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
+
+
+@router.get(
+    "",
+    response_model=ClusterPage,
+    summary="The largest stories active in a time window",
+    description="Stories whose first-to-last publication span overlaps [`from`, `to`), largest first, with "
+    "their canonical article. The window defaults to the last 24 hours.",
+    responses=error_responses(400),
+)
+async def list_clusters(
+    session: SessionDep,
+    date_from: Annotated[datetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
+    date_to: Annotated[datetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
+    min_size: Annotated[int, Query(ge=1, description="Only stories with at least this many articles.")] = 1,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ClusterPage:
+    date_to = _aware(date_to) or datetime.now(UTC)
+    date_from = _aware(date_from) or date_to - timedelta(days=1)
+    if date_from >= date_to:
+        raise ApiError(400, "`from` must be before `to`", field="from")
+    return await largest_clusters(
+        session, date_from=date_from, date_to=date_to, min_size=min_size, cursor=cursor, limit=limit
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+@router.get(
+    "/{cluster_id}",
+    response_model=ClusterDetail,
+    summary="One story: its canonical article and its members with the similarity that put each there",
+    responses=error_responses(400, 404),
+)
+async def get_cluster(
+    cluster_id: uuid.UUID,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Members to list.")] = 100,
+) -> ClusterDetail:
+    detail = await cluster_detail(session, cluster_id, limit=limit)
+    if detail is None:
+        raise ApiError(404, f"no cluster {cluster_id}", field="cluster_id")
+    return detail

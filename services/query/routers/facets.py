@@ -1,0 +1,43 @@
+"""``/v1/facets``: top values per source, language, topic, entity and place for a search."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from services.query.deps import QuerySettingsDep, SessionDep
+from services.query.facets import DEFAULT_FACETS, facet_counts
+from services.query.params import FiltersDep
+from services.query.schemas import FacetsOut
+from shared.api.errors import ApiError
+from shared.schemas.errors import error_responses
+
+router = APIRouter(prefix="/v1/facets", tags=["facets"])
+
+FacetName = Literal[
+    "source", "language", "topic", "entity", "place", "person", "organisation", "keyword", "tone", "rule"
+]
+
+
+@router.get(
+    "",
+    response_model=FacetsOut,
+    summary="Top counts per source, language, topic, entity and place among a search's matches",
+    description="Takes the same `q` and filters as `/v1/articles`. Counts are of articles. When more articles "
+    "match than the sample size, the counts are over the most recent matches and `sampled` is true.",
+    responses=error_responses(400),
+)
+async def get_facets(
+    session: SessionDep,
+    settings: QuerySettingsDep,
+    filters: FiltersDep,
+    facet: Annotated[
+        list[FacetName] | None, Query(description="Facets to count; repeatable. Default: " + ", ".join(DEFAULT_FACETS))
+    ] = None,
+    size: Annotated[int, Query(ge=1, description="Top values per facet.")] = 10,
+) -> FacetsOut:
+    if size > settings.max_facet_size:
+        raise ApiError(400, f"size must be at most {settings.max_facet_size}", field="size")
+    chosen = tuple(dict.fromkeys(facet)) if facet else DEFAULT_FACETS
+    return await facet_counts(session, filters, facets=chosen, size=size, sample_size=settings.facet_sample_size)

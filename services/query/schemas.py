@@ -1,0 +1,193 @@
+"""Response and request schemas of the query API, built on the shared article schemas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from shared.schemas.articles import ArticleOut, ArticleSummary, DedupDecision
+from shared.search.filters import SearchFilters
+
+
+class TagOut(BaseModel):
+    value: str = Field(description="The stable key: canonical name, IPTC code, lower-cased keyphrase…")
+    name: str = Field(description="Display name.")
+    score: float
+    mentions: int
+    tagger: str
+    tagger_version: str
+    attrs: dict[str, Any] = Field(default_factory=dict, description="Places: geonames_id, country_code, lat, lon.")
+
+
+TagsByKind = dict[str, list[TagOut]]
+
+
+class ArticleItem(ArticleSummary):
+    """An article in a result list: no body, its tags by kind, its dedup decision, and its rank if ranked."""
+
+    dedup: DedupDecision = Field(default_factory=DedupDecision)
+    tags: TagsByKind = Field(default_factory=dict, description="Tags grouped by kind, best score first.")
+    rank: float | None = Field(default=None, description="Relevance, when sorted by relevance.")
+
+
+class ArticleDetail(ArticleOut):
+    tags: TagsByKind = Field(default_factory=dict, description="Tags grouped by kind, best score first.")
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleItem]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
+
+
+class Member(BaseModel):
+    id: uuid.UUID
+    title: str
+    source: str
+    url: str | None = None
+    language: str | None = None
+    published_at: datetime
+    is_canonical: bool
+    duplicate_of: uuid.UUID | None = None
+    similarity: float | None = Field(default=None, description="Similarity to the article it duplicates.")
+    method: str | None = Field(default=None, description="What decided it, e.g. `exact:content_hash`.")
+    version: str | None = None
+
+
+class ClusterOut(BaseModel):
+    id: uuid.UUID
+    size: int
+    first_published_at: datetime
+    last_published_at: datetime
+    canonical: ArticleItem | None = Field(default=None, description="The canonical article, without its body.")
+    sources: int | None = Field(default=None, description="Distinct sources among the members (detail only).")
+
+
+class ClusterDetail(ClusterOut):
+    members: list[Member] = Field(description="Canonical first, then by publication time.")
+    members_truncated: bool = False
+
+
+class ClusterPage(BaseModel):
+    items: list[ClusterOut]
+    next_cursor: str | None = None
+
+
+class DuplicatesOut(BaseModel):
+    article_id: uuid.UUID
+    cluster_id: uuid.UUID | None
+    items: list[Member]
+
+
+class SimilarItem(ArticleItem):
+    shared: list[str] = Field(default_factory=list, description="The tags it shares with the article.")
+    score: float
+
+
+class SimilarOut(BaseModel):
+    article_id: uuid.UUID
+    items: list[SimilarItem]
+
+
+class FacetBucket(BaseModel):
+    value: str
+    name: str
+    count: int
+    kind: str | None = Field(default=None, description="For entities: person, organisation, place or misc.")
+
+
+class FacetsOut(BaseModel):
+    facets: dict[str, list[FacetBucket]]
+    considered: int = Field(description="Matching articles counted.")
+    sampled: bool = Field(
+        description="True when more articles match than the sample size: counts are then over the most recent "
+        "`considered` matches."
+    )
+
+
+class TimeBucket(BaseModel):
+    start: datetime = Field(description="Start of the bucket, in the requested time zone.")
+    count: int
+
+
+class TimeSeriesOut(BaseModel):
+    interval: Literal["hour", "day", "week"]
+    tz: str
+    total: int
+    buckets: list[TimeBucket]
+
+
+class TagCount(BaseModel):
+    kind: str
+    value: str
+    name: str
+    count: int = Field(description="Articles carrying the tag.")
+
+
+class TagList(BaseModel):
+    items: list[TagCount]
+    counted_at: datetime | None = Field(default=None, description="When the counts were last refreshed.")
+
+
+class SavedSearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    filters: SearchFilters = Field(default_factory=SearchFilters, description="As the `/v1/articles` parameters.")
+    webhook_url: HttpUrl | None = Field(default=None, max_length=2048, description="Where matches are delivered.")
+    active: bool = True
+
+
+class SavedSearchUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    filters: SearchFilters | None = None
+    webhook_url: HttpUrl | None = Field(default=None, max_length=2048)
+    active: bool | None = None
+
+
+class SavedSearchOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    filters: SearchFilters
+    webhook_url: str | None
+    active: bool
+    disabled_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    secret: str | None = Field(
+        default=None, description="The Standard Webhooks signing secret: shown once, when created or rotated."
+    )
+
+
+class SavedSearchList(BaseModel):
+    items: list[SavedSearchOut]
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    webhook_id: str = Field(description="The `webhook-id` header every attempt carries.")
+    status: str
+    attempts: int
+    article_ids: list[uuid.UUID]
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    attempt_log: list[AttemptOut]
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]

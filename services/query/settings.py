@@ -1,0 +1,28 @@
+"""Settings of the query service (env prefix ``TIDINGS_QUERY_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class QuerySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_QUERY_", extra="ignore")
+
+    # Facets count over at most this many matching articles (the most recent ones); beyond it the answer says
+    # it is a sample. Exact counts over hundreds of thousands of rows would cost seconds.
+    facet_sample_size: int = 2_000
+    max_facet_size: int = 100
+    # sort=relevance ranks at most this many matches, the most recent: ranking reads each candidate's tsvector.
+    relevance_window: int = 1_000
+    max_timeseries_buckets: int = 5_000
+    # ts_headline parses the whole text it is given: cap it so one huge body cannot slow a page.
+    snippet_max_chars: int = 20_000
+    # Per-connection planner settings: JIT compilation costs more than it saves on these short queries, and
+    # full-text selectivity differs so much between terms that a generic plan is never right.
+    work_mem: str = "32MB"
+    statement_timeout_ms: int = 15_000
+    export_chunk_rows: int = 1_000
+    export_max_rows: int = 1_000_000
+    stream_batch: int = 200
+    stream_block_ms: int = 2_000  # below the Redis socket timeout
+    similar_candidates_per_tag: int = 300
