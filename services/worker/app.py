@@ -10,7 +10,9 @@ from services.worker import resources
 from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
 from shared.dedup.settings import DedupSettings
+from shared.delivery.settings import DeliverySettings
 from shared.logging import configure_logging
+from shared.search.settings import SearchSettings
 from shared.tagging.settings import TaggingSettings
 from shared.tasks import TaskName, make_celery
 
@@ -21,6 +23,7 @@ app.conf.include = [
     "services.worker.dedup_tasks",  # dedup index expiry (issue 3)
     "services.worker.backfill",  # re-tagging after rule or tagger changes (issue 4)
     "services.worker.delivery",  # saved-search webhooks (issue 5)
+    "services.worker.tag_stats",  # /v1/tags counts (issue 5)
     "services.worker.feeds",  # feed polling (issue 6)
 ]
 app.conf.beat_schedule = {
@@ -48,6 +51,16 @@ app.conf.beat_schedule = {
         "task": TaskName.EXPIRE_DEDUP_INDEX,
         "schedule": DedupSettings().expiry_interval_s,
         "options": {"expires": DedupSettings().expiry_interval_s},
+    },
+    "match-saved-searches": {
+        "task": TaskName.DELIVERY_MATCH,
+        "schedule": DeliverySettings().match_interval_s,
+        "options": {"expires": DeliverySettings().match_interval_s},
+    },
+    "refresh-tag-stats": {
+        "task": TaskName.REFRESH_TAG_STATS,
+        "schedule": SearchSettings().tag_stats_refresh_s,
+        "options": {"expires": SearchSettings().tag_stats_refresh_s},
     },
 }
 
