@@ -26,37 +26,46 @@ from sqlalchemy.orm import Session
 from shared.dedup.engine import Method
 from shared.dedup.keys import window_floor
 
+# The batch's ids travel once (``:ids``, ascending); each entry names its id by position (``:items``), and
+# only the buckets that hold more than one id come back: the others tell nothing.
 _UPSERT_BUCKETS = text(
     """
-    INSERT INTO lsh_buckets AS b (band, hash, article_ids, updated_at)
-    SELECT t.band, t.hash, array_agg(t.id ORDER BY t.id DESC), now()
-    FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[]), CAST(:ids AS uuid[])) AS t(band, hash, id)
-    GROUP BY t.band, t.hash
-    ORDER BY t.band, t.hash
-    ON CONFLICT (band, hash) DO UPDATE SET
-        article_ids = ARRAY(
-            SELECT DISTINCT x FROM unnest(b.article_ids || excluded.article_ids) AS x
-            WHERE x >= CAST(:floor AS uuid) ORDER BY x DESC LIMIT :cap
-        ),
-        updated_at = now()
-    RETURNING band, hash, article_ids
+    WITH up AS (
+        INSERT INTO lsh_buckets AS b (band, hash, article_ids, updated_at)
+        SELECT t.band, t.hash, array_agg((CAST(:ids AS uuid[]))[t.item] ORDER BY t.item DESC), now()
+        FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[]), CAST(:items AS int[]))
+            AS t(band, hash, item)
+        GROUP BY t.band, t.hash
+        ORDER BY t.band, t.hash
+        ON CONFLICT (band, hash) DO UPDATE SET
+            article_ids = ARRAY(
+                SELECT DISTINCT x FROM unnest(b.article_ids || excluded.article_ids) AS x
+                WHERE x >= CAST(:floor AS uuid) ORDER BY x DESC LIMIT :cap
+            ),
+            updated_at = now()
+        RETURNING band, hash, article_ids
+    )
+    SELECT band, hash, article_ids FROM up WHERE cardinality(article_ids) > 1
     """
 )
 
 _UPSERT_KEYS = text(
     """
-    INSERT INTO dedup_keys AS k (kind, key, article_ids, updated_at)
-    SELECT t.kind, t.key, array_agg(t.id ORDER BY t.id DESC), now()
-    FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS bytea[]), CAST(:ids AS uuid[])) AS t(kind, key, id)
-    GROUP BY t.kind, t.key
-    ORDER BY t.kind, t.key
-    ON CONFLICT (kind, key) DO UPDATE SET
-        article_ids = ARRAY(
-            SELECT DISTINCT x FROM unnest(k.article_ids || excluded.article_ids) AS x
-            WHERE x >= CAST(:floor AS uuid) ORDER BY x DESC LIMIT :cap
-        ),
-        updated_at = now()
-    RETURNING kind, key, article_ids
+    WITH up AS (
+        INSERT INTO dedup_keys AS k (kind, key, article_ids, updated_at)
+        SELECT t.kind, t.key, array_agg((CAST(:ids AS uuid[]))[t.item] ORDER BY t.item DESC), now()
+        FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS bytea[]), CAST(:items AS int[])) AS t(kind, key, item)
+        GROUP BY t.kind, t.key
+        ORDER BY t.kind, t.key
+        ON CONFLICT (kind, key) DO UPDATE SET
+            article_ids = ARRAY(
+                SELECT DISTINCT x FROM unnest(k.article_ids || excluded.article_ids) AS x
+                WHERE x >= CAST(:floor AS uuid) ORDER BY x DESC LIMIT :cap
+            ),
+            updated_at = now()
+        RETURNING kind, key, article_ids
+    )
+    SELECT kind, key, article_ids FROM up WHERE cardinality(article_ids) > 1
     """
 )
 
@@ -82,7 +91,8 @@ _EXPIRE_KEYS = text(
 
 @dataclass
 class IndexHits:
-    """What the index held for each key after the batch was added (ids newest first, the batch's included)."""
+    """What the index held for each key after the batch was added (ids newest first, the batch's included);
+    keys that hold the batch's one article alone are left out."""
 
     buckets: dict[tuple[int, int], list[uuid.UUID]] = field(default_factory=dict)
     keys: dict[tuple[str, bytes], list[uuid.UUID]] = field(default_factory=dict)
@@ -102,6 +112,8 @@ def index_batch(
     Two statements whatever the batch size. Does not commit: the locks are held until the caller does.
     """
     floor = window_floor(now, window_days)
+    ids = sorted({i for _, _, i in bands} | {i for _, _, i in keys})
+    position = {i: n for n, i in enumerate(ids, start=1)}  # PostgreSQL arrays count from 1
     hits = IndexHits()
     if bands:
         rows = session.execute(
@@ -109,7 +121,8 @@ def index_batch(
             {
                 "bands": [b for b, _, _ in bands],
                 "hashes": [h for _, h, _ in bands],
-                "ids": [i for _, _, i in bands],
+                "items": [position[i] for _, _, i in bands],
+                "ids": ids,
                 "floor": floor,
                 "cap": cap,
             },
@@ -121,7 +134,8 @@ def index_batch(
             {
                 "kinds": [k for k, _, _ in keys],
                 "keys": [key for _, key, _ in keys],
-                "ids": [i for _, _, i in keys],
+                "items": [position[i] for _, _, i in keys],
+                "ids": ids,
                 "floor": floor,
                 "cap": cap,
             },
