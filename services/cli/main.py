@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("services.cli.keys",)
+COMMAND_MODULES: tuple[str, ...] = ("services.cli.keys", "services.cli.ingest", "services.cli.search")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,112 @@
+"""The CLI's readers: Reuters SGML, folders of plain text, JSON Lines and XML files, each record in order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cli.readers import units
+from services.cli.reuters import count_documents, read_reuters
+from shared.schemas.articles import ArticleIn
+from tests.shared.channels.samples import NITF, RSS
+from tests.support import DATA
+
+REUTERS = DATA / "reuters21578"
+
+
+def test_reuters_documents_become_articles() -> None:
+    path = REUTERS / "reut2-000.sgm"
+    docs = list(read_reuters(path))
+    assert len(docs) == count_documents(path) == 1000
+    first = docs[0]
+    assert first["external_id"] == "1" and first["source"] == "reuters"
+    assert first["title"] == "BAHIA COCOA REVIEW"
+    assert first["body"].startswith("Showers continued throughout the week in the Bahia cocoa zone")
+    assert "\n\nThe dry period means the temporao will be late this year.\n\n" in first["body"]
+    assert not first["body"].endswith("Reuter") and first["credit"] == "Reuters"
+    assert first["published_at"] == "1987-02-26T15:01:01+00:00"
+    assert first["metadata"]["topics"] == ["cocoa"]
+    assert first["metadata"]["places"] == ["el-salvador", "usa", "uruguay"]
+    assert first["metadata"]["dateline"] == "SALVADOR, Feb 26"
+    kinds = {d["metadata"]["type"] for d in docs}
+    assert kinds == {"norm", "brief", "unproc"}
+    brief = next(d for d in docs if d["metadata"]["type"] == "brief")
+    assert brief["body"] == "Blah blah blah."
+    table = next(d for d in docs if d["metadata"]["type"] == "unproc")
+    assert table["title"].startswith("FEDERAL RESERVE") and "\x03" not in table["body"]
+    for doc in docs:
+        ArticleIn.model_validate(doc)
+
+
+def test_a_folder_of_plain_text_articles(tmp_path: Path) -> None:
+    desk = tmp_path / "desk"
+    (desk / "sport").mkdir(parents=True)
+    (desk / "a.txt").write_text("Headline one\n\nStandfirst.\n\nBody paragraph.\n\nSource: Agencies\n")
+    (desk / "sport" / "b.txt").write_text("Headline two\n\nThe only paragraph.\n")
+    (desk / "sport" / "latin1.txt").write_bytes("Caf\xe9 society\n\nBody.\n".encode("latin-1"))
+    (desk / "sport" / "empty.txt").write_text("   \n")
+    (desk / "notes.md").write_text("not an article")
+    [unit] = units([desk], source=None)
+    records = list(unit.records())
+    assert unit.count() == 4
+    assert [r.key for r in records] == [
+        "desk/a.txt",
+        "desk/sport/b.txt",
+        "desk/sport/empty.txt",
+        "desk/sport/latin1.txt",
+    ]
+    a, b, empty, latin1 = records
+    assert a.article == {
+        "title": "Headline one",
+        "body": "Body paragraph.",
+        "summary": "Standfirst.",
+        "credit": "Agencies",
+        "source": "desk",
+        "external_id": "a.txt",
+    }
+    assert b.article is not None and b.article["section"] == "sport" and b.article["external_id"] == "sport/b.txt"
+    assert empty.error is not None and empty.error.startswith("title:")
+    assert latin1.error == "not valid UTF-8 (byte 3)"
+    assert [r.key for r in unit.records(skip=2)] == ["desk/sport/empty.txt", "desk/sport/latin1.txt"]
+
+
+def test_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "articles.jsonl"
+    path.write_text(
+        json.dumps({"title": "T", "body": "B"})
+        + "\n\n"
+        + "{not json\n"
+        + "[1, 2]\n"
+        + json.dumps({"title": "U"})
+        + "\n"
+    )
+    [unit] = units([path], source="desk")
+    records = list(unit.records())
+    assert unit.count() == 4
+    assert records[0].article == {"title": "T", "body": "B", "source": "desk"}
+    assert records[1].error is not None and records[1].error.startswith("line is not JSON")
+    assert records[2].error == "line is not a JSON object"
+    assert records[3].key == "articles.jsonl:5"
+
+
+def test_xml_files(tmp_path: Path) -> None:
+    (tmp_path / "feed.rss").write_bytes(RSS)
+    (tmp_path / "story.xml").write_bytes(NITF)
+    feed, story = units([tmp_path / "feed.rss", tmp_path / "story.xml"], source=None)
+    assert [r.article["source"] if r.article else r.error for r in feed.records()] == [
+        "feed",
+        "feed",
+        "the entry has no text (no content and no summary)",
+    ]
+    [nitf] = story.records()
+    assert nitf.article is not None and nitf.article["external_id"] == "NITF-2024-0042"
+
+
+def test_unknown_inputs_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a,b")
+    with pytest.raises(ValueError, match="unknown kind of input"):
+        units([tmp_path / "x.csv"], source=None)
+    with pytest.raises(ValueError, match="no such file"):
+        units([tmp_path / "missing.jsonl"], source=None)
