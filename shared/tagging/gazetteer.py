@@ -72,6 +72,7 @@ class Gazetteer:
         self.countries: dict[str, Place] = {}
         self.demonyms: dict[str, str] = {}
         self.correctable: set[str] = set()  # primary names of well-known places
+        self.country_names: set[str] = set()  # names of countries and continents
 
         cities = gc.get_cities()
         points: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -102,6 +103,7 @@ class Gazetteer:
             for name in names:
                 self._add(name, place)
                 self.correctable.add(fold(name))
+                self.country_names.add(fold(name))
         for code, forms in DEMONYMS.items():
             if code in self.countries:
                 for form in forms:
@@ -119,6 +121,7 @@ class Gazetteer:
             )
             self._add(cont["name"], place)
             self.correctable.add(fold(cont["name"]))
+            self.country_names.add(fold(cont["name"]))
 
         for state in gc.get_us_states().values():
             point = _central_point(state_points.get(state["code"], []))
@@ -187,6 +190,10 @@ class Gazetteer:
         if code is None and len(word) > 4 and word.endswith("s"):
             code = self.demonyms.get(word[:-1])
         return code
+
+    def is_country_name(self, name: str) -> bool:
+        """True for the names of countries and continents (never a club or a company's whole name)."""
+        return fold(name) in self.country_names
 
     def is_place_name(self, name: str) -> bool:
         """True for the primary names of countries, continents and cities of 100,000+: names safe to read

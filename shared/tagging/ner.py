@@ -17,8 +17,9 @@ DATE, TIME, PERCENT, MONEY, QUANTITY,           (none)
 ORDINAL, CARDINAL
 ==============================================  =====
 
-Then the gazetteer corrects the model where it knows better: a NORP or ORG span that is exactly the primary
-name of a country, continent or city of 100,000+ people (and no demonym) is a place ("Aleppo" comes out NORP);
+Then the gazetteer corrects the model where it knows better: a NORP span that is exactly the primary name of a
+country, continent or city of 100,000+ people (and no demonym) is a place ("Aleppo" comes out NORP), and so is
+an ORG span that is exactly a country's or continent's name;
 and a name keeps one class throughout a document (:func:`harmonise`).
 """
 
@@ -79,7 +80,10 @@ def coarse_label(span: Span, gaz: Gazetteer | None) -> str | None:
     label = LABELS.get(span.label_)
     if label is None or gaz is None:
         return label
-    if span.label_ in ("NORP", "ORG") and gaz.is_place_name(span.text):
+    if span.label_ == "NORP" and gaz.is_place_name(span.text):
+        return "LOC"
+    # A city's name as an organisation is usually its club ("Leeds"); a country's is still the country.
+    if span.label_ == "ORG" and gaz.is_country_name(span.text):
         return "LOC"
     return label
 

@@ -16,7 +16,7 @@ from typing import Any
 from shared.tagging.base import Document, Tag
 
 VERSION = "1"
-MAX_CHARS = 3_000
+MAX_CHARS = 2_500
 THRESHOLD = 0.05  # VADER's own cut-off between neutral and polar
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
