@@ -32,6 +32,7 @@ from shared.delivery.targets import TargetRefused, check_public, check_url
 log = structlog.get_logger(__name__)
 
 RETRYABLE_STATUS = {408, 425, 429}
+CLOCK_SKEW_S = 2
 USER_AGENT = "Tidings-Webhooks/1.0"
 
 
@@ -71,8 +72,9 @@ def _lease(
             .where(
                 Delivery.id == delivery_id,
                 Delivery.status == DeliveryStatus.PENDING,
-                # A retry's task may run a little before its recorded time; a lease runs far beyond it.
-                Delivery.next_attempt_at <= func.now() + timedelta(seconds=settings.timeout_s),
+                # A retry's task may run a moment before its recorded time (clocks differ between hosts);
+                # a lease, or a retry still waiting, lies further ahead.
+                Delivery.next_attempt_at <= func.now() + timedelta(seconds=CLOCK_SKEW_S),
             )
             .values(next_attempt_at=lease_until)
             .returning(Delivery.id)
