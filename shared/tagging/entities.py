@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
-from shared.tagging.base import Document, Tag, fold
+from shared.tagging.base import Document, Mention, Tag, fold
 from shared.tagging.gazetteer import gazetteer
 from shared.tagging.ner import model_version
 
@@ -68,6 +69,24 @@ def salience(mentions: float, top: float, in_lead: bool) -> float:
     return round(min(1.0, score + (0.2 if in_lead else 0.0)), 4)
 
 
+def _reattach_people(mentions: list[Mention], text: str) -> list[Mention]:
+    """A two-word organisation or other entity ending in a person's surname at the start of a sentence is
+    that person with the sentence's first word glued on ("Emboldened Assad troops" read as an ORG)."""
+    surnames = {_surname(clean_name(m.text)) for m in mentions if m.label == "PER" and " " in m.text.strip()}
+    if not surnames:
+        return mentions
+    out = []
+    for m in mentions:
+        words = clean_name(m.text).split()
+        before = text[: m.start].rstrip(" ")
+        starts_sentence = not before or before[-1] in ".!?\n\"'“”‘’"
+        if m.label in ("ORG", "MISC") and len(words) == 2 and fold(words[1]) in surnames and starts_sentence:
+            out.append(replace(m, text=words[1], label="PER"))
+        else:
+            out.append(m)
+    return out
+
+
 class EntityTagger:
     """``person``, ``organisation`` and ``misc`` tags (English; needs the recogniser's mentions)."""
 
@@ -85,11 +104,12 @@ class EntityTagger:
     def _tag_one(self, doc: Document) -> list[Tag]:
         lead = fold(f"{doc.title} {doc.summary or ''}")
         demonyms = self.gazetteer.demonyms
+        mentions = _reattach_people(doc.mentions or [], doc.text)
         tags: list[Tag] = []
         for label, kind in KINDS.items():
             names = Counter(
                 n
-                for n in (clean_name(m.text) for m in doc.mentions or () if m.label == label)
+                for n in (clean_name(m.text) for m in mentions if m.label == label)
                 # Nationalities ("Syrian") become places (the places tagger reads demonyms), not misc tags.
                 if n and not (label == "MISC" and (n in demonyms or n.removesuffix("s") in demonyms))
             )

@@ -30,6 +30,8 @@ def test_seed_article_tags(tagging: TaggingPipeline, seed: Document) -> None:
     assert "Bashar al-Assad" in _by_kind(tags, "person")
     assert _by_kind(tags, "person")["Bashar al-Assad"].mentions >= 4  # "Assad" mentions count towards him
     assert {"Hezbollah", "Iranian Revolutionary Guards", "UN", "Reuters"} <= set(_by_kind(tags, "organisation"))
+    assert "Emboldened Assad" not in _by_kind(tags, "organisation")  # a sentence opener glued to a surname
+    assert not {"Syrian", "Lebanese", "Iraqi"} & set(_by_kind(tags, "misc"))  # nationalities became places
 
     topics = _by_kind(tags, "topic")
     assert topics["16000000"].name == "conflict, war and peace"
