@@ -6,7 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("services.cli.keys", "services.cli.ingest", "services.cli.search", "services.cli.tag")
+COMMAND_MODULES: tuple[str, ...] = (
+    "services.cli.keys",
+    "services.cli.ingest",
+    "services.cli.search",
+    "services.cli.tag",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
