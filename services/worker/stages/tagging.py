@@ -1,7 +1,8 @@
 """The tagging stage: the enabled taggers over the batch, then the tags written in ``after_store`` (one delete
 and one insert for the whole batch).
 
-The taggers (the spaCy model, the gazetteer) are built once per worker process, in ``warm_up``. The rules are
+The taggers (the spaCy model, the gazetteer) are built once in the worker's main process before it forks its
+pool, so every child has them from its first article (``warm_up`` only finds them there). The rules are
 read once per batch, under a shared advisory lock that a rule backfill waits on (see ``backfill``).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
+from celery import signals
 from prometheus_client import Counter as Metric
 
 from services.worker.context import BatchContext
@@ -31,6 +33,15 @@ def tagging_settings() -> TaggingSettings:
 def pipeline(only: tuple[str, ...] | None = None) -> TaggingPipeline:
     """The process's pipeline of the enabled taggers (or of ``only`` these, for a backfill)."""
     return TaggingPipeline(tagging_settings(), only=only)
+
+
+@signals.worker_init.connect
+def _load_in_the_parent(**_: object) -> None:
+    # The worker's main process loads the models before it forks its pool: each child then has them at once
+    # (copy-on-write), instead of loading for seconds in worker_process_init, where Celery gives a child only
+    # worker_proc_alive_timeout (4 s) to come up before it kills it.
+    if tagging_settings().enabled:
+        pipeline()
 
 
 class TaggingStage:
