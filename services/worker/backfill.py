@@ -1,7 +1,7 @@
 """Backfills: re-tag recent articles after a rule is created, changed or deleted, or a tagger's version changes.
 
 A job advances in chunks, one transaction each: lock the job row, take the next ``chunk_size`` articles after
-the cursor (ordered by id), re-run the one tagger, replace its tags with one delete and one insert, move the
+the cursor (ordered by id), re-run the one tagger, replace its tags in one statement, move the
 cursor and the progress counters. The task then queues itself for the next chunk, so a long backfill never
 holds a worker and survives restarts; the sweep re-queues jobs that stopped moving.
 

@@ -1,20 +1,21 @@
-"""Reading rules and writing tags: one delete and one insert per batch, whatever its size.
+"""Reading rules and writing tags: one statement per batch, whatever its size.
 
-The insert ships the whole batch as one JSON parameter unpacked by ``jsonb_to_recordset``, so a batch of 200
-articles with 40 tags each is one statement (a multi-row VALUES would hit the driver's 65,535-parameter cap).
+The statement ships the whole batch as one JSON parameter unpacked by ``jsonb_to_recordset`` (a multi-row
+VALUES of 200 articles with 40 tags each would pass the driver's 65,535-parameter cap), deletes the tags the
+articles no longer have and upserts the rest; the two touch different rows, so they can share one statement.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Float, Integer, Table, Text, bindparam, column, delete, func, select, text
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from shared.db.models import ArticleTag, TagRule
+from shared.db.models import TagRule
 from shared.tagging.base import Document, Tag
 from shared.tagging.rules import Rule
 
@@ -22,8 +23,6 @@ from shared.tagging.rules import Rule
 # before it starts: so the backfill waits for batches that read the rules before the change, and every
 # article is either seen by the backfill or tagged with the new rules (see services/worker/backfill.py).
 RULES_LOCK_KEY = 0x74696467  # "tidg"
-
-_COLUMNS = ("article_id", "kind", "value", "tagger", "name", "score", "mentions", "tagger_version", "attrs")
 
 
 def lock_rules_shared(session: Session) -> None:
@@ -57,22 +56,45 @@ def document_from_record(record: Mapping[str, Any]) -> Document:
     )
 
 
+_REPLACE = text(
+    """
+    WITH incoming AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+            article_id uuid, kind text, value text, tagger text, name text, score float8, mentions int,
+            tagger_version text, attrs jsonb
+        )
+    ), stale AS (
+        DELETE FROM article_tags t
+        WHERE t.article_id = ANY(CAST(:ids AS uuid[]))
+          AND (CAST(:taggers AS text[]) IS NULL OR t.tagger = ANY(CAST(:taggers AS text[])))
+          AND NOT EXISTS (
+              SELECT 1 FROM incoming i
+              WHERE (i.article_id, i.kind, i.value, i.tagger) = (t.article_id, t.kind, t.value, t.tagger)
+          )
+    )
+    INSERT INTO article_tags (article_id, kind, value, tagger, name, score, mentions, tagger_version, attrs)
+    SELECT article_id, kind, value, tagger, name, score, mentions, tagger_version, attrs FROM incoming
+    ON CONFLICT (article_id, kind, value, tagger) DO UPDATE
+    SET name = EXCLUDED.name, score = EXCLUDED.score, mentions = EXCLUDED.mentions,
+        tagger_version = EXCLUDED.tagger_version, attrs = EXCLUDED.attrs
+    WHERE (article_tags.name, article_tags.score, article_tags.mentions, article_tags.tagger_version,
+           article_tags.attrs)
+          IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.score, EXCLUDED.mentions, EXCLUDED.tagger_version, EXCLUDED.attrs)
+    """
+)
+
+
 def replace_tags(
     session: Session,
     tags: Mapping[uuid.UUID, Sequence[Tag]],
     *,
     taggers: Sequence[str] | None = None,
 ) -> int:
-    """Make these articles' tags exactly ``tags``: delete what they had (from ``taggers`` only, if given), then
-    insert. Returns the number of tag rows written."""
+    """Make these articles' tags exactly ``tags`` (only those of ``taggers``, if given), in one statement: the
+    tags they no longer have are deleted, the rest upserted (unchanged rows are left alone). Returns the number
+    of tags the articles now have."""
     if not tags:
         return 0
-    table = cast(Table, ArticleTag.__table__)
-    ids = list(tags)
-    wipe = delete(table).where(table.c.article_id.in_(ids))
-    if taggers is not None:
-        wipe = wipe.where(table.c.tagger.in_(list(taggers)))
-    session.execute(wipe)
     rows = []
     for article_id, article_tags in tags.items():
         seen: set[tuple[str, str, str]] = set()
@@ -93,27 +115,8 @@ def replace_tags(
                     "attrs": tag.attrs,
                 }
             )
-    if not rows:
-        return 0
-    source = (
-        func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
-        .table_valued(
-            column("article_id", UUID(as_uuid=True)),
-            column("kind", Text),
-            column("value", Text),
-            column("tagger", Text),
-            column("name", Text),
-            column("score", Float),
-            column("mentions", Integer),
-            column("tagger_version", Text),
-            column("attrs", JSONB),
-        )
-        .render_derived(name="r", with_types=True)
+    session.execute(
+        _REPLACE,
+        {"rows": json.dumps(rows), "ids": list(tags), "taggers": list(taggers) if taggers is not None else None},
     )
-    stmt = insert(table).from_select(list(_COLUMNS), select(*(source.c[name] for name in _COLUMNS)))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.article_id, table.c.kind, table.c.value, table.c.tagger],
-        set_={name: stmt.excluded[name] for name in ("name", "score", "mentions", "tagger_version", "attrs")},
-    )
-    session.execute(stmt, {"rows": rows})
     return len(rows)

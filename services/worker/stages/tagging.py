@@ -1,5 +1,5 @@
-"""The tagging stage: the enabled taggers over the batch, then the tags written in ``after_store`` (one delete
-and one insert for the whole batch).
+"""The tagging stage: the enabled taggers over the batch, then the tags written in ``after_store`` (one statement
+for the whole batch).
 
 The taggers (the spaCy model, the gazetteer) are built once in the worker's main process before it forks its
 pool, so every child has them from its first article (``warm_up`` only finds them there). The rules are
