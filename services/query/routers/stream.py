@@ -26,10 +26,20 @@ from services.query.params import FiltersDep
 from services.query.search import ITEM_COLUMNS, tags_json, to_item
 from shared.api.errors import ApiError
 from shared.db.models import Article
-from shared.schemas.errors import error_responses
 from shared.search.filters import conditions
 
 router = APIRouter(prefix="/v1/stream", tags=["stream"])
+
+_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+_ERRORS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    413: "Payload Too Large",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
 
 # The stream the worker publishes to (services/worker/events.py: STREAM), one entry per article, field `id`.
 PROCESSED_STREAM = "tidings:articles:processed"
@@ -88,7 +98,11 @@ def _text(value: Any) -> str:
     description="Takes the same `q` and filters as `/v1/articles`. Events: `article` (data: the article as in "
     "search results), `gap` (the stream was trimmed past `Last-Event-ID`; data: the oldest id kept). Resume "
     "with the `Last-Event-ID` header.",
-    responses=error_responses(400),
+    # Errors are JSON even here: say so, or OpenAPI would list them under the stream's media type.
+    responses={
+        code: {"description": description, "content": {"application/json": {"schema": _ENVELOPE}}}
+        for code, description in _ERRORS.items()
+    },
 )
 async def stream(
     request: Request,
