@@ -3,6 +3,7 @@ replaces its tags, a deleted rule's tags go, a tagger version change re-tags, ol
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,9 @@ from shared.db.engine import make_sessionmaker
 from shared.db.models import BackfillJob, TagRule
 from shared.ids import uuid7
 from shared.tagging.jobs import new_job, supersede
+from shared.tagging.store import RULES_LOCK_KEY, lock_rules_shared
 from tests.factories import article_payload, insert_ingestions
+from tests.support import wait_for
 
 OLD = (datetime.now(UTC) - timedelta(days=400)).isoformat()
 
@@ -172,3 +175,37 @@ def test_stalled_jobs_are_claimed_for_requeueing(db: Engine) -> None:
         assert claim_stalled(session, stalled_after_s=60) == [job_id]
         assert claim_stalled(session, stalled_after_s=60) == []  # touched: not claimed twice
     assert BackfillJob.__tablename__ == "backfill_jobs"
+
+
+def _waiting_on_rules_lock(db: Engine) -> int:
+    with db.connect() as conn:
+        return int(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"key": RULES_LOCK_KEY},
+            )
+            or 0
+        )
+
+
+def test_a_rule_backfill_waits_for_batches_that_read_the_old_rules(db: Engine) -> None:
+    sessions = make_sessionmaker(db)
+    _articles(db, ["Aleppo report"])
+    rule_id, job_id = _rule_job(sessions, "aleppo")
+    reader = sessions()  # a pipeline transaction that read the rules before the rule existed, still open
+    lock_rules_shared(reader)
+    worker = threading.Thread(target=run_chunk, args=(sessions, job_id), kwargs={"chunk_size": 10})
+    worker.start()
+    try:
+        wait_for(lambda: _waiting_on_rules_lock(db) == 1, timeout=20, what="the backfill to wait for the reader")
+        assert _job(db, job_id)["state"] == "pending"
+    finally:
+        reader.commit()
+        reader.close()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert _job(db, job_id)["state"] == "done"
+    assert len(_rule_tags(db, rule_id)) == 1
