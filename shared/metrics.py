@@ -14,3 +14,5 @@ DEAD_LETTERED = Counter("tidings_articles_dead_lettered_total", "Articles parked
 RATE_LIMITED = Counter("tidings_requests_rate_limited_total", "Requests refused with 429")
 RATE_LIMIT_UNCHECKED = Counter("tidings_rate_limit_unchecked_total", "Requests let through because Redis was down")
 AUTH_FAILURES = Counter("tidings_auth_failures_total", "Requests refused for a missing or bad API key", ["reason"])
+WEBHOOK_DELIVERIES = Counter("tidings_webhook_deliveries_total", "Webhook deliveries by outcome", ["outcome"])
+FEED_POLLS = Counter("tidings_feed_polls_total", "Feed polls by outcome", ["outcome"])

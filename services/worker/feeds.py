@@ -32,6 +32,7 @@ from shared.channels.polling import failure_delay, next_interval, per_host_share
 from shared.channels.settings import ChannelSettings, get_channel_settings
 from shared.db.models import Feed, FeedPoll, Ingestion
 from shared.ids import uuid7
+from shared.metrics import ARTICLES_ACCEPTED, FEED_POLLS
 from shared.schemas.articles import ArticleIn
 from shared.tasks import QueueName, TaskName
 
@@ -223,6 +224,7 @@ def poll_feed(
                 .where(Feed.id == feed_id)
                 .values(next_poll_at=now + timedelta(seconds=wait_s), updated_at=now)
             )
+        FEED_POLLS.labels(outcome="deferred").inc()
         return PollOutcome(outcome="deferred")
 
     started = time.perf_counter()
@@ -271,7 +273,9 @@ def poll_feed(
                 error=error,
             )
         )
+    FEED_POLLS.labels(outcome=outcome).inc()
     if new_ids:
+        ARTICLES_ACCEPTED.labels(channel="feed").inc(len(new_ids))
         enqueue(new_ids)
     log.info("feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error)
     return PollOutcome(outcome=outcome, new_items=len(new_ids), entries=entries, skipped=skipped, error=error)

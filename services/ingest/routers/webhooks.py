@@ -32,7 +32,7 @@ from shared.channels.errors import ChannelError
 from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, verify, verify_websub
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
 from shared.schemas.channels import WebhookAccepted
 from shared.schemas.errors import error_responses
@@ -96,6 +96,7 @@ def authenticate(headers: Headers, raw: bytes, secrets: list[str], *, now: float
             tolerance_s=tolerance_s,
         )
     except SignatureError as exc:
+        WEBHOOK_DELIVERIES.labels(outcome="unauthorized").inc()
         raise _unauthorised(exc) from exc
     delivery_id = headers["webhook-id"]
     if len(delivery_id) > idempotency.MAX_KEY_CHARS or not delivery_id.isprintable():
@@ -173,11 +174,16 @@ async def receive(
         ) from exc
     if previous is not None:
         await session.rollback()
+        WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
         return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
 
-    delivery, results = await anyio.to_thread.run_sync(
-        partial(read_delivery, raw, request.headers.get("content-type"), source)
-    )
+    try:
+        delivery, results = await anyio.to_thread.run_sync(
+            partial(read_delivery, raw, request.headers.get("content-type"), source)
+        )
+    except ApiError:
+        WEBHOOK_DELIVERIES.labels(outcome="invalid").inc()
+        raise
     valid = [(item.index, r) for item, r in zip(delivery.items, results, strict=True) if isinstance(r, ArticleIn)]
     rejected = [
         BatchItemRejected(index=item.index, error={"code": r.code, "message": r.message, "details": r.details})
@@ -185,6 +191,7 @@ async def receive(
         if isinstance(r, ApiError)
     ]
     if not valid:
+        WEBHOOK_DELIVERIES.labels(outcome="invalid").inc()
         first = rejected[0].error if len(rejected) == 1 else None
         if first is not None:
             raise ApiError(422, first["message"], code=first["code"], details=first["details"])
@@ -206,6 +213,7 @@ async def receive(
     await idempotency.remember(session, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body)
     await session.commit()
 
+    WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
     fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
     if fresh:
         ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
