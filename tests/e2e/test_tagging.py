@@ -75,3 +75,48 @@ def test_seed_article_and_a_spanish_one_are_tagged(ingest: httpx.Client, db: Eng
     wait_for(finished, timeout=60, what="the rule's backfill")
     assert ("rule", "aleppo") in _tags(db, seed)
     assert ("rule", "aleppo") in _tags(db, spanish)
+
+
+def test_a_tagger_upgrade_retags_recent_articles(ingest: httpx.Client, db: Engine) -> None:
+    from shared.config import get_settings
+    from shared.tasks import TaskName, make_celery
+
+    article = ingest.post("/v1/articles", json={**SPANISH, "external_id": "es-2"}).json()["id"]
+    english = ingest.post(
+        "/v1/articles",
+        json={
+            "title": "Shares rally",
+            "body": "Markets rose sharply as investors cheered strong profits.",
+            "external_id": "en-2",
+        },
+    ).json()["id"]
+    wait_for(lambda: _processed(ingest, article) and _processed(ingest, english), timeout=90, what="the articles")
+    celery = make_celery(get_settings(), "tidings-test")
+
+    def sweep() -> None:
+        celery.send_task(TaskName.BACKFILL_SWEEP)
+
+    def versions() -> dict[str, str]:
+        with db.connect() as conn:
+            return dict(conn.execute(text("SELECT tagger, version FROM tagger_versions")).all())
+
+    sweep()  # the first sighting records the versions
+    current = wait_for(lambda: versions().get("tone"), timeout=60, what="the tagger versions to be recorded")
+    with db.begin() as conn:
+        conn.execute(text("UPDATE tagger_versions SET version = 'tone-0' WHERE tagger = 'tone'"))
+        conn.execute(text("UPDATE article_tags SET tagger_version = 'tone-0' WHERE tagger = 'tone'"))
+    sweep()
+
+    def job() -> dict | None:
+        with db.connect() as conn:
+            row = conn.execute(text("SELECT * FROM backfill_jobs WHERE tagger = 'tone'")).first()
+        return dict(row._mapping) if row is not None and row.state == "done" else None
+
+    done = wait_for(job, timeout=60, what="the tone backfill")
+    assert done["tagger_version"] == current and done["done"] == 2 and done["tagged"] == 1  # Spanish: no tone
+    assert versions()["tone"] == current
+    assert ingest.get(f"/v1/backfills/{done['id']}").json()["progress"] == 1.0
+    with db.connect() as conn:
+        tone = conn.execute(text("SELECT article_id, tagger_version FROM article_tags WHERE tagger = 'tone'")).all()
+    assert [(str(a), v) for a, v in tone] == [(english, current)]
+    celery.close()
