@@ -27,7 +27,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from shared.dedup.engine import Candidate, Features, MemoryIndex, Method, best_match, featurize, near_matches
+from shared.dedup.engine import (
+    ArrayIndex,
+    Candidate,
+    Features,
+    MemoryIndex,
+    Method,
+    best_match,
+    featurize,
+    near_matches,
+)
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.similarity import title_similarity
 from shared.text.normalise import content_hash, normalise_body, words
@@ -35,6 +44,8 @@ from shared.text.normalise import content_hash, normalise_body, words
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "dedup.json"
+REPEATS = 3
+BATCH = 1_000  # texts per featurize pass and index batch in the in-process runs
 TARGETS = {"precision": 0.98, "recall": 0.95, "bbc_recall": 0.95, "bbc_fpr": 0.001, "speedup": 2.0}
 
 
@@ -106,18 +117,20 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def engine_signatures_and_index(
-    titles: list[str], bodies: list[str], s: DedupSettings
+    titles: list[str], bodies: list[str], s: DedupSettings, batch: int = BATCH
 ) -> tuple[list[Features], dict[int, dict[int, int]], float]:
-    """Signatures of all texts (one batched pass) and the LSH index: each text queried, then added."""
+    """Signatures and LSH index, a batch at a time as the worker goes: one featurize pass per batch, then
+    the batch added to the index, each text getting the earlier texts that share a band."""
     started = time.perf_counter()
-    feats = featurize(bodies, titles, s)
-    index = MemoryIndex()
+    feats: list[Features] = []
+    index = ArrayIndex()
     candidates: dict[int, dict[int, int]] = {}
-    for i, f in enumerate(feats):
-        if f.thin:
-            continue
-        candidates[i] = index.query(f.bands)
-        index.add(i, f.bands)
+    for start in range(0, len(bodies), batch):
+        chunk = featurize(bodies[start : start + batch], titles[start : start + batch], s)
+        ids = np.array([start + n for n, f in enumerate(chunk) if not f.thin], dtype=np.int64)
+        bands = np.stack([f.bands for f in chunk if not f.thin])
+        candidates.update(index.add_batch(ids, bands))
+        feats += chunk
     return feats, candidates, time.perf_counter() - started
 
 
@@ -173,9 +186,17 @@ def datasketch_run(bodies: list[str], eligible: list[int], s: DedupSettings) -> 
 def reuters(s: DedupSettings) -> dict[str, Any]:
     titles, bodies = normalised(load_reuters())
     featurize(bodies[:200], titles[:200], s)  # warm caches and numpy
-    feats, candidates, sig_index_s = engine_signatures_and_index(titles, bodies, s)
-    pairs, verify_s = timed(lambda: engine_pairs(feats, candidates, s))
     n = len(bodies)
+    eligible_ids = [i for i, f in enumerate(featurize(bodies, titles, s)) if not f.thin]
+    # Best of REPEATS, the two contenders alternating, so a busy machine slows both alike.
+    ours_s, theirs_s = [], []
+    for _ in range(REPEATS):
+        feats, candidates, elapsed = engine_signatures_and_index(titles, bodies, s)
+        ours_s.append(elapsed)
+        baseline = datasketch_run(bodies, eligible_ids, s)
+        theirs_s.append(baseline["seconds"])
+    sig_index_s, baseline["seconds"] = min(ours_s), min(theirs_s)
+    pairs, verify_s = timed(lambda: engine_pairs(feats, candidates, s))
 
     rows, cols, inter, sizes = pair_matrix(feats)
     eligible = np.array([not f.thin for f in feats])
@@ -194,7 +215,6 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
     truth_full = pairs_where(rows, cols, by_jaccard | by_containment | titled)
 
     found_j = {p for p, m in pairs.items() if m is Method.minhash}
-    baseline = datasketch_run(bodies, [i for i in range(n) if eligible[i]], s)
     ours_rate = n / sig_index_s
     theirs_rate = int(eligible.sum()) / baseline["seconds"]
     return {
@@ -206,6 +226,7 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             "signature_and_index_docs_per_s": round(ours_rate),
             "full_engine_docs_per_s": round(n / (sig_index_s + verify_s)),
             "signature_and_index_s": round(sig_index_s, 3),
+            "signature_and_index_s_runs": [round(x, 3) for x in ours_s],
             "verification_s": round(verify_s, 3),
         },
         "engine_full_rule": {
@@ -221,6 +242,7 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             "lsh_then_estimated_jaccard": score(baseline["estimated"], truth_j),
             "signature_and_index_docs_per_s": round(theirs_rate),
             "signature_and_index_s": round(baseline["seconds"], 3),
+            "signature_and_index_s_runs": [round(x, 3) for x in theirs_s],
             "num_perm_bands_rows": [s.num_perm, *baseline["bands_rows"]],
         },
         "speedup_signature_and_index": round(ours_rate / theirs_rate, 2),
@@ -306,7 +328,7 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
         index.add(i, f.bands)
         exact.setdefault(content_hash(bodies[i]), []).append(i)
     n = len(docs)
-    out: dict[str, Any] = {"originals": n, "duplicate_groups_in_corpus": int(n - np.unique(group).size)}
+    out: dict[str, Any] = {"originals": n, "originals_that_copy_another": int(n - np.unique(group).size)}
     for name, transform in TRANSFORMS.items():
         copies = [transform(t, b) for t, b in docs]
         c_titles, c_bodies = [t for t, _ in copies], [normalise_body(b).body for _, b in copies]

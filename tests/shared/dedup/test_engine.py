@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.dedup.engine import Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
+from shared.dedup.engine import ArrayIndex, Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
 from shared.dedup.keys import exact_keys, uuid7_floor, uuid7_time, window_floor
 from shared.dedup.minhash import estimated_jaccard, permutations, signatures
 from shared.dedup.settings import DedupSettings, engine_version
@@ -191,3 +191,22 @@ def test_settings_are_validated_and_versioned() -> None:
 )
 def test_amp_cache_links_unify_with_the_publisher_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+def test_array_index_finds_what_the_memory_index_finds() -> None:
+    bodies = [bbc("business", n)[1] for n in range(1, 41)]
+    bodies += [credited(b) for b in bodies[:10]] + bodies[5:8]  # copies, some exact
+    fs = feats(*bodies)
+    memory, expected = MemoryIndex(), {}
+    for i, f in enumerate(fs):
+        if found := memory.query(f.bands):
+            expected[i] = dict(found)
+        memory.add(i, f.bands)
+    array, got = ArrayIndex(), {}
+    for start in range(0, len(fs), 16):  # several batches, duplicates inside and across them
+        ids = np.arange(start, min(start + 16, len(fs)), dtype=np.int64)
+        got.update({i: dict(c) for i, c in array.add_batch(ids, np.stack([fs[i].bands for i in ids])).items()})
+    assert got == expected
+    assert len(expected) >= 13
+    with pytest.raises(ValueError, match="ids"):
+        array.add_batch(np.array([-1]), np.stack([fs[0].bands]))
