@@ -83,6 +83,8 @@ def load_json(raw: bytes, charset: str | None) -> Any:
         ) from exc
     except RecursionError as exc:
         raise ApiError(400, "JSON is nested too deeply", code="invalid_json", field="body") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ApiError(400, f"invalid JSON: {exc}", code="invalid_json", field="body") from exc
     if _depth(value, _MAX_JSON_DEPTH) > _MAX_JSON_DEPTH:
         raise ApiError(400, f"JSON is nested deeper than {_MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
     return value

@@ -24,5 +24,10 @@ class ErrorEnvelope(BaseModel):
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for the given error statuses, all in the envelope."""
-    return {code: {"model": ErrorEnvelope} for code in codes}
+    """OpenAPI ``responses=`` entries for the given error statuses, all in the envelope.
+
+    Errors are JSON even on routes that answer text (FastAPI would document them in the route's media type
+    alone), so the JSON content is spelt out; ``model`` keeps the envelope among the schema's components.
+    """
+    json_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+    return {code: {"model": ErrorEnvelope, "content": json_content} for code in codes}
