@@ -108,6 +108,9 @@ def test_correction_errors_are_in_the_envelope(ingest: httpx.Client, db: Engine)
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["field"] == "reason"
 
+    nul = ingest.post(f"/v1/articles/{pending}/not-duplicate", json={"note": "a\u0000b"})
+    assert nul.status_code == 422 and nul.json()["error"]["details"][0]["field"] == "note"
+
     not_uuid = ingest.post("/v1/articles/abc/not-duplicate")
     assert not_uuid.status_code in (400, 422)
     assert "error" in not_uuid.json()
