@@ -28,6 +28,19 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _StderrLogger:
+    """Writes each line to the *current* ``sys.stderr``: a stream captured at configuration time may be
+    closed later (test runners and reloaders swap it), and a log line must never raise."""
+
+    def __init__(self, *_: object) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = msg
+
+
 def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
     as_json = settings.log_json if settings.log_json is not None else not sys.stderr.isatty()
     processors: list[structlog.types.Processor] = [
@@ -44,7 +57,7 @@ def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[settings.log_level]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
