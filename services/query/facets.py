@@ -9,14 +9,16 @@ so only those rows leave the server. When more articles match than the sample ho
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import FacetBucket, FacetsOut
+from services.query.search import id_in, recent_matches
 from shared.db.models import Article, ArticleTag, TagKind
-from shared.search.filters import SearchFilters, conditions
+from shared.search.filters import SearchFilters, index_conditions, selective_conditions
 
 # Facet name → the tag kinds it counts (None: an article column).
 FACETS: dict[str, tuple[str, ...] | None] = {
@@ -32,23 +34,38 @@ FACETS: dict[str, tuple[str, ...] | None] = {
     "rule": (TagKind.RULE,),
 }
 DEFAULT_FACETS = ("source", "language", "topic", "entity", "place")
+# A sample drawn from the newest rows must hold at least this many matches, else all matches are read.
+MIN_SAMPLE = 200
+
+
+async def _sample(
+    session: AsyncSession, filters: SearchFilters, *, sample_size: int, budget: int
+) -> tuple[list[uuid.UUID], bool]:
+    """The matches to count, and whether they are a sample rather than all of them."""
+    found = await recent_matches(session, filters, n=sample_size + 1, budget=budget, enough=MIN_SAMPLE)
+    ids = [r.id for r in found[:sample_size]]
+    if len(found) > sample_size:
+        return ids, True
+    if not selective_conditions(filters) or len(found) < MIN_SAMPLE:
+        return ids, False  # every match was read
+    # The matches came from the newest `budget` rows: all of them only if the filters allow no more rows.
+    rows = select(Article.id).where(*index_conditions(filters)).limit(budget + 1).subquery()
+    return ids, bool((await session.scalar(select(func.count()).select_from(rows)) or 0) > budget)
 
 
 async def facet_counts(
-    session: AsyncSession, filters: SearchFilters, *, facets: tuple[str, ...], size: int, sample_size: int
+    session: AsyncSession,
+    filters: SearchFilters,
+    *,
+    facets: tuple[str, ...],
+    size: int,
+    sample_size: int,
+    budget: int,
 ) -> FacetsOut:
-    # One row beyond the sample tells whether the sample holds every match; it is counted nowhere else.
-    probe = (
-        select(Article.id, Article.source, Article.language)
-        .where(*conditions(filters))
-        .order_by(Article.published_at.desc())
-        .limit(sample_size + 1)
-        .cte("probe")
-        .prefix_with("MATERIALIZED")
-    )
-    matched = select(probe).limit(sample_size).cte("matched")
+    ids, sampled = await _sample(session, filters, sample_size=sample_size, budget=budget)
+    matched = select(Article.id, Article.source, Article.language).where(id_in(Article.id, ids)).cte("matched")
     parts: list[Any] = [select(literal("_considered").label("facet"), literal("").label("value"),
-                               literal("").label("kind"), func.count().label("n")).select_from(probe)]  # fmt: skip
+                               literal("").label("kind"), func.count().label("n")).select_from(matched)]  # fmt: skip
     tag_kinds = sorted({k for facet in facets for k in FACETS[facet] or ()})
     if tag_kinds:
         # One pass over the sample's tags for every tag facet asked for. Several taggers may give an article
@@ -107,5 +124,4 @@ async def facet_counts(
             continue
         entity_kind = r.kind if FACETS[r.facet] is not None and len(FACETS[r.facet] or ()) > 1 else None
         out[r.facet].append(FacetBucket(value=r.value, name=r.name, count=int(r.n), kind=entity_kind))
-    sampled = considered > sample_size
-    return FacetsOut(facets=out, considered=min(considered, sample_size), sampled=sampled)
+    return FacetsOut(facets=out, considered=considered, sampled=sampled)

@@ -25,11 +25,23 @@ class TagOut(BaseModel):
 TagsByKind = dict[str, list[TagOut]]
 
 
+class TagBrief(BaseModel):
+    value: str
+    name: str
+    score: float
+
+
+BriefTagsByKind = dict[str, list[TagBrief]]
+
+
 class ArticleItem(ArticleSummary):
     """An article in a result list: no body, its tags by kind, its dedup decision, and its rank if ranked."""
 
     dedup: DedupDecision = Field(default_factory=DedupDecision)
-    tags: TagsByKind = Field(default_factory=dict, description="Tags grouped by kind, best score first.")
+    tags: BriefTagsByKind = Field(
+        default_factory=dict,
+        description="Tags grouped by kind, best score first (value, name, score; the article's own page has all).",
+    )
     rank: float | None = Field(default=None, description="Relevance, when sorted by relevance.")
 
 

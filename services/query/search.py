@@ -1,13 +1,23 @@
-"""The article search: filters, sort and keyset pagination, highlighted snippets and tags, in one query per page.
+"""The article search: filters, sort and keyset pagination, highlighted snippets and tags.
 
 Pagination is by keyset, never OFFSET: the cursor carries the sort key of the page's last row, so page 500
 costs what page 1 costs. Each sort has its key, unique thanks to the id as the last tie-breaker:
 ``-published`` (published_at, id) descending, ``published`` ascending, ``relevance`` (rank, published_at, id)
 descending. The rank is ``ts_rank`` cast to float8, which survives the JSON round trip exactly.
 
-One statement per page: the inner query finds the page's ids (the plan PostgreSQL picks: GIN bitmap or an
-ordered index scan), and the outer one adds, for those rows only, the snippet (``ts_headline``, which parses
-the text and is too costly for anything but the page) and the tags as one JSON array per article.
+Finding the newest matches of a full-text query (or a tag filter) is where PostgreSQL's planner can go badly
+wrong: asked for 21 rows in ``published_at`` order, it reads the date index backwards and tests each row,
+which is instant for a common word and a full scan of the table for a phrase that matches nothing but that it
+estimated at a thousand rows. ``recent_matches`` therefore never lets it gamble: it first tests the newest
+``budget`` rows that pass the indexed filters (a bounded cost), and only when they hold too few matches does
+it ask for all the matches through the GIN and tag indexes and sort them (a cost bounded too, since the
+matches are then known to be rare).
+
+Relevance ranks the ``relevance_window`` most recent matches (all of them when fewer match): ranking reads
+each candidate's tsvector, so ranking a term found in 100,000 articles would cost seconds.
+
+The page itself is one statement: the rows by id, with, for those rows only, the snippet (``ts_headline``
+parses the text and is too costly for anything but the page) and the tags as one JSON array per article.
 """
 
 from __future__ import annotations
@@ -17,21 +27,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Float, Select, cast, func, literal_column, select, true, tuple_
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Float, Select, any_, bindparam, cast, func, literal_column, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.query.cursor import decode_cursor, encode_cursor
-from services.query.schemas import ArticleItem, ArticlePage, TagOut, TagsByKind
+from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, TagBrief, TagOut, TagsByKind
 from shared.api.errors import ApiError
 from shared.db.models import Article, ArticleTag
 from shared.schemas.articles import DedupDecision
-from shared.search.filters import SEARCH_CONFIG, SearchFilters, conditions, tsquery
+from shared.search.filters import SEARCH_CONFIG, SearchFilters, index_conditions, selective_conditions, tsquery
 
 Sort = Literal["relevance", "published", "-published"]
-SORTS: tuple[str, ...] = ("relevance", "published", "-published")
 SNIPPET_OPTIONS = 'MaxFragments=2, MaxWords=30, MinWords=10, StartSel=<mark>, StopSel=</mark>, FragmentDelimiter=" … "'
+# An interval of zero added to the date: the same order, but one no index provides, so the planner must find
+# all the (known to be few) matches first and then sort them.
+_NO_INDEX_ORDER: Any = literal_column("interval '0 seconds'")
 
 ITEM_COLUMNS = (
     Article.id,
@@ -50,6 +62,11 @@ ITEM_COLUMNS = (
 )
 
 
+def id_in(column: Any, ids: Sequence[uuid.UUID]) -> Any:
+    """``column = ANY(:ids)`` with one array parameter, rather than an IN list of thousands of parameters."""
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(UUID(as_uuid=True))))
+
+
 def resolve_sort(sort: Sort | None, filters: SearchFilters) -> Sort:
     if sort is None:
         return "relevance" if filters.q else "-published"
@@ -63,13 +80,15 @@ def rank_of(query: Any) -> Any:
     return cast(func.ts_rank(Article.search_vector, query, 1), Float)
 
 
-def tags_json(article_id: Any) -> Any:
-    """A lateral subquery: the article's tags as one JSON array, grouped by kind, best score first."""
-    tag = func.jsonb_build_object(
-        "kind", ArticleTag.kind, "value", ArticleTag.value, "name", ArticleTag.name, "score", ArticleTag.score,
-        "mentions", ArticleTag.mentions, "tagger", ArticleTag.tagger, "tagger_version", ArticleTag.tagger_version,
-        "attrs", ArticleTag.attrs,
-    )  # fmt: skip
+def tags_json(article_id: Any, *, full: bool = True) -> Any:
+    """A lateral subquery: the article's tags as one JSON array, grouped by kind, best score first. Lists carry
+    value, name and score; ``full`` adds mentions, tagger, version and attributes."""
+    fields: list[Any] = ["kind", ArticleTag.kind, "value", ArticleTag.value, "name", ArticleTag.name,
+                         "score", ArticleTag.score]  # fmt: skip
+    if full:
+        fields += ["mentions", ArticleTag.mentions, "tagger", ArticleTag.tagger,
+                   "tagger_version", ArticleTag.tagger_version, "attrs", ArticleTag.attrs]  # fmt: skip
+    tag = func.jsonb_build_object(*fields)
     return (
         select(func.jsonb_agg(aggregate_order_by(tag, ArticleTag.kind, ArticleTag.score.desc())).label("tags"))
         .where(ArticleTag.article_id == article_id)
@@ -78,9 +97,21 @@ def tags_json(article_id: Any) -> Any:
 
 
 def group_tags(tags: Sequence[dict[str, Any]] | None) -> TagsByKind:
+    """Full tags by kind (an article's detail)."""
     out: TagsByKind = {}
     for t in tags or ():
-        out.setdefault(t["kind"], []).append(TagOut.model_validate(t))
+        out.setdefault(t["kind"], []).append(TagOut.model_construct(**{k: v for k, v in t.items() if k != "kind"}))
+    return out
+
+
+def brief_tags(tags: Sequence[dict[str, Any]] | None) -> BriefTagsByKind:
+    """Value, name and score by kind (result lists); built without re-validation: the rows come from the
+    database as the contract has them."""
+    out: BriefTagsByKind = {}
+    for t in tags or ():
+        out.setdefault(t["kind"], []).append(
+            TagBrief.model_construct(value=t["value"], name=t["name"], score=t["score"])
+        )
     return out
 
 
@@ -101,7 +132,7 @@ def page_cursor(filters: SearchFilters, sort: Sort, last_row: Any) -> str:
     return encode_cursor({"s": sort, "f": filters.fingerprint(), "k": key})
 
 
-def _after(cursor: str | None, filters: SearchFilters, sort: Sort) -> tuple[Any, ...] | None:
+def decode_after(cursor: str | None, filters: SearchFilters, sort: Sort) -> tuple[Any, ...] | None:
     if not cursor:
         return None
     state = decode_cursor(cursor, required=("s", "f", "k"))
@@ -110,44 +141,74 @@ def _after(cursor: str | None, filters: SearchFilters, sort: Sort) -> tuple[Any,
     return _key_values(sort, state["k"])
 
 
-def ids_statement(
+async def recent_matches(
+    session: AsyncSession,
     filters: SearchFilters,
-    sort: Sort,
     *,
-    cursor: str | None,
-    limit: int,
-    relevance_window: int,
-    columns: Sequence[Any] = ITEM_COLUMNS,
-) -> Select[Any]:
-    """The inner query: the page's rows (``limit`` of them) in sort order, after the cursor.
+    n: int,
+    budget: int,
+    enough: int | None = None,
+    ascending: bool = False,
+    after: tuple[Any, ...] | None = None,
+) -> list[Any]:
+    """(id, published_at) of the ``n`` newest matches (oldest with ``ascending``) after the keyset ``after``.
 
-    Relevance ranks the ``relevance_window`` most recent matches (all of them when fewer match): ranking
-    reads every candidate's tsvector, so an unbounded ranking of a term found in 100,000 articles would cost
-    seconds. The window is found the cheap way round, by the planner's choice: the GIN index for a rare term,
-    the ``published_at`` index read backwards for a common one.
+    Exact when ``enough`` is None. With ``enough`` (for a relevance window or a facet sample, which need not
+    be the very newest), finding that many matches among the newest ``budget`` rows suffices: the answer is
+    then the matches among those rows, and the fallback over all matches runs only for rare ones.
     """
     query = tsquery(filters.q) if filters.q else None
-    where = conditions(filters, query=query)
-    after = _after(cursor, filters, sort)
-    if sort != "relevance":
-        stmt = select(*columns).where(*where)
-        if after is not None:
-            key = tuple_(Article.published_at, Article.id)
-            stmt = stmt.where(key > tuple_(*after) if sort == "published" else key < tuple_(*after))
-        if sort == "published":
-            return stmt.order_by(Article.published_at.asc(), Article.id.asc()).limit(limit)
-        return stmt.order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
-    window = (
-        select(Article.id.label("wid"), Article.published_at.label("wpub"), rank_of(query).label("rank"))
-        .where(*where)
-        .order_by(Article.published_at.desc(), Article.id.desc())
-        .limit(relevance_window)
-        .subquery("win")
-    )
-    stmt = select(*columns, window.c.rank).join(window, window.c.wid == Article.id)
+    keyset: list[Any] = []
     if after is not None:
-        stmt = stmt.where(tuple_(window.c.rank, window.c.wpub, window.c.wid) < tuple_(*after))
-    return stmt.order_by(window.c.rank.desc(), window.c.wpub.desc(), window.c.wid.desc()).limit(limit)
+        key = tuple_(Article.published_at, Article.id)
+        keyset.append(key > tuple_(*after) if ascending else key < tuple_(*after))
+    indexed = [*index_conditions(filters), *keyset]
+    selective = selective_conditions(filters, query=query)
+
+    def order(entity: Any, column: Any) -> list[Any]:
+        return [column.asc(), entity.id.asc()] if ascending else [column.desc(), entity.id.desc()]
+
+    if not selective:
+        stmt = select(Article.id, Article.published_at).where(*indexed)
+        return list((await session.execute(stmt.order_by(*order(Article, Article.published_at)).limit(n))).all())
+    newest = (
+        select(Article.id, Article.published_at, Article.search_vector)
+        .where(*indexed)
+        .order_by(*order(Article, Article.published_at))
+        .limit(budget)
+        .subquery("newest")
+    )
+    recent = aliased(Article, newest)
+    first = (
+        select(recent.id, recent.published_at)
+        .where(*selective_conditions(filters, query=query, entity=recent))
+        .order_by(*order(recent, recent.published_at))
+        .limit(n)
+    )
+    rows = list((await session.execute(first)).all())
+    if len(rows) >= (n if enough is None else min(n, enough)):
+        return rows
+    every = select(Article.id, Article.published_at).where(*selective, *indexed)
+    every = every.order_by(*order(Article, Article.published_at + _NO_INDEX_ORDER)).limit(n)
+    return list((await session.execute(every)).all())
+
+
+def _page_statement(
+    filters: SearchFilters, ids: Sequence[uuid.UUID], *, snippet_max_chars: int, rank: bool
+) -> Select[Any]:
+    tg = tags_json(Article.id, full=False)
+    columns: list[Any] = [*ITEM_COLUMNS, tg.c.tags]
+    if filters.q:
+        query = tsquery(filters.q)
+    if filters.q and snippet_max_chars > 0:
+        columns.append(
+            func.ts_headline(SEARCH_CONFIG, func.left(Article.body, snippet_max_chars), query, SNIPPET_OPTIONS).label(
+                "snippet"
+            )
+        )
+    if filters.q and rank:
+        columns.append(rank_of(query).label("rank"))
+    return select(*columns).outerjoin(tg, true()).where(id_in(Article.id, ids))
 
 
 async def search_page(
@@ -159,42 +220,64 @@ async def search_page(
     limit: int,
     snippet_max_chars: int,
     relevance_window: int,
+    scan_budget: int,
 ) -> ArticlePage:
-    page = ids_statement(filters, sort, cursor=cursor, limit=limit + 1, relevance_window=relevance_window).subquery(
-        "page"
-    )
-    body = aliased(Article, name="b")
-    tg = tags_json(page.c.id)
-    snippet: Any = literal_column("NULL")
-    if filters.q:
-        snippet = func.ts_headline(
-            SEARCH_CONFIG, func.left(body.body, snippet_max_chars), tsquery(filters.q), SNIPPET_OPTIONS
+    after = decode_after(cursor, filters, sort)
+    if sort == "relevance":
+        rows = await _ranked(
+            session,
+            filters,
+            after,
+            limit=limit + 1,
+            window=relevance_window,
+            budget=scan_budget,
+            snippet_max_chars=snippet_max_chars,
         )
-    stmt = (
-        select(page, snippet.label("snippet"), tg.c.tags)
-        .join(body, body.id == page.c.id)
-        .outerjoin(tg, true())
-        .order_by(*outer_order(sort, page))
-    )
-    rows = (await session.execute(stmt)).all()
+    else:
+        found = await recent_matches(
+            session, filters, n=limit + 1, budget=scan_budget, ascending=sort == "published", after=after
+        )
+        rows = []
+        if found:
+            stmt = _page_statement(filters, [r.id for r in found], snippet_max_chars=snippet_max_chars, rank=False)
+            by_id = {r.id: r for r in await session.execute(stmt)}
+            rows = [by_id[r.id] for r in found if r.id in by_id]
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = page_cursor(filters, sort, rows[-1]) if has_more else None
-    return ArticlePage(items=[to_item(r) for r in rows], next_cursor=next_cursor)
+    return ArticlePage.model_construct(items=[to_item(r) for r in rows], next_cursor=next_cursor)
 
 
-def outer_order(sort: Sort, page: Any) -> list[Any]:
-    """The sort order again, on the columns of the page subquery."""
-    if sort == "relevance":
-        return [page.c.rank.desc(), page.c.published_at.desc(), page.c.id.desc()]
-    if sort == "published":
-        return [page.c.published_at.asc(), page.c.id.asc()]
-    return [page.c.published_at.desc(), page.c.id.desc()]
+async def _ranked(
+    session: AsyncSession,
+    filters: SearchFilters,
+    after: tuple[Any, ...] | None,
+    *,
+    limit: int,
+    window: int,
+    budget: int,
+    snippet_max_chars: int,
+) -> list[Any]:
+    candidates = await recent_matches(session, filters, n=window, budget=2 * budget, enough=limit * 5)
+    if not candidates:
+        return []
+    rank = rank_of(tsquery(filters.q or "")).label("rank")
+    ranked = select(Article.id, Article.published_at, rank).where(id_in(Article.id, [r.id for r in candidates]))
+    if after is not None:
+        ranked = ranked.where(tuple_(rank, Article.published_at, Article.id) < tuple_(*after))
+    ranked = ranked.order_by(rank.desc(), Article.published_at.desc(), Article.id.desc()).limit(limit)
+    ids = [r.id for r in await session.execute(ranked)]
+    if not ids:
+        return []
+    stmt = _page_statement(filters, ids, snippet_max_chars=snippet_max_chars, rank=True)
+    by_id = {r.id: r for r in await session.execute(stmt)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def to_item(r: Any) -> ArticleItem:
+    """A result row as an item, built without re-validating what the database guarantees."""
     m = r._mapping
-    return ArticleItem(
+    return ArticleItem.model_construct(
         id=r.id,
         title=r.title,
         summary=r.summary,
@@ -206,7 +289,7 @@ def to_item(r: Any) -> ArticleItem:
         is_canonical=r.is_canonical,
         snippet=m.get("snippet"),
         rank=m.get("rank"),
-        dedup=DedupDecision(
+        dedup=DedupDecision.model_construct(
             cluster_id=r.cluster_id,
             duplicate_of=r.duplicate_of,
             is_canonical=r.is_canonical,
@@ -214,11 +297,11 @@ def to_item(r: Any) -> ArticleItem:
             method=r.dedup_method,
             version=r.dedup_version,
         ),
-        tags=group_tags(m.get("tags")),
+        tags=brief_tags(m.get("tags")),
     )
 
 
 def items_by_ids(ids: Sequence[uuid.UUID]) -> Select:
     """Summaries and tags of the given articles, in one statement (for clusters, similar, the stream)."""
-    tg = tags_json(Article.id)
+    tg = tags_json(Article.id, full=False)
     return select(*ITEM_COLUMNS, tg.c.tags).outerjoin(tg, true()).where(Article.id.in_(ids))

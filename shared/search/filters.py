@@ -133,8 +133,8 @@ def tsquery(q: str) -> ColumnElement[Any]:
     return combined
 
 
-def _has_tag(kinds: tuple[str, ...] | None, value: str) -> ColumnElement[bool]:
-    cond = [ArticleTag.article_id == Article.id, ArticleTag.value == value]
+def _has_tag(entity: Any, kinds: tuple[str, ...] | None, value: str) -> ColumnElement[bool]:
+    cond = [ArticleTag.article_id == entity.id, ArticleTag.value == value]
     if kinds is not None:
         cond.append(ArticleTag.kind == kinds[0] if len(kinds) == 1 else ArticleTag.kind.in_(kinds))
     else:
@@ -151,27 +151,42 @@ def split_tag(tag: str) -> tuple[str | None, str]:
     return None, tag
 
 
-def conditions(f: SearchFilters, *, query: ColumnElement[Any] | None = None) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``articles`` (and ``article_tags`` through EXISTS) for these filters."""
+def index_conditions(f: SearchFilters, *, entity: Any = Article) -> list[ColumnElement[bool]]:
+    """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, and
+    the canonical flag."""
+    out: list[ColumnElement[bool]] = []
+    if f.source:
+        out.append(entity.source.in_(f.source))
+    if f.language:
+        out.append(entity.language.in_(f.language))
+    if f.date_from:
+        out.append(entity.published_at >= f.date_from)
+    if f.date_to:
+        out.append(entity.published_at < f.date_to)
+    if f.cluster:
+        out.append(entity.cluster_id == f.cluster)
+    if not f.include_duplicates:
+        out.append(entity.is_canonical.expression if entity is Article else entity.is_canonical)
+    return out
+
+
+def selective_conditions(
+    f: SearchFilters, *, query: ColumnElement[Any] | None = None, entity: Any = Article
+) -> list[ColumnElement[bool]]:
+    """The full-text query and the tag filters: served by the GIN and tag indexes, in no useful order, and
+    so selective that the planner's estimate of them can be far off."""
     out: list[ColumnElement[bool]] = []
     if f.q:
-        out.append(Article.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
-    if f.source:
-        out.append(Article.source.in_(f.source))
-    if f.language:
-        out.append(Article.language.in_(f.language))
-    if f.date_from:
-        out.append(Article.published_at >= f.date_from)
-    if f.date_to:
-        out.append(Article.published_at < f.date_to)
-    if f.cluster:
-        out.append(Article.cluster_id == f.cluster)
-    if not f.include_duplicates:
-        out.append(Article.is_canonical.expression)
+        out.append(entity.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
     for tag in f.tag:
         kind, value = split_tag(tag)
-        out.append(_has_tag((kind,) if kind else None, value))
-    out += [_has_tag(TagKind.ENTITIES, v) for v in f.entity]
-    out += [_has_tag((TagKind.PLACE,), v) for v in f.place]
-    out += [_has_tag((TagKind.TOPIC,), v) for v in f.topic]
-    return out or [true()]
+        out.append(_has_tag(entity, (kind,) if kind else None, value))
+    out += [_has_tag(entity, TagKind.ENTITIES, v) for v in f.entity]
+    out += [_has_tag(entity, (TagKind.PLACE,), v) for v in f.place]
+    out += [_has_tag(entity, (TagKind.TOPIC,), v) for v in f.topic]
+    return out
+
+
+def conditions(f: SearchFilters, *, query: ColumnElement[Any] | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``articles`` (and ``article_tags`` through EXISTS) for these filters."""
+    return [*selective_conditions(f, query=query), *index_conditions(f)] or [true()]

@@ -7,9 +7,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from services.query.deps import QuerySettingsDep, SessionDep
 from services.query.params import FiltersDep
+from services.query.responses import json_response
 from services.query.schemas import ArticleDetail, ArticlePage, DuplicatesOut, SimilarOut
 from services.query.search import Sort, resolve_sort, search_page
 from services.query.similar import similar_articles
@@ -41,8 +43,8 @@ async def list_articles(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ArticlePage:
-    return await search_page(
+) -> Response:
+    page = await search_page(
         session,
         filters,
         resolve_sort(sort, filters),
@@ -50,7 +52,9 @@ async def list_articles(
         limit=limit,
         snippet_max_chars=settings.snippet_max_chars,
         relevance_window=settings.relevance_window,
+        scan_budget=settings.scan_budget,
     )
+    return json_response(page)
 
 
 @router.get(

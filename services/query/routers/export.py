@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select, true
 
 from services.query.deps import QuerySettingsDep
 from services.query.params import FiltersDep
 from services.query.schemas import ArticleItem
-from services.query.search import (
-    ITEM_COLUMNS,
-    Sort,
-    ids_statement,
-    outer_order,
-    page_cursor,
-    resolve_sort,
-    tags_json,
-    to_item,
-)
+from services.query.search import Sort, resolve_sort, search_page
+from services.query.settings import QuerySettings
 from shared.api.errors import ApiError
 from shared.schemas.errors import error_responses
 from shared.search.filters import SearchFilters
@@ -56,28 +46,29 @@ def _csv_row(item: ArticleItem) -> list[Any]:
 
 
 async def _chunks(
-    request: Request, filters: SearchFilters, sort: Sort, *, chunk: int, limit: int, relevance_window: int
+    request: Request, filters: SearchFilters, sort: Sort, *, chunk: int, limit: int, settings: QuerySettings
 ) -> AsyncIterator[list[ArticleItem]]:
     cursor: str | None = None
     sent = 0
     sessions = request.app.state.sessionmaker
     while sent < limit:
-        size = min(chunk, limit - sent)
-        page = ids_statement(
-            filters, sort, cursor=cursor, limit=size, relevance_window=relevance_window, columns=ITEM_COLUMNS
-        ).subquery("page")
-        tg = tags_json(page.c.id)
         async with sessions() as session:
-            rows = (
-                await session.execute(select(page, tg.c.tags).outerjoin(tg, true()).order_by(*outer_order(sort, page)))
-            ).all()
-        if not rows:
+            page = await search_page(
+                session,
+                filters,
+                sort,
+                cursor=cursor,
+                limit=min(chunk, limit - sent),
+                snippet_max_chars=0,
+                relevance_window=settings.relevance_window,
+                scan_budget=settings.scan_budget,
+            )
+        if page.items:
+            yield page.items
+        sent += len(page.items)
+        cursor = page.next_cursor
+        if cursor is None or await request.is_disconnected():
             return
-        yield [to_item(r) for r in rows]
-        sent += len(rows)
-        if len(rows) < size or await request.is_disconnected():
-            return
-        cursor = page_cursor(filters, sort, rows[-1])
 
 
 @router.get(
@@ -113,14 +104,7 @@ async def export(
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
             yield buffer.getvalue().encode()
-        chunks = _chunks(
-            request,
-            filters,
-            resolved,
-            chunk=settings.export_chunk_rows,
-            limit=total,
-            relevance_window=settings.relevance_window,
-        )
+        chunks = _chunks(request, filters, resolved, chunk=settings.export_chunk_rows, limit=total, settings=settings)
         async for items in chunks:
             if format == "csv":
                 buffer = io.StringIO()
@@ -128,7 +112,7 @@ async def export(
                 writer.writerows(_csv_row(i) for i in items)
                 yield buffer.getvalue().encode()
             else:
-                yield "".join(json.dumps(i.model_dump(mode="json"), ensure_ascii=False) + "\n" for i in items).encode()
+                yield "".join(i.model_dump_json() + "\n" for i in items).encode()
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(

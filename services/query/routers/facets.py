@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from services.query.deps import QuerySettingsDep, SessionDep
 from services.query.facets import DEFAULT_FACETS, facet_counts
 from services.query.params import FiltersDep
+from services.query.responses import json_response
 from services.query.schemas import FacetsOut
 from shared.api.errors import ApiError
 from shared.schemas.errors import error_responses
@@ -36,8 +38,16 @@ async def get_facets(
         list[FacetName] | None, Query(description="Facets to count; repeatable. Default: " + ", ".join(DEFAULT_FACETS))
     ] = None,
     size: Annotated[int, Query(ge=1, description="Top values per facet.")] = 10,
-) -> FacetsOut:
+) -> Response:
     if size > settings.max_facet_size:
         raise ApiError(400, f"size must be at most {settings.max_facet_size}", field="size")
     chosen = tuple(dict.fromkeys(facet)) if facet else DEFAULT_FACETS
-    return await facet_counts(session, filters, facets=chosen, size=size, sample_size=settings.facet_sample_size)
+    counts = await facet_counts(
+        session,
+        filters,
+        facets=chosen,
+        size=size,
+        sample_size=settings.facet_sample_size,
+        budget=settings.facet_scan_budget,
+    )
+    return json_response(counts)

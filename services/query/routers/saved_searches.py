@@ -181,6 +181,7 @@ async def run_saved_search(
         limit=limit,
         snippet_max_chars=settings.snippet_max_chars,
         relevance_window=settings.relevance_window,
+        scan_budget=settings.scan_budget,
     )
 
 

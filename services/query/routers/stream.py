@@ -145,7 +145,7 @@ async def stream(
 async def _matching(sessions: Any, filters: Any, ids: list[str]) -> dict[str, Any]:
     if not ids:
         return {}
-    tg = tags_json(Article.id)
+    tg = tags_json(Article.id, full=False)
     async with sessions() as session:
         rows = await session.execute(
             select(*ITEM_COLUMNS, tg.c.tags).outerjoin(tg, true()).where(Article.id.in_(ids), *conditions(filters))

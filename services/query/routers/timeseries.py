@@ -6,9 +6,11 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from services.query.deps import QuerySettingsDep, SessionDep
 from services.query.params import FiltersDep
+from services.query.responses import json_response
 from services.query.schemas import TimeSeriesOut
 from services.query.timeseries import Interval, time_series
 from shared.api.errors import ApiError
@@ -39,7 +41,8 @@ async def get_timeseries(
     filters: FiltersDep,
     interval: Annotated[Interval, Query(description="Bucket size.")] = "day",
     tz: Annotated[str, Query(max_length=64, description="IANA time zone of the buckets.")] = "UTC",
-) -> TimeSeriesOut:
-    return await time_series(
+) -> Response:
+    series = await time_series(
         session, filters, interval=interval, tz=_zone(tz), max_buckets=settings.max_timeseries_buckets
     )
+    return json_response(series)

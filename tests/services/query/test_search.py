@@ -159,9 +159,13 @@ def test_tag_filters_are_anded_and_items_carry_tags_by_kind(qc: httpx.Client, co
     places = item["tags"]["place"]
     assert {p["value"] for p in places} >= {"Damascus", "Aleppo"}
     assert [p["score"] for p in places] == sorted((p["score"] for p in places), reverse=True)
-    damascus = next(p for p in places if p["value"] == "Damascus")
+    assert places[0].keys() == {"value", "name", "score"}, "lists carry the brief form"
+    assert item["tags"]["topic"][0] == {"value": "16000000", "name": "conflict, war and peace", "score": 0.95}
+
+    detail = qc.get(f"/v1/articles/{item['id']}").json()
+    damascus = next(p for p in detail["tags"]["place"] if p["value"] == "Damascus")
     assert damascus["attrs"]["country_code"] == "SY" and damascus["tagger"] == "fixture"
-    assert item["tags"]["topic"][0] == {
+    assert detail["tags"]["topic"][0] == {
         "value": "16000000", "name": "conflict, war and peace", "score": 0.95, "mentions": 1,
         "tagger": "fixture", "tagger_version": "1", "attrs": {},
     }  # fmt: skip
