@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -80,39 +80,42 @@ class KeywordTagger:
         phrases = candidates(doc.text, stop)
         if not phrases:
             return []
-        word_freq: Counter[str] = Counter(w.lower() for p in phrases for w in p)
+        lowered = [tuple(w.lower() for w in p) for p in phrases]
+        word_freq: Counter[str] = Counter(w for p in lowered for w in p)
         title = {w.lower() for p in candidates(doc.title, stop) for w in p}
         # The two-word parts of a run are candidates too: "charging stations remain" also offers
         # "charging stations", which wins when it recurs. Single words count only where they stand alone.
         phrase_freq: Counter[tuple[str, ...]] = Counter()
-        forms: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
-        for p in phrases:
-            for size in range(min(2, len(p)), len(p) + 1):
-                for start in range(len(p) - size + 1):
-                    part = p[start : start + size]
-                    key = tuple(w.lower() for w in part)
+        forms: dict[tuple[str, ...], tuple[str, ...]] = {}  # the first written form of each phrase
+        for p, low in zip(phrases, lowered, strict=True):
+            n = len(p)
+            for size in range(min(2, n), n + 1):
+                for start in range(n - size + 1):
+                    key = low[start : start + size]
                     phrase_freq[key] += 1
-                    forms[key][" ".join(part)] += 1
+                    if key not in forms:
+                        forms[key] = p[start : start + size]
         scored: list[tuple[float, tuple[str, ...]]] = []
         for key, freq in phrase_freq.items():
-            if sum(len(w) for w in key) < MIN_CHARS:
-                continue
-            recurrence = sum(word_freq[w] for w in key) / len(key)
-            score = freq * recurrence * (1 + 0.5 * (len(key) - 1))
-            if any(w in title for w in key):
-                score *= TITLE_BONUS
-            if freq == 1 and recurrence == 1 and len(key) == 1:
+            size = len(key)
+            recurrence = sum(word_freq[w] for w in key) / size
+            if (freq == 1 and recurrence == 1 and size == 1) or sum(len(w) for w in key) < MIN_CHARS:
                 continue  # a word said once is not what the article is about
+            score = freq * recurrence * (1 + 0.5 * (size - 1))
+            if not title.isdisjoint(key):
+                score *= TITLE_BONUS
             scored.append((score, key))
         if not scored:
             return []
         scored.sort(key=lambda s: (-s[0], s[1]))
         chosen: list[tuple[float, tuple[str, ...]]] = []
+        padded: list[str] = []
         for score, key in scored:
             text = f" {' '.join(key)} "
-            if any(text in f" {' '.join(k)} " or f" {' '.join(k)} " in text for _, k in chosen):
+            if any(text in other or other in text for other in padded):
                 continue  # part of, or a longer form of, a phrase already chosen
             chosen.append((score, key))
+            padded.append(text)
             if len(chosen) == self.limit:
                 break
         best = chosen[0][0]
@@ -120,7 +123,7 @@ class KeywordTagger:
             Tag(
                 kind="keyword",
                 value=" ".join(key),
-                name=forms[key].most_common(1)[0][0],
+                name=" ".join(forms[key]),
                 tagger=self.name,
                 tagger_version=self.version,
                 score=round(score / best, 4),
