@@ -31,7 +31,7 @@ def test_seed_article_is_stored_normalised_tagged_and_searchable(
     assert accepted["status"] == "accepted"
     assert accepted["status_url"] == f"/v1/articles/{accepted['id']}/status"
 
-    article = wait_for(lambda: _processed(query, accepted["id"]), timeout=10, what="the seed article to be processed")
+    article = wait_for(lambda: _processed(query, accepted["id"]), timeout=60, what="the seed article to be processed")
     assert article["title"] == "Syrian troops on offensive in two main cities"
     assert article["language"] == "en"
     assert article["summary"].startswith("Clashes rage around Damascus")
