@@ -7,13 +7,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import Ingestion
 from shared.ids import uuid7
 from shared.schemas.articles import ArticleIn
+
+# One index probe per replayed key (a row-value IN list would scan every row of the source instead).
+_FIRST_BY_NATURAL_KEY = text(
+    "SELECT i.source, i.external_id, i.id, i.state FROM ingestions AS i"
+    " JOIN unnest(CAST(:sources AS text[]), CAST(:external_ids AS text[])) AS k(source, external_id)"
+    " ON i.source = k.source AND i.external_id = k.external_id"
+    " WHERE i.external_id IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,11 @@ async def store_articles(
     )
     inserted = set((await session.scalars(stmt)).all())
 
-    keys = {(a.source, a.external_id) for a, i in zip(articles, ids, strict=True) if i not in inserted}
+    keys = list({(a.source, a.external_id) for a, i in zip(articles, ids, strict=True) if i not in inserted})
     existing: dict[tuple[str, str | None], tuple[uuid.UUID, str]] = {}
     if keys:
         found = await session.execute(
-            select(Ingestion.source, Ingestion.external_id, Ingestion.id, Ingestion.state).where(
-                tuple_(Ingestion.source, Ingestion.external_id).in_(list(keys))
-            )
+            _FIRST_BY_NATURAL_KEY, {"sources": [s for s, _ in keys], "external_ids": [e for _, e in keys]}
         )
         existing = {(s, e): (i, st) for s, e, i, st in found}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
@@ -108,7 +109,10 @@ async def post_article(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
-    article = article_from_request(raw, request.headers.get("content-type"), request.query_params)
+    # Off the event loop: an article sent as `html` runs the main-text extraction.
+    article = await anyio.to_thread.run_sync(
+        article_from_request, raw, request.headers.get("content-type"), request.query_params
+    )
     fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, "articles")
     if replay is not None:
         return replay
@@ -157,15 +161,7 @@ async def post_batch(
     if len(items) > limit:
         raise ApiError(422, f"a batch holds at most {limit} articles; got {len(items)}", field="articles")
 
-    valid: list[tuple[int, ArticleIn]] = []
-    rejected: list[BatchItemRejected] = []
-    for index, item in enumerate(items):
-        try:
-            valid.append((index, validate_article(item, prefix=f"articles.{index}")))
-        except ApiError as exc:
-            rejected.append(
-                BatchItemRejected(index=index, error={"code": exc.code, "message": exc.message, "details": exc.details})
-            )
+    valid, rejected = await anyio.to_thread.run_sync(_validate_items, items)
     if not valid:
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
@@ -193,6 +189,20 @@ async def post_batch(
     new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
     await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202)
+
+
+def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list[BatchItemRejected]]:
+    """Validate a batch item by item (CPU work, run in a thread: `html` items are extracted here)."""
+    valid: list[tuple[int, ArticleIn]] = []
+    rejected: list[BatchItemRejected] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, validate_article(item, prefix=f"articles.{index}")))
+        except ApiError as exc:
+            rejected.append(
+                BatchItemRejected(index=index, error={"code": exc.code, "message": exc.message, "details": exc.details})
+            )
+    return valid, rejected
 
 
 def _count(stored: list[Stored], channel: str) -> None:
