@@ -179,7 +179,12 @@ async def create_feed(body: FeedIn, session: SessionDep) -> FeedOut:
     return out
 
 
-@router.get("", response_model=FeedPage, summary="Registered feeds with their health, oldest first")
+@router.get(
+    "",
+    response_model=FeedPage,
+    summary="Registered feeds with their health, oldest first",
+    responses=error_responses(400),
+)
 async def list_feeds(
     session: SessionDep,
     source: Annotated[str | None, Query(max_length=200)] = None,
@@ -209,7 +214,7 @@ async def list_feeds(
     "/{feed_id}",
     response_model=FeedOut,
     summary="One feed, its health and its last polls",
-    responses=error_responses(404),
+    responses=error_responses(400, 404),
 )
 async def get_feed(feed_id: uuid.UUID, session: SessionDep) -> FeedOut:
     return await _feed_out(session, await _get(session, feed_id), with_polls=True)
@@ -219,7 +224,7 @@ async def get_feed(feed_id: uuid.UUID, session: SessionDep) -> FeedOut:
     "/{feed_id}",
     response_model=FeedOut,
     summary="Pause, revive or re-bound a feed",
-    responses=error_responses(404, 422),
+    responses=error_responses(400, 404, 422),
 )
 async def patch_feed(feed_id: uuid.UUID, body: FeedPatch, session: SessionDep) -> FeedOut:
     feed = await _get(session, feed_id, lock=True)
@@ -246,7 +251,7 @@ async def patch_feed(feed_id: uuid.UUID, body: FeedPatch, session: SessionDep) -
 
 
 @router.delete(
-    "/{feed_id}", status_code=204, summary="Stop polling a feed and forget it", responses=error_responses(404)
+    "/{feed_id}", status_code=204, summary="Stop polling a feed and forget it", responses=error_responses(400, 404)
 )
 async def delete_feed(feed_id: uuid.UUID, session: SessionDep) -> Response:
     feed = await _get(session, feed_id)

@@ -115,7 +115,7 @@ async def list_sources(session: SessionDep) -> list[SourceOut]:
     return [SourceOut.model_validate(_out(s, secrets[s.id]).model_dump(exclude={"secret"})) for s in sources]
 
 
-@router.get("/{name}", response_model=SourceOut, summary="One source", responses=error_responses(404))
+@router.get("/{name}", response_model=SourceOut, summary="One source", responses=error_responses(400, 404))
 async def get_source(name: NamePath, session: SessionDep) -> SourceOut:
     source = await _get(session, name)
     secrets = (await _secrets(session, [source.id]))[source.id]
@@ -126,7 +126,7 @@ async def get_source(name: NamePath, session: SessionDep) -> SourceOut:
     "/{name}",
     response_model=SourceWithSecret,
     summary="Change a source; turning webhooks on issues a secret, answered this once",
-    responses=error_responses(404, 422),
+    responses=error_responses(400, 404, 422),
 )
 async def patch_source(name: NamePath, body: SourcePatch, session: SessionDep) -> SourceWithSecret:
     source = await _get(session, name, lock=True)
@@ -151,7 +151,7 @@ async def patch_source(name: NamePath, body: SourcePatch, session: SessionDep) -
     status_code=201,
     response_model=SecretRotated,
     summary="Issue a new signing secret; the previous ones stay valid for the grace period",
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(400, 404, 409, 422),
 )
 async def rotate_secret(
     name: NamePath, session: SessionDep, body: Annotated[RotateIn | None, Body()] = None
