@@ -9,11 +9,17 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.api.auth import AuthPolicy, AuthSettings, Scope, authenticate
 from shared.api.errors import install_error_handlers
 from shared.api.health import router as health_router
-from shared.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, RequestSanityMiddleware
+from shared.api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    RequestDeadlineMiddleware,
+    RequestSanityMiddleware,
+)
 from shared.api.ratelimit import RateLimiter, RateLimitSettings
 from shared.config import Settings
 from shared.db.engine import make_async_engine, make_async_sessionmaker
@@ -21,6 +27,13 @@ from shared.logging import configure_logging
 from shared.schemas.errors import error_responses
 
 Hook = Callable[[FastAPI], Any]
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_API_", extra="ignore")
+
+    # Above the database statement timeout (30 s), so a slow query fails as itself before this fires.
+    request_timeout_s: float = 45.0
 
 
 def create_service_app(
@@ -74,6 +87,7 @@ def create_service_app(
         public_prefixes=public_prefixes,
         open=service_scope is Scope.query and AuthSettings().open_query,
     )
+    app.add_middleware(RequestDeadlineMiddleware, timeout_s=ApiSettings().request_timeout_s)
     app.add_middleware(RequestSanityMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.ingest.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

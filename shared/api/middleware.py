@@ -1,8 +1,10 @@
-"""ASGI middleware: request ids carried into logs and tasks, a hard limit on request body size, and a sanity
-check of the URL (NUL bytes, too many parameters) before any route sees it."""
+"""ASGI middleware: request ids carried into logs and tasks, a hard limit on request body size, a sanity
+check of the URL (NUL bytes, too many parameters) before any route sees it, and a deadline so a request
+never hangs on a dependency that stopped answering."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from urllib.parse import unquote_to_bytes
 
@@ -10,7 +12,7 @@ import structlog
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.api.errors import ApiError, envelope
+from shared.api.errors import RETRY_AFTER_S, ApiError, envelope
 
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -132,3 +134,40 @@ def _url_problem(scope: Scope) -> tuple[str, str] | None:
             name = unquote_to_bytes(pair.partition(b"=")[0]).decode("utf-8", "replace").replace("\x00", "")
             return name or "query", "query parameters must not contain NUL characters"
     return None
+
+
+class RequestDeadlineMiddleware:
+    """Answers 503 with ``Retry-After`` when a request has not started its response within ``timeout_s``
+    (a database or Redis that accepts connections but never answers). Once the response has started, as
+    with a stream, the deadline no longer applies."""
+
+    def __init__(self, app: ASGIApp, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                deadline.reschedule(None)
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.timeout_s) as deadline:
+                await self.app(scope, receive, send_started)
+        except TimeoutError:
+            if started:
+                raise
+            structlog.get_logger(__name__).warning("request deadline passed", path=scope.get("path"))
+            response = JSONResponse(
+                envelope("unavailable", f"no answer within {self.timeout_s:g} s; retry shortly"),
+                503,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
+            await response(scope, receive, send)
