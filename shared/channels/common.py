@@ -61,6 +61,7 @@ def language_code(tag: str | None) -> str | None:
 
 
 def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with an offset (UTC when the value has none)."""
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()

@@ -17,6 +17,7 @@ class UnsafeUrlError(ValueError):
 
 
 def parse_networks(cidrs: Iterable[str]) -> list[IPNetwork]:
+    """``["127.0.0.0/8"]`` → networks; :class:`ValueError` for what is not a CIDR."""
     return [ipaddress.ip_network(c, strict=False) for c in cidrs]
 
 
@@ -29,6 +30,7 @@ def _kind(ip: IPAddress) -> str | None:
 
 
 def check_address(host: str, address: str, allowed: Sequence[IPNetwork]) -> None:
+    """Refuse ``address`` unless it is public or inside an allowed network."""
     ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
@@ -55,6 +57,7 @@ def split_url(url: str) -> tuple[str, int]:
 
 
 def check_resolved(host: str, addresses: Iterable[str], allowed: Sequence[IPNetwork]) -> None:
+    """Every address ``host`` resolved to must pass: one private address is enough to refuse."""
     found = list(addresses)
     if not found:
         raise UnsafeUrlError(f"{host} does not resolve")

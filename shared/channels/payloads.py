@@ -7,12 +7,11 @@ given ``source``, or the reason it could not be read; validation against ``Artic
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from shared.channels.common import Item
-from shared.channels.errors import ChannelError, MalformedError
+from shared.channels.errors import ChannelError
 from shared.channels.feeds import parse_feed
 from shared.channels.ninjs import is_ninjs, ninjs_article
 from shared.channels.wire import NEWSML_ROOTS, NITF_ROOT, parse_wire_xml
@@ -29,6 +28,7 @@ class Delivery:
 
 
 def is_xml(media_type: str) -> bool:
+    """``application/xml``, ``text/xml`` and every ``*+xml`` type."""
     return media_type in XML_TYPES or media_type.endswith("+xml")
 
 
@@ -63,13 +63,3 @@ def xml_items(raw: bytes, *, source: str, url: str | None = None) -> Delivery:
     if not feed.items:
         raise ChannelError("the feed has no entries", field="body")
     return Delivery(format=feed.version, items=feed.items)
-
-
-def load_json_bytes(raw: bytes) -> Any:
-    """JSON from UTF-8 bytes, with the position of the first error."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise MalformedError(f"body is not valid UTF-8: invalid byte at offset {exc.start}") from exc
-    except json.JSONDecodeError as exc:
-        raise MalformedError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc

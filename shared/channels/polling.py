@@ -18,6 +18,7 @@ SLOW_DOWN = 1.5
 
 
 def clamp(value: float, low: float, high: float) -> float:
+    """``value`` held within ``[low, high]``."""
     return max(low, min(high, value))
 
 

@@ -73,6 +73,7 @@ def local(tag: object) -> str:
 
 
 def children(element: Element, name: str) -> list[Element]:
+    """The direct children with this local name."""
     return [child for child in element if local(child.tag) == name]
 
 
@@ -87,6 +88,7 @@ def child(element: Element | None, *path: str) -> Element | None:
 
 
 def descendants(element: Element, name: str) -> list[Element]:
+    """``element`` and everything below it with this local name, in document order."""
     return [e for e in element.iter() if local(e.tag) == name]
 
 
