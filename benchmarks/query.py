@@ -322,9 +322,15 @@ def main() -> int:
             results = _run(base, mix, clients=clients, rounds=rounds, seed=2)
             wall_s = time.perf_counter() - started
             load_after = os.getloadavg()
+            print("measuring again with one client, for the service time without queueing")
+            single = _run(base, mix, clients=1, rounds=1, seed=3)
         finally:
             plat.stop()
-        report = _report(url, results, mix, clients=clients, rounds=rounds, wall_s=wall_s)
+        report = _report(url, results, mix, clients=clients, rounds=rounds, wall_s=round(wall_s, 1))
+        report["single_client"] = {
+            kind: _percentiles([r["ms"] for r in single if r["kind"] == kind and r["status"] == 200])
+            for kind in sorted({r["kind"] for r in single})
+        }
         report["load"] = {"articles": n_articles, **load_info}
         report["machine"] = {
             "cpus": os.cpu_count(),
@@ -381,6 +387,9 @@ def _print(report: dict[str, Any]) -> None:
     for name, t in report["targets"].items():
         print(f"target {name}: p95 {t['p95_ms']} ms < {t['p95_target_ms']} ms: {'met' if t['met'] else 'MISSED'}")
     print(f"errors: {report['errors'] or 'none'}; slowest: {report['slowest']['kind']} {report['slowest']['ms']} ms")
+    print("one client (service time): " + ", ".join(
+        f"{kind} p50 {st['p50_ms']} p95 {st['p95_ms']}" for kind, st in report["single_client"].items()
+    ))  # fmt: skip
     print(f"written to {RESULTS}")
 
 

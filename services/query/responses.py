@@ -12,4 +12,6 @@ from pydantic import BaseModel
 
 
 def json_response(model: BaseModel, *, status_code: int = 200) -> Response:
-    return Response(content=model.model_dump_json(), media_type="application/json", status_code=status_code)
+    # Tags arrive as the JSON objects PostgreSQL built in the documented shape, not as models: no warning.
+    content = model.model_dump_json(warnings=False)
+    return Response(content=content, media_type="application/json", status_code=status_code)

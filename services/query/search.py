@@ -13,8 +13,10 @@ estimated at a thousand rows. ``recent_matches`` therefore never lets it gamble:
 it ask for all the matches through the GIN and tag indexes and sort them (a cost bounded too, since the
 matches are then known to be rare).
 
-Relevance ranks the ``relevance_window`` most recent matches (all of them when fewer match): ranking reads
-each candidate's tsvector, so ranking a term found in 100,000 articles would cost seconds.
+Relevance ranks recent matches, not all of them: ranking reads each candidate's tsvector, and ranking a term
+found in 100,000 articles would cost seconds. The candidates are the ``relevance_window`` newest matches, or,
+for a common term, its matches among the newest ``scan_budget`` rows the other filters allow; a rare term
+is ranked over all its matches. ``from``/``to`` move the window back in time.
 
 The page itself is one statement: the rows by id, with, for those rows only, the snippet (``ts_headline``
 parses the text and is too costly for anything but the page) and the tags as one JSON array per article.
@@ -33,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.query.cursor import decode_cursor, encode_cursor
-from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, TagBrief, TagOut, TagsByKind
+from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, TagOut, TagsByKind
 from shared.api.errors import ApiError
 from shared.db.models import Article, ArticleTag
 from shared.schemas.articles import DedupDecision
@@ -81,19 +83,34 @@ def rank_of(query: Any) -> Any:
 
 
 def tags_json(article_id: Any, *, full: bool = True) -> Any:
-    """A lateral subquery: the article's tags as one JSON array, grouped by kind, best score first. Lists carry
-    value, name and score; ``full`` adds mentions, tagger, version and attributes."""
-    fields: list[Any] = ["kind", ArticleTag.kind, "value", ArticleTag.value, "name", ArticleTag.name,
-                         "score", ArticleTag.score]  # fmt: skip
-    if full:
-        fields += ["mentions", ArticleTag.mentions, "tagger", ArticleTag.tagger,
-                   "tagger_version", ArticleTag.tagger_version, "attrs", ArticleTag.attrs]  # fmt: skip
-    tag = func.jsonb_build_object(*fields)
+    """A lateral subquery: the article's tags as one JSON array, grouped by kind, best score first, with all
+    their fields (an article's own page). Lists use ``brief_tags_json``."""
+    tag = func.jsonb_build_object(
+        "kind", ArticleTag.kind, "value", ArticleTag.value, "name", ArticleTag.name, "score", ArticleTag.score,
+        "mentions", ArticleTag.mentions, "tagger", ArticleTag.tagger, "tagger_version", ArticleTag.tagger_version,
+        "attrs", ArticleTag.attrs,
+    )  # fmt: skip
+    if not full:
+        return brief_tags_json(article_id)
     return (
         select(func.jsonb_agg(aggregate_order_by(tag, ArticleTag.kind, ArticleTag.score.desc())).label("tags"))
         .where(ArticleTag.article_id == article_id)
         .lateral("tg")
     )
+
+
+def brief_tags_json(article_id: Any) -> Any:
+    """A lateral subquery: ``{kind: [{value, name, score}, ...]}``, best score first, built by PostgreSQL in the
+    answer's final shape, so a page of results costs no per-tag work in Python."""
+    tag = func.jsonb_build_object("value", ArticleTag.value, "name", ArticleTag.name, "score", ArticleTag.score)
+    per_kind = (
+        select(ArticleTag.kind, func.jsonb_agg(aggregate_order_by(tag, ArticleTag.score.desc())).label("list"))
+        .where(ArticleTag.article_id == article_id)
+        .group_by(ArticleTag.kind)
+        .correlate_except(ArticleTag)
+        .subquery("per_kind")
+    )
+    return select(func.jsonb_object_agg(per_kind.c.kind, per_kind.c.list).label("tags")).lateral("tg")
 
 
 def group_tags(tags: Sequence[dict[str, Any]] | None) -> TagsByKind:
@@ -104,15 +121,15 @@ def group_tags(tags: Sequence[dict[str, Any]] | None) -> TagsByKind:
     return out
 
 
-def brief_tags(tags: Sequence[dict[str, Any]] | None) -> BriefTagsByKind:
-    """Value, name and score by kind (result lists); built without re-validation: the rows come from the
-    database as the contract has them."""
-    out: BriefTagsByKind = {}
-    for t in tags or ():
-        out.setdefault(t["kind"], []).append(
-            TagBrief.model_construct(value=t["value"], name=t["name"], score=t["score"])
-        )
-    return out
+def brief_tags(tags: dict[str, list[dict[str, Any]]] | list[dict[str, Any]] | None) -> BriefTagsByKind:
+    """Value, name and score by kind (result lists). PostgreSQL already grouped them (``brief_tags_json``);
+    they are passed on as they are, with no model per tag (the answer is serialised without re-validation)."""
+    if isinstance(tags, list):  # the full form: group it here
+        grouped: dict[str, list[Any]] = {}
+        for t in tags:
+            grouped.setdefault(t["kind"], []).append({"value": t["value"], "name": t["name"], "score": t["score"]})
+        return grouped
+    return tags or {}  # type: ignore[return-value]
 
 
 def _key_values(sort: Sort, key: Any) -> tuple[Any, ...]:
@@ -258,7 +275,7 @@ async def _ranked(
     budget: int,
     snippet_max_chars: int,
 ) -> list[Any]:
-    candidates = await recent_matches(session, filters, n=window, budget=2 * budget, enough=limit * 5)
+    candidates = await recent_matches(session, filters, n=window, budget=budget, enough=limit * 5)
     if not candidates:
         return []
     rank = rank_of(tsquery(filters.q or "")).label("rank")

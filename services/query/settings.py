@@ -10,14 +10,14 @@ class QuerySettings(BaseSettings):
 
     # Facets count over at most this many matching articles (the most recent ones); beyond it the answer says
     # it is a sample. Exact counts over hundreds of thousands of rows would cost seconds.
-    facet_sample_size: int = 2_000
-    facet_scan_budget: int = 20_000  # newest rows of the filters' set a facet sample is drawn from
+    facet_sample_size: int = 1_000
+    facet_scan_budget: int = 5_000  # newest rows of the filters' set a facet sample is drawn from
     max_facet_size: int = 100
     # sort=relevance ranks at most this many matches, the most recent: ranking reads each candidate's tsvector.
-    relevance_window: int = 1_000
+    relevance_window: int = 500
     # Newest rows tested against a full-text query or tag filter before asking the GIN and tag indexes for
     # every match (services/query/search.py explains why).
-    scan_budget: int = 5_000
+    scan_budget: int = 3_000
     max_timeseries_buckets: int = 5_000
     # ts_headline parses the whole text it is given: cap it so one huge body cannot slow a page.
     snippet_max_chars: int = 20_000

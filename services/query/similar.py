@@ -95,7 +95,8 @@ async def similar_articles(
     for article_id, score, shared in ranked:
         if article_id in rows:
             item = to_item(rows[article_id])
-            out.append(SimilarItem(**item.model_dump(), score=round(score, 4), shared=shared))
+            fields = {name: getattr(item, name) for name in type(item).model_fields}
+            out.append(SimilarItem.model_construct(**fields, score=round(score, 4), shared=shared))
     return out
 
 

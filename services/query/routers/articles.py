@@ -37,8 +37,9 @@ async def list_articles(
     sort: Annotated[
         Sort | None,
         Query(
-            description="`relevance` (the default with `q`), `-published` (newest first, the default without "
-            "`q`) or `published` (oldest first)."
+            description="`relevance` (the default with `q`; it ranks the recent matches: the newest 500, or for "
+            "a common term those among the newest 3,000 articles the filters allow), `-published` (newest first, "
+            "the default without `q`) or `published` (oldest first)."
         ),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page.")] = None,
@@ -101,9 +102,9 @@ async def get_similar(
     session: SessionDep,
     settings: QuerySettingsDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> SimilarOut:
+) -> Response:
     article = await load_article(session, article_id)
     if article is None:
         raise ApiError(404, f"no processed article {article_id}", field="article_id")
     items = await similar_articles(session, article, limit=limit, per_tag=settings.similar_candidates_per_tag)
-    return SimilarOut(article_id=article_id, items=items)
+    return json_response(SimilarOut.model_construct(article_id=article_id, items=items))

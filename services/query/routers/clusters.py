@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from services.query.deps import SessionDep
+from services.query.responses import json_response
 from services.query.schemas import ClusterDetail, ClusterPage
 from services.query.stories import cluster_detail, largest_clusters
 from shared.api.errors import ApiError
@@ -32,14 +34,15 @@ async def list_clusters(
     min_size: Annotated[int, Query(ge=1, description="Only stories with at least this many articles.")] = 1,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ClusterPage:
+) -> Response:
     date_to = _aware(date_to) or datetime.now(UTC)
     date_from = _aware(date_from) or date_to - timedelta(days=1)
     if date_from >= date_to:
         raise ApiError(400, "`from` must be before `to`", field="from")
-    return await largest_clusters(
+    page = await largest_clusters(
         session, date_from=date_from, date_to=date_to, min_size=min_size, cursor=cursor, limit=limit
     )
+    return json_response(page)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -56,8 +59,8 @@ async def get_cluster(
     cluster_id: uuid.UUID,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Members to list.")] = 100,
-) -> ClusterDetail:
+) -> Response:
     detail = await cluster_detail(session, cluster_id, limit=limit)
     if detail is None:
         raise ApiError(404, f"no cluster {cluster_id}", field="cluster_id")
-    return detail
+    return json_response(detail)

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -34,14 +34,18 @@ CSV_COLUMNS = (
 _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
 
-def _csv_row(item: ArticleItem) -> list[Any]:
-    def names(kind: str) -> str:
-        return "; ".join(t.name for t in item.tags.get(kind, []))
+def _tag_fields(item: ArticleItem, kind: str, field: str) -> str:
+    # List items carry their tags as PostgreSQL built them: {kind: [{value, name, score}]}.
+    tags = cast(dict[str, list[dict[str, Any]]], item.tags)
+    return "; ".join(str(t[field]) for t in tags.get(kind, []))
 
+
+def _csv_row(item: ArticleItem) -> list[Any]:
     return [
         item.id, item.published_at.isoformat(), item.source, item.language or "", item.title, item.summary or "",
         item.url or "", item.cluster_id or "", "true" if item.is_canonical else "false",
-        "; ".join(t.value for t in item.tags.get("topic", [])), names("place"), names("person"), names("organisation"),
+        _tag_fields(item, "topic", "value"), _tag_fields(item, "place", "name"), _tag_fields(item, "person", "name"),
+        _tag_fields(item, "organisation", "name"),
     ]  # fmt: skip
 
 
@@ -112,7 +116,7 @@ async def export(
                 writer.writerows(_csv_row(i) for i in items)
                 yield buffer.getvalue().encode()
             else:
-                yield "".join(i.model_dump_json() + "\n" for i in items).encode()
+                yield "".join(i.model_dump_json(warnings=False) + "\n" for i in items).encode()
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(

@@ -150,4 +150,4 @@ async def _matching(sessions: Any, filters: Any, ids: list[str]) -> dict[str, An
         rows = await session.execute(
             select(*ITEM_COLUMNS, tg.c.tags).outerjoin(tg, true()).where(Article.id.in_(ids), *conditions(filters))
         )
-        return {str(r.id): to_item(r).model_dump(mode="json") for r in rows}
+        return {str(r.id): to_item(r).model_dump(mode="json", warnings=False) for r in rows}
