@@ -38,7 +38,7 @@ from services.worker.stages.faults import FaultInjectionStage
 from services.worker.stages.language import LanguageStage
 from services.worker.stages.normalise import NormaliseStage
 from services.worker.stages.tagging import tagging_stages
-from services.worker.store import lock_items, mark_processed, mark_processing, upsert_articles
+from services.worker.store import lock_items, mark_processed, mark_processing, touch_processing, upsert_articles
 from shared.config import Environment, Settings
 from shared.metrics import ARTICLES_PROCESSED, STAGE_SECONDS
 
@@ -163,7 +163,13 @@ def process_batch(
             log.warning("batch failed; retrying its items one by one", size=len(claimed), error=str(exc)[:500])
             isolate = True
     if isolate:
-        for article_id in claimed:
+        heartbeat_s = settings.pipeline.stalled_after_s / 3
+        last_beat = 0.0  # beat at once: a failed batch attempt may have taken longer than the sweeper waits
+        for n, article_id in enumerate(claimed):
+            if time.monotonic() - last_beat > heartbeat_s:
+                with sessions.begin() as session:
+                    touch_processing(session, claimed[n:])
+                last_beat = time.monotonic()
             try:
                 with sessions.begin() as session:
                     outcome.processed += _run_stages(session, settings, stages, [article_id])

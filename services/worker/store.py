@@ -68,3 +68,13 @@ def mark_processed(session: Session, ids: Sequence[uuid.UUID]) -> None:
         .where(Ingestion.id.in_(ids))
         .values(state=IngestionState.processed.value, error=None, processed_at=func.now(), updated_at=func.now())
     )
+
+
+def touch_processing(session: Session, ids: Sequence[uuid.UUID]) -> None:
+    """A heartbeat for claimed rows still waiting their turn in this task, so the sweeper does not take
+    them for lost while the task works through the others."""
+    session.execute(
+        update(Ingestion)
+        .where(Ingestion.id.in_(ids), Ingestion.state == IngestionState.processing.value)
+        .values(updated_at=func.now())
+    )
