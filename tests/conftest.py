@@ -122,11 +122,14 @@ TABLES_KEPT = {"alembic_version", "api_keys"}  # the session's key outlives each
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
     """A database emptied before the test: each test sees only its own rows."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
-    for attempt in range(5):
+    def emptied() -> bool:
         try:
             with engine.begin() as conn:
+                # The worker may still be finishing the previous test's articles. Waiting for its locks
+                # less long than PostgreSQL's deadlock check (1 s) means giving way instead of a deadlock.
+                conn.execute(text("SET LOCAL lock_timeout = '300ms'"))
                 tables = [
                     r[0]
                     for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
@@ -134,10 +137,11 @@ def db(engine: Engine) -> Iterator[Engine]:
                 ]
                 if tables:
                     conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            break
-        except OperationalError:  # a deadlock with the worker finishing the previous test's articles
-            if attempt == 4:
-                raise
+            return True
+        except DBAPIError:
+            return False
+
+    wait_for(emptied, timeout=60, interval=0.1, what="the tables to be emptied")
     yield engine
 
 
