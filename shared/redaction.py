@@ -9,7 +9,7 @@ _PATTERNS = (
     (API_KEY_PATTERN, "tdg_[redacted]"),
     (re.compile(r"whsec_[0-9A-Za-z+/=]{8,}"), "whsec_[redacted]"),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1[redacted]"),
-    (re.compile(r"(\w+://[^:/@\s]+:)[^@/\s]+@"), r"\1[redacted]@"),
+    (re.compile(r"(\w+://[^:/@\s]*:)[^@/\s]+@"), r"\1[redacted]@"),
 )
 SENSITIVE_NAMES = ("authorization", "api_key", "apikey", "x-api-key", "password", "secret", "token")
 

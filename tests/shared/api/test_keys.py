@@ -62,6 +62,7 @@ def test_secrets_are_redacted_from_text() -> None:
     for secret in (key, "c2VjcmV0c2VjcmV0", "hunter2", "abc.def"):
         assert secret not in cleaned
     assert "postgresql://app:[redacted]@db/x" in cleaned
+    assert redact("broker redis://:s3cret@cache:6379/0") == "broker redis://:[redacted]@cache:6379/0"
 
 
 def test_log_lines_never_carry_a_key(capsys: pytest.CaptureFixture[str]) -> None:
