@@ -18,27 +18,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from shared.tagging.topic_lexicon import SUBJECTS
+
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
-IPTC = {
-    "01000000": "arts, culture, entertainment and media",
-    "02000000": "crime, law and justice",
-    "03000000": "disaster, accident and emergency incident",
-    "04000000": "economy, business and finance",
-    "05000000": "education",
-    "06000000": "environment",
-    "07000000": "health",
-    "08000000": "human interest",
-    "09000000": "labour",
-    "10000000": "lifestyle and leisure",
-    "11000000": "politics",
-    "12000000": "religion",
-    "13000000": "science and technology",
-    "14000000": "society",
-    "15000000": "sport",
-    "16000000": "conflict, war and peace",
-    "17000000": "weather",
-}
+IPTC = SUBJECTS  # code → label, as the topic tagger writes them
 
 # Cue words per topic: enough to give secondary topics a realistic spread.
 _TOPIC_CUES = {
