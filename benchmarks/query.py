@@ -213,7 +213,7 @@ async def _explain(url: str, req: Request) -> list[dict[str, Any]]:
     from services.query.facets import DEFAULT_FACETS, facet_counts
     from services.query.params import search_filters
     from services.query.search import resolve_sort, search_page
-    from services.query.settings import QuerySettings
+    from services.query.settings import QuerySettings, session_statements
     from services.query.timeseries import time_series
 
     settings = QuerySettings()
@@ -258,8 +258,7 @@ async def _explain(url: str, req: Request) -> list[dict[str, Any]]:
     try:
         async with AsyncSession(engine) as session:
             conn = await session.connection()
-            for statement in ("SET jit = off", "SET plan_cache_mode = force_custom_plan",
-                              f"SET work_mem = '{settings.work_mem}'"):  # fmt: skip
+            for statement in session_statements(settings):
                 await conn.exec_driver_sql(statement)
             s: Any = Explaining(session)
             if req.kind == "facets":

@@ -24,12 +24,13 @@ async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _settings(request: Request) -> QuerySettings:
+# Plain lookups declared async: FastAPI runs a sync dependency in its thread pool, a hand-off per request.
+async def _settings(request: Request) -> QuerySettings:
     settings: QuerySettings = request.app.state.query_settings
     return settings
 
 
-def _redis(request: Request) -> aioredis.Redis:
+async def _redis(request: Request) -> aioredis.Redis:
     client: aioredis.Redis = request.app.state.redis
     return client
 

@@ -9,7 +9,7 @@ from prometheus_client import make_asgi_app
 from sqlalchemy import event
 
 from services.query.routers import articles, clusters, export, facets, saved_searches, stream, tags, timeseries
-from services.query.settings import QuerySettings
+from services.query.settings import QuerySettings, session_statements
 from shared.api.app import create_service_app
 from shared.config import get_settings
 
@@ -22,11 +22,10 @@ async def _on_startup(app: FastAPI) -> None:
     def _planner_settings(dbapi_connection: Any, _: Any) -> None:
         # Once per pooled connection. JIT compiles for tens of milliseconds, more than these queries run;
         # a generic plan ignores how selective a search term is, so every execution is planned for its values.
+        # Serial plans: parallel workers only compete with the other requests for the same cores.
         cursor = dbapi_connection.cursor()
-        cursor.execute("SET jit = off")
-        cursor.execute("SET plan_cache_mode = force_custom_plan")
-        cursor.execute(f"SET work_mem = '{settings.work_mem}'")
-        cursor.execute(f"SET statement_timeout = {int(settings.statement_timeout_ms)}")
+        for statement in session_statements(settings):
+            cursor.execute(statement)
         cursor.close()
         dbapi_connection.commit()
 

@@ -24,9 +24,24 @@ class QuerySettings(BaseSettings):
     # Per-connection planner settings: JIT compilation costs more than it saves on these short queries, and
     # full-text selectivity differs so much between terms that a generic plan is never right.
     work_mem: str = "32MB"
+    # Parallel workers help one query on an idle machine, but under concurrent requests every core is already
+    # busy: the extra processes only add start-up and contention, and the parallel plans they invite (hashing
+    # a whole tag's postings to join a month of articles) cost twice the serial ones. 0 keeps queries serial.
+    max_parallel_workers_per_gather: int = 0
     statement_timeout_ms: int = 15_000
     export_chunk_rows: int = 1_000
     export_max_rows: int = 1_000_000
     stream_batch: int = 200
     stream_block_ms: int = 2_000  # below the Redis socket timeout
     similar_candidates_per_tag: int = 300
+
+
+def session_statements(settings: QuerySettings) -> tuple[str, ...]:
+    """The ``SET`` statements run once on each of the service's database connections."""
+    return (
+        "SET jit = off",
+        "SET plan_cache_mode = force_custom_plan",
+        f"SET work_mem = '{settings.work_mem}'",
+        f"SET max_parallel_workers_per_gather = {int(settings.max_parallel_workers_per_gather)}",
+        f"SET statement_timeout = {int(settings.statement_timeout_ms)}",
+    )
