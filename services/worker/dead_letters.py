@@ -1,7 +1,8 @@
 """What happens to an article that makes a stage fail: a retry after a backoff, then a dead letter.
 
-A failure is recorded on the ingestion row (``error``, and ``next_attempt_at`` so the sweeper waits for the
-backoff); the task queues the retry with a countdown. Once the article has used ``max_attempts`` attempts it
+A failure is recorded on the ingestion row: ``error``, and ``next_attempt_at``, when the backoff is over and
+the sweeper re-enqueues it (the schedule survives a worker or Redis crash). Once the article has used
+``max_attempts`` attempts it
 is parked in ``dead_letters`` with its stage, error and stack, and its ingestion is marked ``failed``; it stays
 there until someone replays it (``POST /v1/dead-letters/{id}/replay``).
 """

@@ -68,7 +68,7 @@ class StageFailed(Exception):
 class BatchOutcome:
     processed: list[uuid.UUID] = field(default_factory=list)
     failed: dict[uuid.UUID, str] = field(default_factory=dict)  # parked as dead letters, with the reason
-    retry: list[uuid.UUID] = field(default_factory=list)  # failed, to be retried after ``retry_in_s``
+    retry: list[uuid.UUID] = field(default_factory=list)  # failed; the sweeper retries them after ``retry_in_s``
     retry_in_s: float = 0.0
     skipped: list[uuid.UUID] = field(default_factory=list)
 

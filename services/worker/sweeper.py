@@ -9,8 +9,11 @@ first in, first out, so the oldest waiting task tells how far the workers have g
 enqueued after that task is still waiting its turn and is left alone, however long the queue; one enqueued
 before it was taken from the queue already, or lost. With an empty queue the rule falls back to "no
 progress for ``stalled_after`` seconds". ``processing`` rows are a worker's: a stale one whose row lock is
-free lost its worker and is re-enqueued (rows being processed are locked and skipped). Rows waiting for a
-retry's backoff (``next_attempt_at``) are left alone until it is due.
+free lost its worker and is re-enqueued (rows being processed are locked and skipped).
+
+The sweep also runs the retries of failed articles: a row whose backoff is over (``next_attempt_at``) is
+re-enqueued at the next sweep. The schedule lives in PostgreSQL rather than in countdown tasks, which a worker
+would hold in memory (lost with it, and making it prefetch more of the queue than it can run).
 """
 
 from __future__ import annotations
@@ -31,19 +34,23 @@ log = structlog.get_logger(__name__)
 _CLAIM_STALLED = text(
     """
     WITH stalled AS (
-        SELECT id FROM ingestions
+        SELECT id, state FROM ingestions
         WHERE state IN ('accepted', 'processing')
-          AND updated_at < now() - make_interval(secs => :stalled_after)
-          AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => :stalled_after))
-          AND (state = 'processing'
-               OR updated_at < coalesce(to_timestamp(:queue_head), now()) - make_interval(secs => :stalled_after))
+          AND (
+            -- a failed article whose backoff is over
+            next_attempt_at <= now()
+            OR (next_attempt_at IS NULL
+                AND updated_at < now() - make_interval(secs => :stalled_after)
+                AND (state = 'processing'
+                     OR updated_at < coalesce(to_timestamp(:queue_head), now()) - make_interval(secs => :stalled_after)))
+          )
         ORDER BY updated_at
         LIMIT :batch
         FOR UPDATE SKIP LOCKED
     )
-    UPDATE ingestions AS i SET updated_at = now(), state = 'accepted'
+    UPDATE ingestions AS i SET updated_at = now(), state = 'accepted', next_attempt_at = NULL
     FROM stalled WHERE i.id = stalled.id
-    RETURNING i.id, i.attempts
+    RETURNING i.id, i.attempts, stalled.state AS was
     """
 )
 
@@ -52,6 +59,10 @@ _CLAIM_STALLED = text(
 class Stalled:
     retry: list[uuid.UUID]
     exhausted: list[uuid.UUID]
+    # How many were still queued (their task lost with Redis) and how many were claimed by a worker that
+    # did not finish (killed, or waiting for a retry after an outage).
+    were_queued: int = 0
+    were_claimed: int = 0
 
 
 def queue_head_enqueued_at(client: redis.Redis, queue: str = QueueName.PIPELINE) -> float | None:
@@ -80,4 +91,6 @@ def claim_stalled(
     return Stalled(
         retry=[r.id for r in rows if r.attempts < max_attempts],
         exhausted=[r.id for r in rows if r.attempts >= max_attempts],
+        were_queued=sum(1 for r in rows if r.was == "accepted"),
+        were_claimed=sum(1 for r in rows if r.was == "processing"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -29,9 +30,9 @@ def backoff_s(retries: int, cap: float) -> float:
     return random.uniform(0, min(cap, 2.0 ** (retries + 1)))
 
 
-def _enqueue(ids: Sequence[uuid.UUID], *, chunk: int, countdown: float | None = None) -> None:
+def _enqueue(ids: Sequence[uuid.UUID], *, chunk: int) -> None:
     for start in range(0, len(ids), chunk):
-        process_batch_task.apply_async(args=[[str(i) for i in ids[start : start + chunk]]], countdown=countdown)
+        process_batch_task.apply_async(args=[[str(i) for i in ids[start : start + chunk]]])
 
 
 @app.task(name=TaskName.PROCESS_BATCH, bind=True)
@@ -55,9 +56,7 @@ def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
     finally:
         structlog.contextvars.unbind_contextvars("task_id", "request_id")
     publish_processed(res.redis, outcome.processed)
-    if outcome.retry:
-        # If this message is lost, the sweeper re-enqueues once the backoff is over (next_attempt_at).
-        _enqueue(outcome.retry, chunk=res.settings.ingest.task_chunk_size, countdown=outcome.retry_in_s)
+    # Failed articles in outcome.retry are re-enqueued by the sweeper once their backoff is over.
     return {
         "processed": len(outcome.processed),
         "failed": len(outcome.failed),
@@ -86,7 +85,14 @@ def sweep_stalled_task() -> dict[str, int]:
         park(session, exhausted_failures(stalled.exhausted))
     _enqueue(stalled.retry, chunk=res.settings.ingest.task_chunk_size)
     if stalled.retry or stalled.exhausted:
-        log.info("swept stalled ingestions", requeued=len(stalled.retry), parked=len(stalled.exhausted))
+        log.info(
+            "swept stalled ingestions",
+            requeued=len(stalled.retry),
+            parked=len(stalled.exhausted),
+            were_queued=stalled.were_queued,
+            were_claimed=stalled.were_claimed,
+            queue_head_age_s=round(time.time() - head, 1) if head is not None else None,
+        )
     return {"requeued": len(stalled.retry), "failed": len(stalled.exhausted)}
 
 

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 
-from tests.support import wait_for
+from devtools.processes import Platform, beat_argv
+from tests.conftest import LOG_DIR
+from tests.support import ROOT, wait_for
+
+if TYPE_CHECKING:
+    from tests.conftest import TestInfra
+
+
+@pytest.fixture(scope="module", autouse=True)
+def beat(test_infra: TestInfra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Beat runs the sweeper, which re-enqueues failed articles once their backoff is over."""
+    schedule = tmp_path_factory.mktemp("beat") / "schedule"
+    plat = Platform()
+    plat.start("beat", beat_argv(schedule), test_infra.env, ROOT, log=LOG_DIR / "beat-dead-letters.log")
+    try:
+        yield
+    finally:
+        plat.stop()
 
 
 def _article(n: int, fault: str | None = None) -> dict:

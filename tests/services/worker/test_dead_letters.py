@@ -50,9 +50,14 @@ def test_a_poison_article_is_retried_with_backoff_then_parked_with_its_stack(db:
     assert row["state"] == "processing" and row["error"].startswith("normalise: ValueError")
     assert row["next_attempt_at"] > row["updated_at"]
     with sessions.begin() as session:  # the sweeper waits for the backoff instead of re-enqueueing at once
-        assert (
-            claim_stalled(session, stalled_after_s=0, batch=100, max_attempts=max_attempts, queue_head=None).retry == []
-        )
+        waiting = claim_stalled(session, stalled_after_s=0, batch=100, max_attempts=max_attempts, queue_head=None)
+    assert waiting.retry == []
+    with db.begin() as conn:  # the backoff is over: the next sweep re-enqueues it, stalled or not
+        conn.execute(text("UPDATE ingestions SET next_attempt_at = now() - interval '1 second'"))
+    with sessions.begin() as session:
+        due = claim_stalled(session, stalled_after_s=3600, batch=100, max_attempts=max_attempts, queue_head=None)
+    assert due.retry == [bad] and due.were_claimed == 1
+    assert _row(db, bad)["state"] == "accepted" and _row(db, bad)["next_attempt_at"] is None
 
     for _ in range(max_attempts - 2):
         assert process_batch(sessions, settings, stages, [bad], FAST).retry == [bad]
