@@ -210,6 +210,14 @@ async def recent_matches(
     return list((await session.execute(every)).all())
 
 
+def _html_escaped(text: Any) -> Any:
+    """The snippet is HTML (matches wrapped in ``<mark>``): escape the article text first, so markup in an
+    article arrives as text and never as a tag a client would render."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = func.replace(text, raw, entity)
+    return text
+
+
 def _page_statement(
     filters: SearchFilters, ids: Sequence[uuid.UUID], *, snippet_max_chars: int, rank: bool
 ) -> Select[Any]:
@@ -219,9 +227,9 @@ def _page_statement(
         query = tsquery(filters.q)
     if filters.q and snippet_max_chars > 0:
         columns.append(
-            func.ts_headline(SEARCH_CONFIG, func.left(Article.body, snippet_max_chars), query, SNIPPET_OPTIONS).label(
-                "snippet"
-            )
+            func.ts_headline(
+                SEARCH_CONFIG, _html_escaped(func.left(Article.body, snippet_max_chars)), query, SNIPPET_OPTIONS
+            ).label("snippet")
         )
     if filters.q and rank:
         columns.append(rank_of(query).label("rank"))
