@@ -15,11 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import redis
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
-from tests.support import ROOT, free_port, wait_for
+from tests.support import ROOT, empty_tables, free_port, wait_for
 
 TEST_REDIS_DB = int(os.environ.get("TIDINGS_TEST_REDIS_DB", "9"))
 LOG_DIR = ROOT / ".data" / "test-logs" / f"session-{os.getpid()}"
@@ -116,32 +116,10 @@ def engine(test_infra: TestInfra) -> Iterator[Engine]:
     eng.dispose()
 
 
-TABLES_KEPT = {"alembic_version", "api_keys"}  # the session's key outlives each test's truncation
-
-
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
     """A database emptied before the test: each test sees only its own rows."""
-    from sqlalchemy.exc import DBAPIError
-
-    def emptied() -> bool:
-        try:
-            with engine.begin() as conn:
-                # The worker may still be finishing the previous test's articles. Waiting for its locks
-                # less long than PostgreSQL's deadlock check (1 s) means giving way instead of a deadlock.
-                conn.execute(text("SET LOCAL lock_timeout = '300ms'"))
-                tables = [
-                    r[0]
-                    for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-                    if r[0] not in TABLES_KEPT
-                ]
-                if tables:
-                    conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            return True
-        except DBAPIError:
-            return False
-
-    wait_for(emptied, timeout=60, interval=0.1, what="the tables to be emptied")
+    empty_tables(engine)
     yield engine
 
 

@@ -1,4 +1,4 @@
-"""Helpers for tests: polling with a deadline (never a bare sleep), free ports, reading the seed data."""
+"""Helpers for tests: polling with a deadline (never a bare sleep), free ports, the seed data, emptying the database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 
@@ -33,3 +36,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+TABLES_KEPT = frozenset({"alembic_version", "api_keys"})  # the session's key outlives each test's truncation
+
+
+def empty_tables(engine: Engine, *, timeout: float = 60.0) -> None:
+    """Truncate every table but the kept ones, giving way to the worker instead of deadlocking with it.
+
+    The worker (or beat's sweeper) may still be finishing the previous test's articles. Waiting for its locks
+    less long than PostgreSQL's deadlock check (1 s) means this side backs off and retries, rather than one
+    side being killed as a deadlock victim.
+    """
+
+    def emptied() -> bool:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '300ms'"))
+                tables = [
+                    r[0]
+                    for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+                    if r[0] not in TABLES_KEPT
+                ]
+                if tables:
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            return True
+        except DBAPIError:
+            return False
+
+    wait_for(emptied, timeout=timeout, interval=0.1, what="the tables to be emptied")

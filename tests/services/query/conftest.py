@@ -13,12 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.services.query.corpus import Corpus, load, truncate
+from tests.services.query.corpus import Corpus, load
+from tests.support import empty_tables
 
 
 @pytest.fixture(scope="module")
 def corpus(platform: dict[str, str], engine: Engine, api_key_headers: dict[str, str]) -> Corpus:
-    truncate(engine)
+    empty_tables(engine)
     with httpx.Client(base_url=platform["ingest"], timeout=60, headers=api_key_headers) as ingest:
         return load(ingest, engine)
 

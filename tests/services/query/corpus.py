@@ -225,16 +225,6 @@ class Corpus:
         return [d for d in self.docs if d.method is None]
 
 
-def truncate(engine: Engine) -> None:
-    with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-            if r[0] not in ("alembic_version", "api_keys")
-        ]
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-
-
 def load(ingest: httpx.Client, engine: Engine) -> Corpus:
     """Ingest every doc through the API, wait for the worker, then lay down the known tags and clusters."""
     docs = build_docs()
