@@ -8,10 +8,12 @@ descending. The rank is ``ts_rank`` cast to float8, which survives the JSON roun
 Finding the newest matches of a full-text query (or a tag filter) is where PostgreSQL's planner can go badly
 wrong: asked for 21 rows in ``published_at`` order, it reads the date index backwards and tests each row,
 which is instant for a common word and a full scan of the table for a phrase that matches nothing but that it
-estimated at a thousand rows. ``recent_matches`` therefore never lets it gamble: it first tests the newest
-``budget`` rows that pass the indexed filters (a bounded cost), and only when they hold too few matches does
-it ask for all the matches through the GIN and tag indexes and sort them (a cost bounded too, since the
-matches are then known to be rare).
+estimated at a thousand rows. ``recent_matches`` therefore never lets it gamble: it first finds, from the
+covering date index alone, the date of the ``budget``-th newest row the indexed filters allow, and searches
+only the window after that date (a bounded cost: the planner tests the window's rows or intersects the GIN
+and date bitmaps, whichever is cheaper); only when the window holds too few matches does it ask for the rest
+through the GIN and tag indexes and sort them (a cost bounded too, since the matches are then known to be
+rare).
 
 Relevance ranks recent matches, not all of them: ranking reads each candidate's tsvector, and ranking a term
 found in 100,000 articles would cost seconds. The candidates are the ``relevance_window`` newest matches, or,
@@ -32,7 +34,6 @@ from typing import Any, Literal
 from sqlalchemy import Float, Select, any_, bindparam, cast, func, literal_column, select, true, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from services.query.cursor import decode_cursor, encode_cursor
 from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, TagOut, TagsByKind
@@ -172,7 +173,7 @@ async def recent_matches(
 
     Exact when ``enough`` is None. With ``enough`` (for a relevance window or a facet sample, which need not
     be the very newest), finding that many matches among the newest ``budget`` rows suffices: the answer is
-    then the matches among those rows, and the fallback over all matches runs only for rare ones.
+    then the matches among those rows, and the search beyond them runs only for rare ones.
     """
     query = tsquery(filters.q) if filters.q else None
     keyset: list[Any] = []
@@ -181,33 +182,44 @@ async def recent_matches(
         keyset.append(key > tuple_(*after) if ascending else key < tuple_(*after))
     indexed = [*index_conditions(filters), *keyset]
     selective = selective_conditions(filters, query=query)
-
-    def order(entity: Any, column: Any) -> list[Any]:
-        return [column.asc(), entity.id.asc()] if ascending else [column.desc(), entity.id.desc()]
+    newest_first: list[Any] = (
+        [Article.published_at.asc(), Article.id.asc()]
+        if ascending
+        else [Article.published_at.desc(), Article.id.desc()]
+    )
+    matches = select(Article.id, Article.published_at)
 
     if not selective:
-        stmt = select(Article.id, Article.published_at).where(*indexed)
-        return list((await session.execute(stmt.order_by(*order(Article, Article.published_at)).limit(n))).all())
-    newest = (
-        select(Article.id, Article.published_at, Article.search_vector)
-        .where(*indexed)
-        .order_by(*order(Article, Article.published_at))
-        .limit(budget)
-        .subquery("newest")
+        return list((await session.execute(matches.where(*indexed).order_by(*newest_first).limit(n))).all())
+
+    # The window: the newest `budget` rows the indexed filters allow, found by walking the covering date
+    # index alone (no heap, no tsvector). Its edge is the date of the last of them.
+    edge: datetime | None = await session.scalar(
+        select(Article.published_at).where(*indexed).order_by(*newest_first).offset(budget - 1).limit(1)
     )
-    recent = aliased(Article, newest)
-    first = (
-        select(recent.id, recent.published_at)
-        .where(*selective_conditions(filters, query=query, entity=recent))
-        .order_by(*order(recent, recent.published_at))
-        .limit(n)
+    in_window = (
+        [] if edge is None else [Article.published_at >= edge if not ascending else Article.published_at <= edge]
     )
-    rows = list((await session.execute(first)).all())
+    # Bounded by the window, the planner may test each of its rows or intersect the GIN and date bitmaps and
+    # visit only the matches; either way the cost is the window's, not the table's.
+    found = matches.where(*selective, *indexed, *in_window)
+    if edge is None:
+        # Fewer rows than the budget in all: every match is in the window. Ordering by an expression no index
+        # provides keeps the planner from walking the date index to the end of the table.
+        return list((await session.execute(found.order_by(*_unindexed(newest_first, ascending)).limit(n))).all())
+    rows = list((await session.execute(found.order_by(*newest_first).limit(n))).all())
     if len(rows) >= (n if enough is None else min(n, enough)):
         return rows
-    every = select(Article.id, Article.published_at).where(*selective, *indexed)
-    every = every.order_by(*order(Article, Article.published_at + _NO_INDEX_ORDER)).limit(n)
-    return list((await session.execute(every)).all())
+    # Rare matches: the rest lie beyond the window, found through the GIN and tag indexes, then sorted.
+    beyond = Article.published_at > edge if ascending else Article.published_at < edge
+    rest = matches.where(*selective, *indexed, beyond).order_by(*_unindexed(newest_first, ascending))
+    return rows + list((await session.execute(rest.limit(n - len(rows)))).all())
+
+
+def _unindexed(order: list[Any], ascending: bool) -> list[Any]:
+    """The same order on an expression no index provides (the date plus an interval of zero)."""
+    shifted = Article.published_at + _NO_INDEX_ORDER
+    return [shifted.asc() if ascending else shifted.desc(), order[1]]
 
 
 def _html_escaped(text: Any) -> Any:
