@@ -4,13 +4,14 @@ in a time zone across a daylight-saving change, and 400s naming the parameter.""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from services.query.timeseries import bin_width
 from tests.services.query.corpus import Corpus, Doc
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +87,27 @@ def test_daily_series_in_paris_is_zero_filled_across_the_dst_change(qc: httpx.Cl
     utc_series = qc.get("/v1/timeseries", params={**params, "tz": "America/New_York", "q": "Aleppo"}).json()
     nonzero = [b for b in utc_series["buckets"] if b["count"]]
     assert [datetime.fromisoformat(b["start"]).date().isoformat() for b in nonzero] == ["2025-03-29"]
+
+
+@pytest.mark.parametrize("tz", ["Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"])
+def test_daily_series_in_zones_a_fraction_of_an_hour_from_utc(qc: httpx.Client, corpus: Corpus, tz: str) -> None:
+    """Local midnight in India (+5:30), Nepal (+5:45) or Newfoundland (-3:30) is not on a UTC hour."""
+    zone = ZoneInfo(tz)
+    r = qc.get("/v1/timeseries", params={"interval": "day", "tz": tz})
+    assert r.status_code == 200, r.text
+    buckets = r.json()["buckets"]
+    got = {datetime.fromisoformat(b["start"]).astimezone(zone).date().isoformat(): b["count"] for b in buckets}
+    expected = Counter(_local_day(d, zone) for d in corpus.canonical())
+    assert {day: n for day, n in got.items() if n} == dict(expected)
+    assert all(datetime.fromisoformat(b["start"]).astimezone(zone).time() == time(0) for b in buckets)
+
+
+def test_bins_are_quarter_hours_only_where_the_zone_needs_them() -> None:
+    moments: list[datetime | None] = [datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 7, 15, tzinfo=UTC), None]
+    assert bin_width(ZoneInfo("Europe/Paris"), moments) == timedelta(hours=1)  # +1 and +2 (summer time)
+    assert bin_width(ZoneInfo("America/New_York"), moments) == timedelta(hours=1)
+    assert bin_width(ZoneInfo("Asia/Kolkata"), moments) == timedelta(minutes=15)
+    assert bin_width(ZoneInfo("Australia/Lord_Howe"), moments) == timedelta(minutes=15)  # +10:30, +11 in summer
 
 
 def test_weekly_and_hourly_series_with_filters(qc: httpx.Client, corpus: Corpus) -> None:
