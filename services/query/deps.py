@@ -13,8 +13,8 @@ from services.query.settings import QuerySettings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only session per request."""
-    async with request.app.state.sessionmaker() as session:
+    """A read-only session per request, in autocommit (see ``services.query.main``)."""
+    async with request.app.state.read_sessionmaker() as session:
         yield session
 
 

@@ -12,11 +12,17 @@ from services.query.routers import articles, clusters, export, facets, saved_sea
 from services.query.settings import QuerySettings, session_statements
 from shared.api.app import create_service_app
 from shared.config import get_settings
+from shared.db.engine import make_async_sessionmaker
 
 
 async def _on_startup(app: FastAPI) -> None:
     settings = QuerySettings()
     app.state.query_settings = settings
+    # Reads run in autocommit: a search's statements need no common snapshot (the page is fetched by id and
+    # a row gone in between is simply left out), and skipping BEGIN and ROLLBACK spares two round trips.
+    app.state.read_sessionmaker = make_async_sessionmaker(
+        app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
 
     @event.listens_for(app.state.engine.sync_engine, "connect")
     def _planner_settings(dbapi_connection: Any, _: Any) -> None:
