@@ -1,24 +1,24 @@
 """Facets: the top values per source, language and tag kind among the articles a search matches.
 
-One statement: the matching articles (at most ``sample_size`` of them, the most recent, which the
-``published_at`` index or the GIN bitmap yields without a full sort when the match set is large) are
-materialised once, then counted per source and language, and joined to their tags (through the tags' primary
-key, an index-only scan per article) for the tag facets; a window function keeps the top ``size`` per facet,
-so only those rows leave the server. When more articles match than the sample holds, the answer says so.
+One statement: the matching articles (at most ``sample_size`` of them, the most recent, found as the listing
+finds them: in the window of the newest rows the indexed filters allow, else everywhere, see
+``services.query.search.Matches``) are materialised once, then counted per source and language, and joined
+to their tags (through the tags' primary key, an index-only scan per article) for the tag facets; a window
+function keeps the top ``size`` per facet, so only those rows leave the server: the sample's ids never make
+a round trip through Python. When more articles match than the sample holds, the answer says so.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import FacetBucket, FacetsOut
-from services.query.search import id_in, recent_matches
+from services.query.search import Matches
 from shared.db.models import Article, ArticleTag, TagKind
-from shared.search.filters import SearchFilters, index_conditions, selective_conditions
+from shared.search.filters import SearchFilters
 
 # Facet name → the tag kinds it counts (None: an article column).
 FACETS: dict[str, tuple[str, ...] | None] = {
@@ -38,21 +38,6 @@ DEFAULT_FACETS = ("source", "language", "topic", "entity", "place")
 MIN_SAMPLE = 200
 
 
-async def _sample(
-    session: AsyncSession, filters: SearchFilters, *, sample_size: int, budget: int
-) -> tuple[list[uuid.UUID], bool]:
-    """The matches to count, and whether they are a sample rather than all of them."""
-    found = await recent_matches(session, filters, n=sample_size + 1, budget=budget, enough=MIN_SAMPLE)
-    ids = [r.id for r in found[:sample_size]]
-    if len(found) > sample_size:
-        return ids, True
-    if not selective_conditions(filters) or len(found) < MIN_SAMPLE:
-        return ids, False  # every match was read
-    # The matches came from the newest `budget` rows: all of them only if the filters allow no more rows.
-    rows = select(Article.id).where(*index_conditions(filters)).limit(budget + 1).subquery()
-    return ids, bool((await session.scalar(select(func.count()).select_from(rows)) or 0) > budget)
-
-
 async def facet_counts(
     session: AsyncSession,
     filters: SearchFilters,
@@ -61,11 +46,37 @@ async def facet_counts(
     size: int,
     sample_size: int,
     budget: int,
+    min_sample: int = MIN_SAMPLE,
 ) -> FacetsOut:
-    ids, sampled = await _sample(session, filters, sample_size=sample_size, budget=budget)
-    matched = select(Article.id, Article.source, Article.language).where(id_in(Article.id, ids)).cte("matched")
+    m = Matches(filters)
+    columns = (Article.id, Article.published_at, Article.source, Article.language)
+    if not m.selective:
+        out, more = await _count(session, m.newest(*columns), facets=facets, size=size, sample_size=sample_size)
+        return out.model_copy(update={"sampled": more})
+    edge = await m.edge(session, budget)
+    if edge is not None:
+        out, more = await _count(session, m.window(edge, *columns), facets=facets, size=size, sample_size=sample_size)
+        if out.considered >= min_sample:
+            # Drawn from the newest `budget` of more rows: a sample, whatever its size.
+            return out.model_copy(update={"sampled": True})
+    # Rare matches (or few rows in all): count every match.
+    out, more = await _count(session, m.everywhere(*columns), facets=facets, size=size, sample_size=sample_size)
+    return out.model_copy(update={"sampled": more})
+
+
+async def _count(
+    session: AsyncSession, matches: Select[Any], *, facets: tuple[str, ...], size: int, sample_size: int
+) -> tuple[FacetsOut, bool]:
+    """One statement: the first ``sample_size`` of ``matches`` counted per facet; and whether more matched."""
+    found = matches.limit(sample_size + 1).cte("found")
+    matched = (
+        select(found.c.id, found.c.source, found.c.language)
+        .order_by(found.c.published_at.desc(), found.c.id.desc())
+        .limit(sample_size)
+        .cte("matched")
+    )
     parts: list[Any] = [select(literal("_considered").label("facet"), literal("").label("value"),
-                               literal("").label("kind"), func.count().label("n")).select_from(matched)]  # fmt: skip
+                               literal("").label("kind"), func.count().label("n")).select_from(found)]  # fmt: skip
     tag_kinds = sorted({k for facet in facets for k in FACETS[facet] or ()})
     if tag_kinds:
         # One pass over the sample's tags for every tag facet asked for. Several taggers may give an article
@@ -124,4 +135,4 @@ async def facet_counts(
             continue
         entity_kind = r.kind if FACETS[r.facet] is not None and len(FACETS[r.facet] or ()) > 1 else None
         out[r.facet].append(FacetBucket(value=r.value, name=r.name, count=int(r.n), kind=entity_kind))
-    return FacetsOut(facets=out, considered=considered, sampled=sampled)
+    return FacetsOut(facets=out, considered=min(considered, sample_size), sampled=False), considered > sample_size

@@ -159,6 +159,55 @@ def decode_after(cursor: str | None, filters: SearchFilters, sort: Sort) -> tupl
     return _key_values(sort, state["k"])
 
 
+class Matches:
+    """The statements that find a search's newest matches (oldest with ``ascending``), window first.
+
+    ``edge`` finds the window: the date of the ``budget``-th newest row the indexed filters allow, from the
+    covering date index alone (no heap, no tsvector). ``window`` searches the rows after it: bounded so, the
+    planner may test each row or intersect the GIN and date bitmaps and visit only the matches; either way
+    the cost is the window's, not the table's. ``beyond`` and ``everywhere`` find matches the GIN and tag
+    indexes yield, then sort them: an order no index provides keeps the planner from walking the date index
+    to the end of the table for matches it wrongly believes common.
+    """
+
+    def __init__(self, filters: SearchFilters, *, ascending: bool = False, after: tuple[Any, ...] | None = None):
+        self.ascending = ascending
+        keyset: list[Any] = []
+        if after is not None:
+            key = tuple_(Article.published_at, Article.id)
+            keyset.append(key > tuple_(*after) if ascending else key < tuple_(*after))
+        self.indexed = [*index_conditions(filters), *keyset]
+        self.selective = selective_conditions(filters, query=tsquery(filters.q) if filters.q else None)
+        self.order: list[Any] = (
+            [Article.published_at.asc(), Article.id.asc()]
+            if ascending
+            else [Article.published_at.desc(), Article.id.desc()]
+        )
+        shifted = Article.published_at + _NO_INDEX_ORDER
+        self.unindexed_order = [shifted.asc() if ascending else shifted.desc(), self.order[1]]
+
+    async def edge(self, session: AsyncSession, budget: int) -> datetime | None:
+        """None when the indexed filters allow no more than ``budget`` rows: the window is then everything."""
+        stmt = select(Article.published_at).where(*self.indexed).order_by(*self.order).offset(budget - 1).limit(1)
+        edge: datetime | None = await session.scalar(stmt)
+        return edge
+
+    def newest(self, *columns: Any) -> Select[Any]:
+        """Without full text or tags: the indexed filters in index order."""
+        return select(*columns).where(*self.indexed, *self.selective).order_by(*self.order)
+
+    def window(self, edge: datetime, *columns: Any) -> Select[Any]:
+        bound = Article.published_at <= edge if self.ascending else Article.published_at >= edge
+        return select(*columns).where(*self.selective, *self.indexed, bound).order_by(*self.order)
+
+    def beyond(self, edge: datetime, *columns: Any) -> Select[Any]:
+        bound = Article.published_at > edge if self.ascending else Article.published_at < edge
+        return select(*columns).where(*self.selective, *self.indexed, bound).order_by(*self.unindexed_order)
+
+    def everywhere(self, *columns: Any) -> Select[Any]:
+        return select(*columns).where(*self.selective, *self.indexed).order_by(*self.unindexed_order)
+
+
 async def recent_matches(
     session: AsyncSession,
     filters: SearchFilters,
@@ -171,55 +220,22 @@ async def recent_matches(
 ) -> list[Any]:
     """(id, published_at) of the ``n`` newest matches (oldest with ``ascending``) after the keyset ``after``.
 
-    Exact when ``enough`` is None. With ``enough`` (for a relevance window or a facet sample, which need not
-    be the very newest), finding that many matches among the newest ``budget`` rows suffices: the answer is
-    then the matches among those rows, and the search beyond them runs only for rare ones.
+    Exact when ``enough`` is None. With ``enough`` (for a relevance window, which need not be the very
+    newest), finding that many matches among the newest ``budget`` rows suffices: the answer is then the
+    matches among those rows, and the search beyond them runs only for rare ones.
     """
-    query = tsquery(filters.q) if filters.q else None
-    keyset: list[Any] = []
-    if after is not None:
-        key = tuple_(Article.published_at, Article.id)
-        keyset.append(key > tuple_(*after) if ascending else key < tuple_(*after))
-    indexed = [*index_conditions(filters), *keyset]
-    selective = selective_conditions(filters, query=query)
-    newest_first: list[Any] = (
-        [Article.published_at.asc(), Article.id.asc()]
-        if ascending
-        else [Article.published_at.desc(), Article.id.desc()]
-    )
-    matches = select(Article.id, Article.published_at)
-
-    if not selective:
-        return list((await session.execute(matches.where(*indexed).order_by(*newest_first).limit(n))).all())
-
-    # The window: the newest `budget` rows the indexed filters allow, found by walking the covering date
-    # index alone (no heap, no tsvector). Its edge is the date of the last of them.
-    edge: datetime | None = await session.scalar(
-        select(Article.published_at).where(*indexed).order_by(*newest_first).offset(budget - 1).limit(1)
-    )
-    in_window = (
-        [] if edge is None else [Article.published_at >= edge if not ascending else Article.published_at <= edge]
-    )
-    # Bounded by the window, the planner may test each of its rows or intersect the GIN and date bitmaps and
-    # visit only the matches; either way the cost is the window's, not the table's.
-    found = matches.where(*selective, *indexed, *in_window)
+    m = Matches(filters, ascending=ascending, after=after)
+    columns = (Article.id, Article.published_at)
+    if not m.selective:
+        return list((await session.execute(m.newest(*columns).limit(n))).all())
+    edge = await m.edge(session, budget)
     if edge is None:
-        # Fewer rows than the budget in all: every match is in the window. Ordering by an expression no index
-        # provides keeps the planner from walking the date index to the end of the table.
-        return list((await session.execute(found.order_by(*_unindexed(newest_first, ascending)).limit(n))).all())
-    rows = list((await session.execute(found.order_by(*newest_first).limit(n))).all())
+        return list((await session.execute(m.everywhere(*columns).limit(n))).all())
+    rows = list((await session.execute(m.window(edge, *columns).limit(n))).all())
     if len(rows) >= (n if enough is None else min(n, enough)):
         return rows
-    # Rare matches: the rest lie beyond the window, found through the GIN and tag indexes, then sorted.
-    beyond = Article.published_at > edge if ascending else Article.published_at < edge
-    rest = matches.where(*selective, *indexed, beyond).order_by(*_unindexed(newest_first, ascending))
-    return rows + list((await session.execute(rest.limit(n - len(rows)))).all())
-
-
-def _unindexed(order: list[Any], ascending: bool) -> list[Any]:
-    """The same order on an expression no index provides (the date plus an interval of zero)."""
-    shifted = Article.published_at + _NO_INDEX_ORDER
-    return [shifted.asc() if ascending else shifted.desc(), order[1]]
+    # Rare matches: the rest lie beyond the window.
+    return rows + list((await session.execute(m.beyond(edge, *columns).limit(n - len(rows)))).all())
 
 
 def _html_escaped(text: Any) -> Any:
