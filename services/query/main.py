@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from psycopg.types.json import set_json_loads
 from sqlalchemy import event
 
 from services.query.routers import articles, clusters, export, facets, saved_searches, stream, tags, timeseries
@@ -34,6 +36,9 @@ async def _on_startup(app: FastAPI) -> None:
             cursor.execute(statement)
         cursor.close()
         dbapi_connection.commit()
+        # A page of results carries each article's tags as JSON: orjson parses it several times faster than
+        # the standard library, which was a sixth of the service's CPU on a listing.
+        set_json_loads(orjson.loads, dbapi_connection.driver_connection)
 
 
 def create_app() -> FastAPI:
