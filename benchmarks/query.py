@@ -39,7 +39,7 @@ from devtools.processes import Platform, alembic_upgrade, uvicorn_argv
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "query.json"
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"  # 2: tag rows carry their article's date and canonical flag
 OWN_MIGRATION = ROOT / "shared" / "db" / "migrations" / "versions" / "0004_query.py"
 
 

@@ -35,6 +35,7 @@ SEED = 20240101
 START = datetime(2024, 1, 1, tzinfo=UTC)
 DAYS = 731  # 2024-01-01 .. 2025-12-31
 END = START + timedelta(days=DAYS)
+TAG_FIELDS_TRIGGER = "article_tags_copy_article_fields"  # migration 0007
 LOADED_TABLES = ("ingestions", "articles", "clusters", "article_tags")
 
 _WIRES = [
@@ -188,20 +189,24 @@ def story_rows(index: int, plan: Plan, docs: list[BaseDoc]) -> tuple[tuple[Any, 
             None if member == 0 else canonical_id, member == 0, similarity, method, "dedup-1",
         )  # fmt: skip
         ingestion = (article_id, src.name, external_id, "api", "{}", "processed", 1, received, processed, processed)
-        tags = [_tag_row(article_id, t) for t in base.tags]
-        tags.append(_tag_row(article_id, Tag("language", src.language, src.language, 0.97, tagger="language")))
+        canonical = member == 0
+        tags = [_tag_row(article_id, t, published, canonical) for t in base.tags]
+        language = Tag("language", src.language, src.language, 0.97, tagger="language")
+        tags.append(_tag_row(article_id, language, published, canonical))
         if rnd.random() < 0.04:
             rule = rnd.choice(_RULE_TAGS)
-            tags.append((article_id, "rule", rule, f"rule:{_RULE_TAGS.index(rule) + 1}", rule, 1.0, 1, "1", "{}"))
+            tagger = f"rule:{_RULE_TAGS.index(rule) + 1}"
+            tags.append((article_id, "rule", rule, tagger, rule, 1.0, 1, "1", "{}", published, canonical))
         rows.append(Row(article, ingestion, tags))
     assert canonical_id is not None
     cluster = (cluster_id, canonical_id, size, times[0], times[-1], times[0], times[-1])
     return cluster, rows
 
 
-def _tag_row(article_id: uuid.UUID, t: Tag) -> tuple[Any, ...]:
+def _tag_row(article_id: uuid.UUID, t: Tag, published: datetime, canonical: bool) -> tuple[Any, ...]:
     attrs = json.dumps(t.attrs) if t.attrs else "{}"
-    return (article_id, t.kind, t.value, t.tagger, t.name, t.score, t.mentions, _TAGGER_VERSION[t.tagger], attrs)
+    version = _TAGGER_VERSION[t.tagger]
+    return (article_id, t.kind, t.value, t.tagger, t.name, t.score, t.mentions, version, attrs, published, canonical)
 
 
 ARTICLE_COLUMNS = (
@@ -212,7 +217,10 @@ ARTICLE_COLUMNS = (
 )
 INGESTION_COLUMNS = "id, source, external_id, channel, payload, state, attempts, received_at, updated_at, processed_at"
 CLUSTER_COLUMNS = "id, canonical_id, size, first_published_at, last_published_at, created_at, updated_at"
-TAG_COLUMNS = "article_id, kind, value, tagger, name, score, mentions, tagger_version, attrs"
+# The article's date and flag are written here, with the trigger that copies them off during the load.
+TAG_COLUMNS = (
+    "article_id, kind, value, tagger, name, score, mentions, tagger_version, attrs, published_at, is_canonical"
+)
 
 
 def _iter_stories(plan: Plan, worker: int, workers: int) -> Iterator[int]:
@@ -280,6 +288,7 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
         for ddl in indexes:
             name = ddl.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
             conn.execute(f"DROP INDEX {name}")
+        conn.execute(f"ALTER TABLE article_tags DISABLE TRIGGER {TAG_FIELDS_TRIGGER}")
     started = time.perf_counter()
     docs = load_base_docs()
     plan = make_plan(n_articles, len(docs))
@@ -307,6 +316,7 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
             conn.execute(ddl)
         for table, name, definition in fks:
             conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        conn.execute(f"ALTER TABLE article_tags ENABLE TRIGGER {TAG_FIELDS_TRIGGER}")
     timings["index_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -7,8 +7,8 @@ the GIN index still serves (PostgreSQL rechecks the weights on the candidate row
 
 Tag filters are repeatable and all must hold (AND): ``tag`` is ``kind:value`` (``place:Damascus``) or a bare
 value of any kind; ``entity`` is a person, organisation, place or other entity by canonical name; ``place`` a
-place by canonical name; ``topic`` an IPTC Media Topics code (``16000000``). Each is an ``EXISTS`` on
-``article_tags`` served by its ``(kind, value, article_id)`` index.
+place by canonical name; ``topic`` an IPTC Media Topics code (``16000000``). Each is a semi-join on
+``article_tags``, bounded by the same dates and canonical flag as the articles (copied onto the tag rows).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import ColumnElement, Text, cast, exists, func, literal_column, select, true
+from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from shared.db.models import Article, ArticleTag, TagKind
@@ -133,14 +133,23 @@ def tsquery(q: str) -> ColumnElement[Any]:
     return combined
 
 
-def _has_tag(entity: Any, kinds: tuple[str, ...] | None, value: str) -> ColumnElement[bool]:
-    cond = [ArticleTag.article_id == entity.id, ArticleTag.value == value]
+def _has_tag(entity: Any, kinds: tuple[str, ...] | None, value: str, f: SearchFilters) -> ColumnElement[bool]:
+    cond = [ArticleTag.value == value]
     if kinds is not None:
         cond.append(ArticleTag.kind == kinds[0] if len(kinds) == 1 else ArticleTag.kind.in_(kinds))
     else:
-        # Every kind, spelled out so the (kind, value, article_id) index still applies.
+        # Every kind, spelled out so the (kind, value, ...) indexes still apply.
         cond.append(ArticleTag.kind.in_(TagKind.ALL))
-    return exists(select(literal_column("1")).where(*cond))
+    # Tag rows carry their article's date and canonical flag (migration 0007): the planner may read just
+    # the dates asked for from the (kind, value, published_at) index, or probe each candidate article's tags
+    # through the primary key, whichever is cheaper.
+    if f.date_from:
+        cond.append(ArticleTag.published_at >= f.date_from)
+    if f.date_to:
+        cond.append(ArticleTag.published_at < f.date_to)
+    if not f.include_duplicates:
+        cond.append(ArticleTag.is_canonical == true())
+    return entity.id.in_(select(ArticleTag.article_id).where(*cond))
 
 
 def split_tag(tag: str) -> tuple[str | None, str]:
@@ -180,10 +189,10 @@ def selective_conditions(
         out.append(entity.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
     for tag in f.tag:
         kind, value = split_tag(tag)
-        out.append(_has_tag(entity, (kind,) if kind else None, value))
-    out += [_has_tag(entity, TagKind.ENTITIES, v) for v in f.entity]
-    out += [_has_tag(entity, (TagKind.PLACE,), v) for v in f.place]
-    out += [_has_tag(entity, (TagKind.TOPIC,), v) for v in f.topic]
+        out.append(_has_tag(entity, (kind,) if kind else None, value, f))
+    out += [_has_tag(entity, TagKind.ENTITIES, v, f) for v in f.entity]
+    out += [_has_tag(entity, (TagKind.PLACE,), v, f) for v in f.place]
+    out += [_has_tag(entity, (TagKind.TOPIC,), v, f) for v in f.topic]
     return out
 
 

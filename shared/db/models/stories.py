@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,8 +64,20 @@ class ArticleTag(Base):
     mentions: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     tagger_version: Mapped[str] = mapped_column(Text, nullable=False)
     attrs: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # The article's date and canonical flag, copied by triggers (migration 0007) so a tag filter reads the
+    # (kind, value, published_at) index for just the dates asked for. Never written by the application.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_canonical: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
         Index("ix_article_tags_kind_value_article_id", "kind", "value", "article_id"),
+        Index(
+            "ix_article_tags_kind_value_published_at",
+            "kind",
+            "value",
+            text("published_at DESC"),
+            postgresql_include=["article_id", "is_canonical"],
+            postgresql_where=text("kind <> 'keyword'"),
+        ),
         Index("ix_article_tags_tagger_tagger_version", "tagger", "tagger_version"),
     )
