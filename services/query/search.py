@@ -27,7 +27,7 @@ parses the text and is too costly for anything but the page) and the tags as one
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -171,13 +171,14 @@ class Matches:
     """
 
     def __init__(self, filters: SearchFilters, *, ascending: bool = False, after: tuple[Any, ...] | None = None):
-        self.ascending = ascending
+        self.filters, self.ascending, self.after = filters, ascending, after
+        self.query = tsquery(filters.q) if filters.q else None
         keyset: list[Any] = []
         if after is not None:
             key = tuple_(Article.published_at, Article.id)
             keyset.append(key > tuple_(*after) if ascending else key < tuple_(*after))
         self.indexed = [*index_conditions(filters), *keyset]
-        self.selective = selective_conditions(filters, query=tsquery(filters.q) if filters.q else None)
+        self.selective = self._selective(None)
         self.order: list[Any] = (
             [Article.published_at.asc(), Article.id.asc()]
             if ascending
@@ -185,6 +186,20 @@ class Matches:
         )
         shifted = Article.published_at + _NO_INDEX_ORDER
         self.unindexed_order = [shifted.asc() if ascending else shifted.desc(), self.order[1]]
+
+    def _selective(self, bound: Callable[[Any], Any] | None) -> list[Any]:
+        """The full-text and tag conditions; the tag filters get the same date bounds as the articles (the
+        cursor's, the window's), so they read only those dates of their index."""
+
+        def dates(column: Any) -> list[Any]:
+            out = []
+            if self.after is not None:
+                out.append(column >= self.after[0] if self.ascending else column <= self.after[0])
+            if bound is not None:
+                out.append(bound(column))
+            return out
+
+        return selective_conditions(self.filters, query=self.query, dates=dates)
 
     async def edge(self, session: AsyncSession, budget: int) -> datetime | None:
         """None when the indexed filters allow no more than ``budget`` rows: the window is then everything."""
@@ -197,12 +212,18 @@ class Matches:
         return select(*columns).where(*self.indexed, *self.selective).order_by(*self.order)
 
     def window(self, edge: datetime, *columns: Any) -> Select[Any]:
-        bound = Article.published_at <= edge if self.ascending else Article.published_at >= edge
-        return select(*columns).where(*self.selective, *self.indexed, bound).order_by(*self.order)
+        def bound(column: Any) -> Any:
+            return column <= edge if self.ascending else column >= edge
+
+        where = [*self._selective(bound), *self.indexed, bound(Article.published_at)]
+        return select(*columns).where(*where).order_by(*self.order)
 
     def beyond(self, edge: datetime, *columns: Any) -> Select[Any]:
-        bound = Article.published_at > edge if self.ascending else Article.published_at < edge
-        return select(*columns).where(*self.selective, *self.indexed, bound).order_by(*self.unindexed_order)
+        def bound(column: Any) -> Any:
+            return column > edge if self.ascending else column < edge
+
+        where = [*self._selective(bound), *self.indexed, bound(Article.published_at)]
+        return select(*columns).where(*where).order_by(*self.unindexed_order)
 
     def everywhere(self, *columns: Any) -> Select[Any]:
         return select(*columns).where(*self.selective, *self.indexed).order_by(*self.unindexed_order)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -133,7 +134,12 @@ def tsquery(q: str) -> ColumnElement[Any]:
     return combined
 
 
-def _has_tag(entity: Any, kinds: tuple[str, ...] | None, value: str, f: SearchFilters) -> ColumnElement[bool]:
+DateBounds = Callable[[Any], list[ColumnElement[bool]]]
+
+
+def _has_tag(
+    entity: Any, kinds: tuple[str, ...] | None, value: str, f: SearchFilters, dates: DateBounds | None
+) -> ColumnElement[bool]:
     cond = [ArticleTag.value == value]
     if kinds is not None:
         cond.append(ArticleTag.kind == kinds[0] if len(kinds) == 1 else ArticleTag.kind.in_(kinds))
@@ -149,6 +155,8 @@ def _has_tag(entity: Any, kinds: tuple[str, ...] | None, value: str, f: SearchFi
         cond.append(ArticleTag.published_at < f.date_to)
     if not f.include_duplicates:
         cond.append(ArticleTag.is_canonical == true())
+    if dates is not None:
+        cond += dates(ArticleTag.published_at)
     return entity.id.in_(select(ArticleTag.article_id).where(*cond))
 
 
@@ -180,19 +188,24 @@ def index_conditions(f: SearchFilters, *, entity: Any = Article) -> list[ColumnE
 
 
 def selective_conditions(
-    f: SearchFilters, *, query: ColumnElement[Any] | None = None, entity: Any = Article
+    f: SearchFilters,
+    *,
+    query: ColumnElement[Any] | None = None,
+    entity: Any = Article,
+    dates: DateBounds | None = None,
 ) -> list[ColumnElement[bool]]:
     """The full-text query and the tag filters: served by the GIN and tag indexes, in no useful order, and
-    so selective that the planner's estimate of them can be far off."""
+    so selective that the planner's estimate of them can be far off. ``dates`` adds bounds on the tag rows'
+    copy of the article date (a listing's window or cursor), beyond the filters' own ``from``/``to``."""
     out: list[ColumnElement[bool]] = []
     if f.q:
         out.append(entity.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
     for tag in f.tag:
         kind, value = split_tag(tag)
-        out.append(_has_tag(entity, (kind,) if kind else None, value, f))
-    out += [_has_tag(entity, TagKind.ENTITIES, v, f) for v in f.entity]
-    out += [_has_tag(entity, (TagKind.PLACE,), v, f) for v in f.place]
-    out += [_has_tag(entity, (TagKind.TOPIC,), v, f) for v in f.topic]
+        out.append(_has_tag(entity, (kind,) if kind else None, value, f, dates))
+    out += [_has_tag(entity, TagKind.ENTITIES, v, f, dates) for v in f.entity]
+    out += [_has_tag(entity, (TagKind.PLACE,), v, f, dates) for v in f.place]
+    out += [_has_tag(entity, (TagKind.TOPIC,), v, f, dates) for v in f.topic]
     return out
 
 

@@ -61,12 +61,18 @@ def test_the_newest_matches_whatever_the_window(
             assert got == every[:n], (params, budget, n)
 
 
-def test_a_cursor_continues_after_the_window_edge(corpus: Corpus, engine: Engine) -> None:
-    filters = SearchFilters.model_validate({"q": "said"})
-    every = _brute_force(engine, filters, ascending=False)
+@pytest.mark.parametrize("params", [{"q": "said"}, {"topic": ["04000000"]}], ids=["q", "tag"])
+@pytest.mark.parametrize("ascending", [False, True], ids=["newest", "oldest"])
+def test_a_cursor_continues_after_the_window_edge(
+    corpus: Corpus, engine: Engine, params: dict[str, Any], ascending: bool
+) -> None:
+    filters = SearchFilters.model_validate(params)
+    every = _brute_force(engine, filters, ascending=ascending)
+    assert len(every) >= 7
     after = every[2]
-    got = asyncio.run(_windowed(filters, n=4, budget=3, after=(after[1], after[0])))
-    assert got == every[3:7]
+    for budget in (1, 3, 10_000):
+        got = asyncio.run(_windowed(filters, n=4, budget=budget, ascending=ascending, after=(after[1], after[0])))
+        assert got == every[3:7], budget
 
 
 def test_a_sample_may_stop_at_the_window_when_it_holds_enough(corpus: Corpus, engine: Engine) -> None:
