@@ -12,6 +12,10 @@ The copies are kept by triggers, so no writer can forget them:
 Keywords are left out of the index (half the rows, never a date-ordered filter in practice); a keyword filter
 still works through the tags' primary key.
 
+The tag values' statistics go back to the default target: with the dates in the index, the plans no longer
+hinge on a fine estimate of each value, and planning against a 1,000-entry most-common-values list cost
+~1.5 ms per statement with a tag filter (0.25 ms with the default 100), more than many of them take to run.
+
 Revision ID: 0007
 Revises: 0006
 """
@@ -65,9 +69,11 @@ def upgrade() -> None:
         "CREATE INDEX ix_article_tags_kind_value_published_at ON article_tags (kind, value, published_at DESC) "
         "INCLUDE (article_id, is_canonical) WHERE kind <> 'keyword'"
     )
+    op.execute("ALTER TABLE article_tags ALTER COLUMN value SET STATISTICS -1")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE article_tags ALTER COLUMN value SET STATISTICS 1000")
     op.execute("DROP INDEX IF EXISTS ix_article_tags_kind_value_published_at")
     op.execute("DROP TRIGGER IF EXISTS articles_sync_tag_fields ON articles")
     op.execute("DROP FUNCTION IF EXISTS articles_sync_tag_fields()")
