@@ -36,7 +36,8 @@ def search_filters(
     ] = None,
     place: Annotated[list[str] | None, Query(description=f"A place by canonical name. {_REPEAT}")] = None,
     topic: Annotated[
-        list[str] | None, Query(description=f"An IPTC Media Topics code, e.g. 16000000. {_REPEAT}")
+        list[str] | None,
+        Query(description=f"An IPTC Media Topics code (e.g. 11000000) or subject (e.g. politics). {_REPEAT}"),
     ] = None,
     cluster: Annotated[uuid.UUID | None, Query(description="Only this story cluster's articles.")] = None,
     include_duplicates: Annotated[bool, Query(description="Show non-canonical copies too.")] = False,

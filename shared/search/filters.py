@@ -7,8 +7,9 @@ the GIN index still serves (PostgreSQL rechecks the weights on the candidate row
 
 Tag filters are repeatable and all must hold (AND): ``tag`` is ``kind:value`` (``place:Damascus``) or a bare
 value of any kind; ``entity`` is a person, organisation, place or other entity by canonical name; ``place`` a
-place by canonical name; ``topic`` an IPTC Media Topics code (``16000000``). Each is a semi-join on
-``article_tags``, bounded by the same dates and canonical flag as the articles (copied onto the tag rows).
+place by canonical name; ``topic`` an IPTC Media Topics code (``16000000``) or its subject's name (``politics``,
+any case). Each is a semi-join on ``article_tags``, bounded by the same dates and canonical flag as the articles
+(copied onto the tag rows).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, 
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from shared.db.models import Article, ArticleTag, TagKind
+from shared.tagging.topic_lexicon import SUBJECTS
 
 SEARCH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 SCOPE_WEIGHTS = {"title": "A", "summary": "B", "body": "C"}
@@ -49,6 +51,18 @@ def _clean(value: str) -> str:
 
 
 Value = Annotated[str, AfterValidator(_clean), Field(max_length=300)]
+_TOPIC_CODES = {name.lower(): code for code, name in SUBJECTS.items()}
+
+
+def _topic_code(value: str) -> str:
+    """An IPTC Media Topics code (``11000000``) or its subject's name (``politics``, any case): the code."""
+    value = value.strip()
+    if value in SUBJECTS:
+        return value
+    code = _TOPIC_CODES.get(value.lower())
+    if code is None:
+        raise ValueError("must be an IPTC Media Topics code such as 11000000, or a subject such as politics")
+    return code
 
 
 class SearchFilters(BaseModel):
@@ -64,7 +78,7 @@ class SearchFilters(BaseModel):
     tag: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     entity: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     place: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
-    topic: list[Annotated[str, Field(pattern=r"^\d{8}$")]] = Field(default_factory=list, max_length=MAX_VALUES)
+    topic: list[Annotated[str, AfterValidator(_topic_code)]] = Field(default_factory=list, max_length=MAX_VALUES)
     cluster: uuid.UUID | None = None
     include_duplicates: bool = False
 

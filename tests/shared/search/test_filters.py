@@ -78,9 +78,12 @@ def test_filters_fingerprint_and_validation() -> None:
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != SearchFilters.model_validate({"q": "oil"}).fingerprint()
     assert a.as_params() == {"q": "oil", "source": ["reuters"], "from": "2025-01-01T00:00:00Z"}
+    topics = SearchFilters.model_validate({"topic": ["11000000", "Politics", "conflict, war and peace"]}).topic
+    assert topics == ["11000000", "11000000", "16000000"]
     bad: list[dict[str, Any]] = [
         {"q": "a\x00b"},
         {"topic": ["war"]},
+        {"topic": ["99000000"]},  # eight digits, but no IPTC subject
         {"language": ["EN"]},
         {"from": "2025-02-01", "to": "2025-01-01"},
         {"colour": "red"},
