@@ -212,18 +212,22 @@ class Matches:
         return select(*columns).where(*self.indexed, *self.selective).order_by(*self.order)
 
     def window(self, edge: datetime, *columns: Any) -> Select[Any]:
-        def bound(column: Any) -> Any:
-            return column <= edge if self.ascending else column >= edge
-
-        where = [*self._selective(bound), *self.indexed, bound(Article.published_at)]
-        return select(*columns).where(*where).order_by(*self.order)
+        """The matches from the edge on, in index order."""
+        return self._bounded(edge, columns, beyond=False).order_by(*self.order)
 
     def beyond(self, edge: datetime, *columns: Any) -> Select[Any]:
-        def bound(column: Any) -> Any:
-            return column > edge if self.ascending else column < edge
+        """The matches past the edge, sorted once found."""
+        return self._bounded(edge, columns, beyond=True).order_by(*self.unindexed_order)
 
-        where = [*self._selective(bound), *self.indexed, bound(Article.published_at)]
-        return select(*columns).where(*where).order_by(*self.unindexed_order)
+    def _bounded(self, edge: datetime, columns: tuple[Any, ...], *, beyond: bool) -> Select[Any]:
+        # Newest first, the window is on or after the edge and what lies beyond is before it (the reverse
+        # when oldest first); the tag filters get the same bound.
+        def bound(column: Any) -> Any:
+            if beyond:
+                return column > edge if self.ascending else column < edge
+            return column <= edge if self.ascending else column >= edge
+
+        return select(*columns).where(*self._selective(bound), *self.indexed, bound(Article.published_at))
 
     def everywhere(self, *columns: Any) -> Select[Any]:
         return select(*columns).where(*self.selective, *self.indexed).order_by(*self.unindexed_order)

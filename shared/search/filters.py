@@ -152,7 +152,7 @@ DateBounds = Callable[[Any], list[ColumnElement[bool]]]
 
 
 def _has_tag(
-    entity: Any, kinds: tuple[str, ...] | None, value: str, f: SearchFilters, dates: DateBounds | None
+    kinds: tuple[str, ...] | None, value: str, f: SearchFilters, dates: DateBounds | None
 ) -> ColumnElement[bool]:
     cond = [ArticleTag.value == value]
     if kinds is not None:
@@ -171,7 +171,7 @@ def _has_tag(
         cond.append(ArticleTag.is_canonical == true())
     if dates is not None:
         cond += dates(ArticleTag.published_at)
-    return entity.id.in_(select(ArticleTag.article_id).where(*cond))
+    return Article.id.in_(select(ArticleTag.article_id).where(*cond))
 
 
 def split_tag(tag: str) -> tuple[str | None, str]:
@@ -182,22 +182,22 @@ def split_tag(tag: str) -> tuple[str | None, str]:
     return None, tag
 
 
-def index_conditions(f: SearchFilters, *, entity: Any = Article) -> list[ColumnElement[bool]]:
+def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
     """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, and
     the canonical flag."""
     out: list[ColumnElement[bool]] = []
     if f.source:
-        out.append(entity.source.in_(f.source))
+        out.append(Article.source.in_(f.source))
     if f.language:
-        out.append(entity.language.in_(f.language))
+        out.append(Article.language.in_(f.language))
     if f.date_from:
-        out.append(entity.published_at >= f.date_from)
+        out.append(Article.published_at >= f.date_from)
     if f.date_to:
-        out.append(entity.published_at < f.date_to)
+        out.append(Article.published_at < f.date_to)
     if f.cluster:
-        out.append(entity.cluster_id == f.cluster)
+        out.append(Article.cluster_id == f.cluster)
     if not f.include_duplicates:
-        out.append(entity.is_canonical.expression if entity is Article else entity.is_canonical)
+        out.append(Article.is_canonical.expression)
     return out
 
 
@@ -205,7 +205,6 @@ def selective_conditions(
     f: SearchFilters,
     *,
     query: ColumnElement[Any] | None = None,
-    entity: Any = Article,
     dates: DateBounds | None = None,
 ) -> list[ColumnElement[bool]]:
     """The full-text query and the tag filters: served by the GIN and tag indexes, in no useful order, and
@@ -213,13 +212,13 @@ def selective_conditions(
     copy of the article date (a listing's window or cursor), beyond the filters' own ``from``/``to``."""
     out: list[ColumnElement[bool]] = []
     if f.q:
-        out.append(entity.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
+        out.append(Article.search_vector.op("@@")(query if query is not None else tsquery(f.q)))
     for tag in f.tag:
         kind, value = split_tag(tag)
-        out.append(_has_tag(entity, (kind,) if kind else None, value, f, dates))
-    out += [_has_tag(entity, TagKind.ENTITIES, v, f, dates) for v in f.entity]
-    out += [_has_tag(entity, (TagKind.PLACE,), v, f, dates) for v in f.place]
-    out += [_has_tag(entity, (TagKind.TOPIC,), v, f, dates) for v in f.topic]
+        out.append(_has_tag((kind,) if kind else None, value, f, dates))
+    out += [_has_tag(TagKind.ENTITIES, v, f, dates) for v in f.entity]
+    out += [_has_tag((TagKind.PLACE,), v, f, dates) for v in f.place]
+    out += [_has_tag((TagKind.TOPIC,), v, f, dates) for v in f.topic]
     return out
 
 
