@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -65,3 +66,21 @@ def empty_tables(engine: Engine, *, timeout: float = 60.0) -> None:
             return False
 
     wait_for(emptied, timeout=timeout, interval=0.1, what="the tables to be emptied")
+
+
+def with_async_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run service code that takes an ``AsyncSession`` against the test database, from a synchronous test."""
+    import asyncio
+
+    from shared.config import get_settings
+    from shared.db.engine import make_async_engine, make_async_sessionmaker
+
+    async def run() -> T:
+        engine = make_async_engine(get_settings().database)
+        try:
+            async with make_async_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

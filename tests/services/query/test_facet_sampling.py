@@ -3,7 +3,6 @@ corpus is far smaller than the service's sample and window, so these tests shrin
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
@@ -12,11 +11,10 @@ from sqlalchemy import Engine, select
 
 from services.query.facets import facet_counts
 from services.query.schemas import FacetsOut
-from shared.config import get_settings
-from shared.db.engine import make_async_engine, make_async_sessionmaker
 from shared.db.models import Article
 from shared.search.filters import SearchFilters, conditions
 from tests.services.query.corpus import Corpus
+from tests.support import with_async_session
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +26,7 @@ def _newest(engine: Engine, filters: SearchFilters, *extra: Any) -> list[Any]:
 
 
 def _facets(filters: SearchFilters, **kwargs: Any) -> FacetsOut:
-    async def run() -> FacetsOut:
-        engine = make_async_engine(get_settings().database)
-        try:
-            async with make_async_sessionmaker(engine)() as session:
-                return await facet_counts(session, filters, facets=("source",), size=100, **kwargs)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return with_async_session(lambda session: facet_counts(session, filters, facets=("source",), size=100, **kwargs))
 
 
 def _sources(out: FacetsOut) -> Counter[str]:

@@ -4,18 +4,17 @@ the window's edge, the search beyond it and a keyset cursor all take part."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.search import recent_matches
-from shared.config import get_settings
-from shared.db.engine import make_async_engine, make_async_sessionmaker
 from shared.db.models import Article
 from shared.search.filters import SearchFilters, conditions
 from tests.services.query.corpus import Corpus
+from tests.support import with_async_session
 
 pytestmark = pytest.mark.e2e
 
@@ -38,13 +37,11 @@ def _brute_force(engine: Engine, filters: SearchFilters, *, ascending: bool) -> 
         return [(r.id, r.published_at) for r in conn.execute(stmt)]
 
 
-async def _windowed(filters: SearchFilters, **kwargs: Any) -> list[tuple[Any, Any]]:
-    engine = make_async_engine(get_settings().database)
-    try:
-        async with make_async_sessionmaker(engine)() as session:
-            return [(r.id, r.published_at) for r in await recent_matches(session, filters, **kwargs)]
-    finally:
-        await engine.dispose()
+def _windowed(filters: SearchFilters, **kwargs: Any) -> list[tuple[Any, Any]]:
+    async def work(session: AsyncSession) -> list[tuple[Any, Any]]:
+        return [(r.id, r.published_at) for r in await recent_matches(session, filters, **kwargs)]
+
+    return with_async_session(work)
 
 
 @pytest.mark.parametrize("params", SEARCHES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
@@ -57,7 +54,7 @@ def test_the_newest_matches_whatever_the_window(
     assert len(every) >= 3, f"the corpus must match {params} several times for this test to mean anything"
     for budget in (1, 2, 5, 17, 10_000):  # a window of one row, a few rows, most of the corpus, all of it
         for n in (1, 3, len(every) + 5):
-            got = asyncio.run(_windowed(filters, n=n, budget=budget, ascending=ascending))
+            got = _windowed(filters, n=n, budget=budget, ascending=ascending)
             assert got == every[:n], (params, budget, n)
 
 
@@ -71,7 +68,7 @@ def test_a_cursor_continues_after_the_window_edge(
     assert len(every) >= 7
     after = every[2]
     for budget in (1, 3, 10_000):
-        got = asyncio.run(_windowed(filters, n=4, budget=budget, ascending=ascending, after=(after[1], after[0])))
+        got = _windowed(filters, n=4, budget=budget, ascending=ascending, after=(after[1], after[0]))
         assert got == every[3:7], budget
 
 
@@ -79,6 +76,6 @@ def test_a_sample_may_stop_at_the_window_when_it_holds_enough(corpus: Corpus, en
     """With ``enough`` (facet samples, relevance candidates), the matches inside the window suffice."""
     filters = SearchFilters.model_validate({"q": "said"})
     every = _brute_force(engine, filters, ascending=False)
-    got = asyncio.run(_windowed(filters, n=len(every), budget=len(every) // 2, enough=2))
+    got = _windowed(filters, n=len(every), budget=len(every) // 2, enough=2)
     assert 2 <= len(got) < len(every)
     assert got == every[: len(got)]  # still the newest ones, in order
