@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from services.query.routers import articles, clusters, export, facets, saved_searches, stream, tags, timeseries
 from services.query.settings import QuerySettings, session_statements
+from services.query.ui.mount import PUBLIC_PREFIX, install_ui
 from shared.api.app import create_service_app
 from shared.config import get_settings
 from shared.db.engine import make_async_sessionmaker
@@ -49,9 +50,12 @@ def create_app() -> FastAPI:
         description="Search, filter, count and follow processed news articles; saved searches delivered as "
         "signed webhooks.",
         on_startup=_on_startup,
+        # The web interface checks the key in its own cookie (services/query/ui/session.py).
+        public_prefixes=(PUBLIC_PREFIX,),
     )
     for module in (articles, facets, timeseries, clusters, tags, stream, export, saved_searches):
         app.include_router(module.router)
+    install_ui(app)
     app.mount("/metrics", make_asgi_app())
     return app
 

@@ -115,16 +115,22 @@ async def authenticate(
     key = bearer.credentials if bearer is not None else header_key
     if not key:
         raise _refuse("missing", "an API key is required: send 'Authorization: Bearer tdg_...'")
+    principal = await verify_key(request, key, policy.service_scope)
+    request.state.principal = principal
+    return principal
+
+
+async def verify_key(request: Request, key: str, scope: Scope | None) -> Principal:
+    """The principal of ``key`` if it is valid, holds ``scope`` and is within its rate limit; else the
+    ``ApiError`` (401, 403 or 429) an API caller gets. The web interface checks its cookie's key with it."""
     key = key.strip()
     if not looks_like_key(key):
         raise _refuse("malformed", "invalid API key")
     principal = await _lookup(request, key)
     if principal is None:
         raise _refuse("unknown", "invalid, expired or revoked API key")
-    if policy.service_scope is not None and not principal.allows(policy.service_scope):
-        raise ApiError(
-            403, f"this API key lacks the {policy.service_scope.value!r} scope", code="forbidden", field="scopes"
-        )
+    if scope is not None and not principal.allows(scope):
+        raise ApiError(403, f"this API key lacks the {scope.value!r} scope", code="forbidden", field="scopes")
     decision = await request.app.state.rate_limiter.hit(str(principal.key_id), principal.rate_limit_per_minute)
     if not decision.allowed:
         RATE_LIMITED.inc()
@@ -134,7 +140,6 @@ async def authenticate(
             code="rate_limited",
             headers={"Retry-After": str(decision.retry_after_s)},
         )
-    request.state.principal = principal
     return principal
 
 
