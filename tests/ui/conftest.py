@@ -99,6 +99,13 @@ def load_corpus(ingest: httpx.Client, *, with_poison: bool) -> Corpus:
     wait_for(
         lambda: all(_state(ingest, i) == "processed" for i in ids), timeout=120, what="the fixture articles processed"
     )
+    # A rule (its backfill re-tags the articles above) and a feed nothing answers at (its health: failing).
+    rule = ingest.post("/v1/rules", json=fixture["rule"])
+    assert rule.status_code == 201, rule.text
+    backfill_url = f"/v1/rules/{rule.json()['id']}/backfill"
+    wait_for(lambda: ingest.get(backfill_url).json()["state"] == "done", timeout=60, what="the rule's backfill done")
+    feed = ingest.post("/v1/feeds", json=fixture["feed"])
+    assert feed.status_code == 201, feed.text
     dead_letter_id = None
     if with_poison:
         (poison_id,) = _send(ingest, [fixture["poison"]], now)

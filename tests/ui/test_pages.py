@@ -189,6 +189,9 @@ def test_operations_for_a_reader_offers_no_writes_and_refuses_them(
     page = reader.get("/ui/operations")
     assert page.status_code == 200
     assert "Queue depths" in page.text and "pipeline" in page.text
+    # Backfills are read-only and open to readers; feeds need the ingest scope.
+    assert "rule:" in page.text and "done" in page.text
+    assert "lacks the <code>ingest</code> scope" in page.text
     assert "Replay" not in page.text
     assert "lacks the <code>admin</code> scope" in page.text
     response = reader.post(
@@ -201,6 +204,12 @@ def test_operations_for_a_reader_offers_no_writes_and_refuses_them(
     assert re.search(
         rf'data-dead-letter="{corpus.dead_letter_id}".*?class="status">parked<', admin.get("/ui/operations").text, re.S
     )
+
+
+def test_operations_for_an_admin_show_feeds_with_health(admin: httpx.Client) -> None:
+    html = admin.get("/ui/operations").text
+    assert "Harbour Gazette: local news" in html
+    assert re.search(r'class="health health-(new|failing|dead)"', html)
 
 
 def test_replay_without_csrf_token_is_refused(admin: httpx.Client, corpus: Corpus) -> None:

@@ -39,6 +39,8 @@ FACET_TITLES = {
     "place": "Places",
 }
 COPIES_SHOWN = 5
+# Who and where first, then what it is about, then the machine's notes.
+KIND_ORDER = ("person", "organisation", "place", "misc", "topic", "rule", "keyword", "tone", "language")
 TIMELINE_WIDTH = 240
 
 
@@ -131,6 +133,9 @@ async def article(
     }
     context = {
         "article": found,
+        "tag_groups": sorted(
+            found.tags.items(), key=lambda kv: (KIND_ORDER.index(kv[0]) if kv[0] in KIND_ORDER else 99, kv[0])
+        ),
         "text": text,
         "copies": [m for m in members if m.id != found.id],
         "members_truncated": truncated,
