@@ -59,6 +59,7 @@ def main() -> int:
         ingest_url = f"http://{args.host}:{args.ingest_port}"
         query_url = f"http://{args.host}:{args.query_port}"
         env["TIDINGS_INGEST_PUBLIC_QUERY_URL"] = query_url
+        env["TIDINGS_UI_INGEST_URL"] = ingest_url  # the web interface's operations pages call the ingest API
         platform.start(
             "ingest", uvicorn_argv("services.ingest.main:app", args.host, args.ingest_port), env, ROOT, url=ingest_url
         )
@@ -72,6 +73,7 @@ def main() -> int:
             f"\nTidings is running:\n"
             f"  ingest API  {ingest_url}   (docs {ingest_url}/docs)\n"
             f"  query API   {query_url}   (docs {query_url}/docs)\n"
+            f"  web UI      {query_url}/ui/   (sign in with the API key below)\n"
             f"  worker      {args.workers} processes on queues of {infra.redis_url}\n"
             f"  beat        sweeper and schedules\n"
             f"  API key     {api_key}   (admin; made for this run, revoked at the next)\n"
