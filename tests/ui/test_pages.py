@@ -48,6 +48,13 @@ def test_pages_ask_for_sign_in_first(anonymous: httpx.Client) -> None:
     assert response.headers["location"] == "/ui/sign-in?next=%2Fui%2Fsearch%3Fq%3Drates"
 
 
+def test_ui_root_leads_to_search(anonymous: httpx.Client, admin: httpx.Client) -> None:
+    assert anonymous.get("/ui").headers["location"].endswith("/ui/")
+    assert admin.get("/ui/").headers["location"] == "/ui/search"
+    # The API beside it still wants its key in a header; the cookie is not one.
+    assert admin.get("/v1/articles").status_code == 401
+
+
 def test_sign_in_cookie_flags(anonymous: httpx.Client, query_key: str) -> None:
     csrf = _set_cookies(anonymous.get("/ui/sign-in"))["tidings_ui_csrf"].lower()
     assert "httponly" in csrf and "samesite=lax" in csrf and "path=/ui" in csrf
