@@ -18,7 +18,7 @@ from services.query.ui import data
 from services.query.ui.ingest_api import IngestApi, IngestRefusal
 from services.query.ui.render import render
 from services.query.ui.session import KEY_COOKIE, PageError, UserDep, check_csrf, require
-from services.query.ui.settings import UISettings
+from services.query.ui.settings import get_ui_settings
 from shared.api.keys import Scope
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 @router.get("/operations", response_class=HTMLResponse)
 async def operations(request: Request, session: SessionDep, redis: RedisDep, user: UserDep) -> HTMLResponse:
-    settings = UISettings()
+    settings = get_ui_settings()
     context: dict[str, Any] = {
         "queues": await data.queue_depths(redis),
         "backfills": await data.recent_backfills(session, limit=20),
@@ -58,7 +58,7 @@ async def replay(request: Request, dead_letter_id: str, user: UserDep) -> Redire
         letter = uuid.UUID(dead_letter_id)
     except ValueError as exc:
         raise PageError(404, f"No dead letter {dead_letter_id}.") from exc
-    async with IngestApi(UISettings(), request.cookies.get(KEY_COOKIE)) as ingest:
+    async with IngestApi(get_ui_settings(), request.cookies.get(KEY_COOKIE)) as ingest:
         try:
             await ingest.replay(letter)
         except IngestRefusal as exc:

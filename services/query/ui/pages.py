@@ -24,7 +24,7 @@ from services.query.ui.charts import volume_chart, world_map
 from services.query.ui.filters import FACET_PARAM, SORTS, active_chips, facet_href, filters_from, sort_from
 from services.query.ui.render import render
 from services.query.ui.session import PageError, UserDep
-from services.query.ui.settings import UISettings
+from services.query.ui.settings import get_ui_settings
 from services.query.ui.text import highlight, mention_spans
 from shared.api.errors import ApiError
 from shared.search.filters import SearchFilters
@@ -64,7 +64,7 @@ async def _series(session: AsyncSession, filters: SearchFilters, settings: Query
 @router.get("/search", response_class=HTMLResponse)
 async def search(request: Request, session: SessionDep, settings: QuerySettingsDep, user: UserDep) -> HTMLResponse:
     params = request.query_params
-    ui = UISettings()
+    ui = get_ui_settings()
     context: dict[str, Any] = {"params": params, "sorts": SORTS, "facet_titles": FACET_TITLES, "error": None}
     try:
         filters = filters_from(params)
@@ -159,7 +159,7 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 
 @router.get("/stories", response_class=HTMLResponse)
 async def stories(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
-    ui = UISettings()
+    ui = get_ui_settings()
     now = datetime.now(UTC)
     largest = await largest_clusters(
         session, date_from=now - timedelta(days=ui.stories_window_days), date_to=now, min_size=2, cursor=None, limit=10

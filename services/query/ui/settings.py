@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,3 +18,9 @@ class UISettings(BaseSettings):
     # How long the sign-in cookie lasts; the key itself may expire or be revoked sooner (checked on every page).
     session_max_age_s: int = 12 * 3600
     stories_window_days: int = 30
+
+
+@lru_cache
+def get_ui_settings() -> UISettings:
+    """Read from the environment once per process, not on every page."""
+    return UISettings()

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.query.ui.render import render
 from services.query.ui.session import KEY_COOKIE, check_csrf, clear_key_cookie, principal_for, set_cookie
-from services.query.ui.settings import UISettings
+from services.query.ui.settings import get_ui_settings
 from shared.api.errors import ApiError
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -39,7 +39,7 @@ async def sign_in(request: Request) -> HTMLResponse | RedirectResponse:
         status = exc.status if exc.status in (403, 429) else 401
         return render(request, "sign_in.html", {"next": target, "error": message}, status_code=status)
     response = RedirectResponse(target, status_code=303)
-    set_cookie(response, request, KEY_COOKIE, key, max_age=UISettings().session_max_age_s)
+    set_cookie(response, request, KEY_COOKIE, key, max_age=get_ui_settings().session_max_age_s)
     return response
 
 
