@@ -8,8 +8,8 @@ from services.worker.pipeline import build_stages, process_batch
 from shared.config import get_settings
 from shared.db.engine import make_sessionmaker
 from shared.ids import uuid7
-from tests.factories import article_payload, insert_ingestions
 from shared.text.plaintext import parse_plain_article
+from tests.factories import article_payload, insert_ingestions
 from tests.support import NEWSROOM_ARTICLE
 
 
