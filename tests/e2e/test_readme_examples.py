@@ -75,7 +75,7 @@ def test_the_readme_commands_answer_as_documented(
     curl = shutil.which("curl")
     assert curl, "the README's examples use curl"
     env = {"PATH": "/usr/bin:/bin", "KEY": api_key_headers["Authorization"].removeprefix("Bearer "),
-           "AUTH": api_key_headers["Authorization"]}  # fmt: skip
+           "AUTH": f"Authorization: {api_key_headers['Authorization']}"}  # fmt: skip
     ports = {"localhost:8000": platform["ingest"], "localhost:8001": platform["query"]}
     first_id: str | None = None
     accepted: list[str] = []
