@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 class Example:
     command: str
     status: int | None = None
-    answer: Any = None  # the documented JSON, or the documented first line of a stream
+    answer: Any = None  # the documented JSON, or the first line a stream sends
     stream: bool = False
 
 
@@ -44,7 +44,7 @@ def readme_examples() -> list[Example]:
             examples.append(Example(command=re.sub(r"\s+#\s[^'\"]*$", "", line).strip()))
         elif line.startswith("# → ") and examples:
             documented = line.removeprefix("# → ")
-            if documented.startswith("event: "):
+            if examples[-1].command.startswith("curl -N"):  # a stream: the first line it sends
                 examples[-1].answer, examples[-1].stream = documented, True
             else:
                 status, _, body = documented.partition(" ")
