@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from benchmarks.data import DATA, require
 from shared.dedup.engine import (
     ArrayIndex,
     Candidate,
@@ -42,7 +43,6 @@ from shared.dedup.similarity import title_similarity
 from shared.text.normalise import content_hash, normalise_body, words
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "dedup.json"
 REPEATS = 3
 BATCH = 1_000  # texts per featurize pass and index batch in the in-process runs
@@ -445,9 +445,7 @@ def with_suppress_drop(infra: Any, name: str) -> None:
 
 
 def main() -> int:
-    if not (DATA / "reuters21578").is_dir() or not (DATA / "bbc").is_dir():
-        print(f"the corpora are not in {DATA}", file=sys.stderr)
-        return 1
+    require("bench-dedup", "reuters21578", "bbc")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, for both contenders
     s = DedupSettings()

@@ -34,6 +34,7 @@ import httpx
 import psycopg
 
 from benchmarks import query_load
+from benchmarks.data import require
 from benchmarks.query_corpus import load_base_docs
 from benchmarks.query_mix import Request, build_mix
 from devtools import infra as infra_mod
@@ -311,6 +312,7 @@ def _server_facts(dsn: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    require("bench-query", "seed-article.txt", "bbc", "reuters21578")  # before creating anything
     n_articles = int(os.environ.get("TIDINGS_BENCH_QUERY_ARTICLES", "1000000"))
     db_name = os.environ.get("TIDINGS_BENCH_QUERY_DB", "tidings_bench_query")
     clients = int(os.environ.get("TIDINGS_BENCH_QUERY_CLIENTS", "8"))

@@ -15,12 +15,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from benchmarks.data import DATA, require
 from shared.tagging.topic_lexicon import SUBJECTS
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 IPTC = SUBJECTS  # code → label, as the topic tagger writes them
 
@@ -656,6 +654,5 @@ def _seed() -> Iterator[BaseDoc]:
 
 def load_base_docs() -> list[BaseDoc]:
     """All base documents, in a fixed order (the benchmark is reproducible)."""
-    if not DATA.is_dir():
-        raise SystemExit(f"the corpora are missing: expected them in {DATA}")
+    require("bench-query", "seed-article.txt", "bbc", "reuters21578")
     return [*_seed(), *_bbc(), *_reuters()]

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data import DATA, require
 from shared.tagging.base import Document
 from shared.tagging.entities import EntityTagger
 from shared.tagging.keywords import KeywordTagger
@@ -41,7 +42,6 @@ from shared.tagging.tone import ToneTagger
 from shared.tagging.topics import TopicTagger, best_subject
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "tagging.json"
 BBC = {
     "business": "04000000",
@@ -307,8 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="repetitions; the best CPU time counts")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    if not DATA.exists():
-        raise SystemExit(f"the corpora are missing: {DATA}")
+    require("bench-tagging", "conll2003/valid.txt", "bbc")
 
     # One core: every figure is per core, whatever threads BLAS starts.
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

@@ -1,4 +1,5 @@
-"""Helpers for tests: polling with a deadline (never a bare sleep), free ports, the seed data, emptying the database."""
+"""Helpers for tests: polling with a deadline (never a bare sleep), free ports, the project's own fixtures
+(``tests/fixtures/``), emptying the database."""
 
 from __future__ import annotations
 
@@ -15,8 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-SEED_ARTICLE = DATA / "seed-article.txt"
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT / "examples"
+# The article in the plain newsroom format: headline, standfirst, caption, body with a sub-heading, credit.
+NEWSROOM_ARTICLE = FIXTURES / "plain" / "omdurman-offensive.txt"
+
+
+def fixture_path(name: str) -> Path:
+    """A file under ``tests/fixtures/`` by its relative name (``"wire/cup-final.txt"``); it must exist."""
+    path = FIXTURES / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no fixture {name!r} under {FIXTURES}")
+    return path
+
+
+def fixture_text(name: str) -> str:
+    return fixture_path(name).read_text(encoding="utf-8")
+
+
+def fixture_bytes(name: str) -> bytes:
+    return fixture_path(name).read_bytes()
+
+
+def wire_story(name: str) -> tuple[str, str]:
+    """(headline, body) of a wire story under ``tests/fixtures/wire/``: the headline, a blank line, paragraphs."""
+    title, _, body = fixture_text(f"wire/{name}.txt").strip().partition("\n\n")
+    return title, body
 
 
 def wait_for(

@@ -36,6 +36,8 @@ async def _redis(request: Request) -> aioredis.Redis:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
-WriteSessionDep = Annotated[AsyncSession, Depends(_write_session)]
+# scope="function": the commit runs before the answer is sent, so a client that reads after a 2xx sees the
+# change (with the default scope it runs after the response, and a GET right after a DELETE could still find it).
+WriteSessionDep = Annotated[AsyncSession, Depends(_write_session, scope="function")]
 QuerySettingsDep = Annotated[QuerySettings, Depends(_settings)]
 RedisDep = Annotated[aioredis.Redis, Depends(_redis)]

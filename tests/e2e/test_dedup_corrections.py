@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from shared.config import get_settings
 from shared.tasks import TaskName, make_celery
 from tests.factories import article_payload, insert_ingestions
-from tests.services.worker.dedup_support import assert_consistent, bbc, credited
+from tests.services.worker.dedup_support import assert_consistent, credited, story
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ def _post(ingest: httpx.Client, **fields: object) -> str:
 
 
 def test_not_a_duplicate_leaves_the_cluster_and_stays_out_on_reprocessing(ingest: httpx.Client, db: Engine) -> None:
-    title, body = bbc("business", 159)
+    title, body = story("harbour-strike")
     original = _post(ingest, title=title, body=body, source="agency", published_at="2005-02-01T09:00:00Z")
     wait_for(lambda: _processed(db, [original]), timeout=30, what="the original to be processed")
     copy = _post(ingest, title="Rewritten: " + title, body=credited(body), source="portal")
@@ -83,7 +83,7 @@ def test_not_a_duplicate_leaves_the_cluster_and_stays_out_on_reprocessing(ingest
 def test_the_canonical_article_can_be_corrected_and_the_cluster_gets_a_new_canonical(
     ingest: httpx.Client, db: Engine
 ) -> None:
-    title, body = bbc("politics", 87)
+    title, body = story("school-budget")
     first = _post(ingest, title=title, body=body, published_at="2005-01-01T00:00:00Z")
     wait_for(lambda: _processed(db, [first]), timeout=30, what="the first article")
     second = _post(ingest, title=title, body=credited(body), published_at="2005-01-02T00:00:00Z")
@@ -117,7 +117,7 @@ def test_correction_errors_are_in_the_envelope(ingest: httpx.Client, db: Engine)
 
 
 def test_beat_task_expires_the_index(ingest: httpx.Client, db: Engine) -> None:
-    title, body = bbc("tech", 9)
+    title, body = story("chip-plant")
     article = _post(ingest, title=title, body=body)
     wait_for(lambda: _processed(db, [article]), timeout=30, what="the article")
     with db.begin() as conn:

@@ -18,7 +18,7 @@ from devtools.processes import Platform, worker_argv
 from shared.config import get_settings
 from shared.tasks import QueueName, make_celery
 from tests import conftest
-from tests.services.worker.dedup_support import assert_consistent, bbc, paragraphs
+from tests.services.worker.dedup_support import assert_consistent, paragraphs, story
 from tests.support import ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def two_workers(platform: dict[str, str], test_infra: conftest.TestInfra, contro
 
 
 def _near_identical(n: int) -> dict:
-    title, body = bbc("business", 159)
+    title, body = story("harbour-strike")
     paras = paragraphs(body)
     # Each copy differs a little: its own dateline, one inserted sentence, sometimes a missing paragraph.
     paras.insert(n % len(paras), f"Update {n}: figures revised by the desk at {n % 24:02d}:00.")

@@ -11,7 +11,7 @@ import pytest
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
 from tests.conftest import create_test_api_key
-from tests.support import ROOT, SEED_ARTICLE, free_port, wait_for
+from tests.support import NEWSROOM_ARTICLE, ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_seed_article_through_embedded_servers(tmp_path: Path) -> None:
             assert ready["checks"] == {"postgres": "ok", "redis": "ok"}
             r = ingest.post(
                 "/v1/articles",
-                content=SEED_ARTICLE.read_bytes(),
+                content=NEWSROOM_ARTICLE.read_bytes(),
                 headers={"Content-Type": "text/plain"},
                 params={"external_id": "seed"},
             )
@@ -82,9 +82,9 @@ def test_seed_article_through_embedded_servers(tmp_path: Path) -> None:
                 return got.json() if got.status_code == 200 else None
 
             article = wait_for(processed, timeout=60, what="the seed article through the embedded servers")
-            assert article["title"] == "Syrian troops on offensive in two main cities"
+            assert article["title"] == "Sudanese army presses offensive on Omdurman as talks stall in Cairo"
             assert article["language"] == "en"
-            hits = query.get("/v1/articles", params={"q": "Aleppo"}).json()["items"]
+            hits = query.get("/v1/articles", params={"q": "Omdurman"}).json()["items"]
             assert [h["id"] for h in hits] == [article_id]
     finally:
         platform.stop()

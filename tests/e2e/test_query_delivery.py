@@ -26,7 +26,7 @@ from devtools.processes import Platform, beat_argv
 from services.worker.events import STREAM
 from shared.delivery.settings import DeliverySettings
 from tests.conftest import LOG_DIR
-from tests.support import ROOT, SEED_ARTICLE, free_port, wait_for
+from tests.support import NEWSROOM_ARTICLE, ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -91,13 +91,13 @@ def test_matching_article_is_delivered_signed_and_retried(
 ) -> None:
     saved = query.post(
         "/v1/saved-searches",
-        json={"name": "Syria desk", "filters": {"q": "Aleppo"}, "webhook_url": subscriber.url},
+        json={"name": "Sudan desk", "filters": {"q": "Omdurman"}, "webhook_url": subscriber.url},
     ).json()
     secret = saved["secret"]
 
     seed = ingest.post(
         "/v1/articles",
-        content=SEED_ARTICLE.read_bytes(),
+        content=NEWSROOM_ARTICLE.read_bytes(),
         headers={"Content-Type": "text/plain"},
         params={"source": "newsdesk", "external_id": f"seed-{uuid.uuid4()}"},
     ).json()
@@ -119,7 +119,7 @@ def test_matching_article_is_delivered_signed_and_retried(
 
     message = json.loads(body)
     assert message["type"] == "saved_search.matched"
-    assert message["data"]["saved_search"] == {"id": saved["id"], "name": "Syria desk"}
+    assert message["data"]["saved_search"] == {"id": saved["id"], "name": "Sudan desk"}
     assert [a["id"] for a in message["data"]["articles"]] == [seed["id"]]
     assert other["id"] not in body.decode()
 

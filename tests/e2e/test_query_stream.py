@@ -16,7 +16,7 @@ import pytest
 
 from services.query.routers.stream import PROCESSED_STREAM
 from services.worker.events import STREAM
-from tests.support import SEED_ARTICLE, wait_for
+from tests.support import NEWSROOM_ARTICLE, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ def _next_event(events: queue.Queue, kind: str, timeout: float = 90) -> dict[str
 def _post_seed(ingest: httpx.Client) -> str:
     r = ingest.post(
         "/v1/articles",
-        content=SEED_ARTICLE.read_bytes(),
+        content=NEWSROOM_ARTICLE.read_bytes(),
         headers={"Content-Type": "text/plain"},
         params={"source": "newsdesk", "external_id": f"seed-{uuid.uuid4()}"},
     )
@@ -82,7 +82,7 @@ def _post_seed(ingest: httpx.Client) -> str:
 def _post_other(ingest: httpx.Client, title: str) -> str:
     r = ingest.post(
         "/v1/articles",
-        json={"title": title, "body": "Fighting was reported near Aleppo overnight.\n\nAid groups called for "
+        json={"title": title, "body": "Fighting was reported near Omdurman overnight.\n\nAid groups called for "
               "a ceasefire as civilians fled north.", "source": "wire", "external_id": str(uuid.uuid4())},
     )  # fmt: skip
     assert r.status_code == 202, r.text
@@ -93,7 +93,7 @@ def test_the_stream_carries_matching_articles_posted_after_subscribing(
     ingest: httpx.Client, query: httpx.Client
 ) -> None:
     assert PROCESSED_STREAM == STREAM, "the query service reads the stream the worker writes"
-    with subscribe(query, {"q": "Aleppo"}) as events:
+    with subscribe(query, {"q": "Omdurman"}) as events:
         assert events.get(timeout=30) == {"status": 200}
         _next_event(events, "connected", timeout=30)
         unrelated = ingest.post(
@@ -103,16 +103,16 @@ def test_the_stream_carries_matching_articles_posted_after_subscribing(
         event = _next_event(events, "article")
         data = json.loads(event["data"])
         assert data["id"] == article_id != unrelated
-        assert data["title"] == "Syrian troops on offensive in two main cities"
+        assert data["title"] == "Sudanese army presses offensive on Omdurman as talks stall in Cairo"
         assert event["id"].count("-") == 1 and all(part.isdigit() for part in event["id"].split("-"))
         first_event_id = event["id"]
 
     # Posted while nobody listens; a client resuming after the first event gets it, and not the first again.
-    missed = _post_other(ingest, "Aleppo shelled again")
+    missed = _post_other(ingest, "Omdurman shelled again")
     wait_for(
         lambda: query.get(f"/v1/articles/{missed}").status_code == 200, timeout=90, what="the article to be processed"
     )
-    with subscribe(query, {"q": "Aleppo"}, headers={"Last-Event-ID": first_event_id}) as events:
+    with subscribe(query, {"q": "Omdurman"}, headers={"Last-Event-ID": first_event_id}) as events:
         assert events.get(timeout=30) == {"status": 200}
         resumed = _next_event(events, "article")
         assert json.loads(resumed["data"])["id"] == missed

@@ -1,4 +1,4 @@
-"""The newcomer's path: post the seed article as plain text, find it through the query service."""
+"""The newcomer's path: post the newsroom article as plain text, find it through the query service."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.support import SEED_ARTICLE, wait_for
+from tests.support import NEWSROOM_ARTICLE, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ def _processed(query: httpx.Client, article_id: str) -> dict | None:
 def test_seed_article_is_stored_normalised_tagged_and_searchable(
     ingest: httpx.Client, query: httpx.Client, db: Engine
 ) -> None:
-    raw = SEED_ARTICLE.read_bytes()
+    raw = NEWSROOM_ARTICLE.read_bytes()
     r = ingest.post(
         "/v1/articles",
         content=raw,
@@ -32,18 +32,18 @@ def test_seed_article_is_stored_normalised_tagged_and_searchable(
     assert accepted["status_url"] == f"/v1/articles/{accepted['id']}/status"
 
     article = wait_for(lambda: _processed(query, accepted["id"]), timeout=60, what="the seed article to be processed")
-    assert article["title"] == "Syrian troops on offensive in two main cities"
+    assert article["title"] == "Sudanese army presses offensive on Omdurman as talks stall in Cairo"
     assert article["language"] == "en"
-    assert article["summary"].startswith("Clashes rage around Damascus")
+    assert article["summary"].startswith("Fighting spreads to the outskirts of Khartoum")
     assert article["credit"] == "News Agencies"
-    assert article["caption"].endswith("[Reuters]")
-    assert article["body"].startswith("Syrian troops have clashed with rebels")
-    assert "\n\nFighters summoned\n\n" in article["body"], "sub-headings stay in the body as paragraphs"
+    assert article["caption"].endswith("[AFP]")
+    assert article["body"].startswith("Sudan's army launched a fresh offensive")
+    assert "\n\nMediators call for restraint\n\n" in article["body"], "sub-headings stay in the body as paragraphs"
     assert "Source:" not in article["body"]
 
-    found = query.get("/v1/articles", params={"q": "Aleppo"}).json()
+    found = query.get("/v1/articles", params={"q": "Omdurman"}).json()
     assert [item["id"] for item in found["items"]] == [accepted["id"]]
-    assert "<mark>Aleppo</mark>" in found["items"][0]["snippet"]
+    assert "<mark>Omdurman</mark>" in found["items"][0]["snippet"]
 
     status = ingest.get(accepted["status_url"]).json()
     assert status["status"] == "processed"

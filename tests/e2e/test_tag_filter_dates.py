@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.support import SEED_ARTICLE, wait_for
+from tests.support import NEWSROOM_ARTICLE, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ def _article(db: Engine, article_id: str) -> tuple[object, object]:
 
 
 def _found(query: httpx.Client, **params: str) -> list[str]:
-    r = query.get("/v1/articles", params={"place": "Damascus", **params})
+    r = query.get("/v1/articles", params={"place": "Khartoum", **params})
     assert r.status_code == 200, r.text
     return [item["id"] for item in r.json()["items"]]
 
@@ -40,7 +40,7 @@ def test_tag_rows_follow_their_article_and_tag_filters_with_them(
 ) -> None:
     article_id = ingest.post(
         "/v1/articles",
-        content=SEED_ARTICLE.read_bytes(),
+        content=NEWSROOM_ARTICLE.read_bytes(),
         headers={"Content-Type": "text/plain"},
         params={"source": "newsdesk", "external_id": "seed-tag-dates", "published_at": "2025-03-30T00:30:00Z"},
     ).json()["id"]
@@ -67,9 +67,9 @@ def test_tag_rows_follow_their_article_and_tag_filters_with_them(
     assert _found(query, **moved) == []  # a duplicate now
     assert _found(query, **moved, include_duplicates="true") == [article_id]
 
-    series = query.get("/v1/timeseries", params={"place": "Damascus", "interval": "day", **moved}).json()
+    series = query.get("/v1/timeseries", params={"place": "Khartoum", "interval": "day", **moved}).json()
     assert series["total"] == 0
     series = query.get(
-        "/v1/timeseries", params={"place": "Damascus", "interval": "day", "include_duplicates": "true", **moved}
+        "/v1/timeseries", params={"place": "Khartoum", "interval": "day", "include_duplicates": "true", **moved}
     ).json()
     assert series["total"] == 1

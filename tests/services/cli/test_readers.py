@@ -11,31 +11,35 @@ from services.cli.readers import units
 from services.cli.reuters import count_documents, read_reuters
 from shared.schemas.articles import ArticleIn
 from tests.shared.channels.samples import NITF, RSS
-from tests.support import DATA
+from tests.support import fixture_path
 
-REUTERS = DATA / "reuters21578"
+REUTERS_FORMAT = fixture_path("wire/reuters-format.sgm")  # written for the project in the Reuters-21578 format
 
 
 def test_reuters_documents_become_articles() -> None:
-    path = REUTERS / "reut2-000.sgm"
-    docs = list(read_reuters(path))
-    assert len(docs) == count_documents(path) == 1000
+    docs = list(read_reuters(REUTERS_FORMAT))
+    assert len(docs) == count_documents(REUTERS_FORMAT) == REUTERS_FORMAT.read_bytes().count(b"</REUTERS>") == 6
     first = docs[0]
     assert first["external_id"] == "1" and first["source"] == "reuters"
-    assert first["title"] == "BAHIA COCOA REVIEW"
-    assert first["body"].startswith("Showers continued throughout the week in the Bahia cocoa zone")
-    assert "\n\nThe dry period means the temporao will be late this year.\n\n" in first["body"]
+    assert first["title"] == "SANTOS COFFEE HARVEST REVIEW"
+    assert first["body"].startswith("Dry weather in the south of Minas Gerais has slowed the development")
+    assert (
+        "\n\nEstimates of the harvest now range from 28 to 31 mln bags, against 33 mln forecast in January"
+        in (first["body"])
+    ), "indented lines start paragraphs; wrapped lines join"
+    assert "Growers around São Paulo" in first["body"], "the file is latin-1"
     assert not first["body"].endswith("Reuter") and first["credit"] == "Reuters"
-    assert first["published_at"] == "1987-02-26T15:01:01+00:00"
-    assert first["metadata"]["topics"] == ["cocoa"]
-    assert first["metadata"]["places"] == ["el-salvador", "usa", "uruguay"]
-    assert first["metadata"]["dateline"] == "SALVADOR, Feb 26"
+    assert first["published_at"] == "1987-03-03T09:12:40+00:00"
+    assert first["metadata"]["topics"] == ["coffee"]
+    assert first["metadata"]["places"] == ["brazil", "colombia"]
+    assert first["metadata"]["dateline"] == "SANTOS, March 3"
     kinds = {d["metadata"]["type"] for d in docs}
     assert kinds == {"norm", "brief", "unproc"}
     brief = next(d for d in docs if d["metadata"]["type"] == "brief")
-    assert brief["body"] == "Blah blah blah."
+    assert brief["title"].startswith("MONEY MARKET FUND ASSETS") and brief["body"] == "Details to follow."
     table = next(d for d in docs if d["metadata"]["type"] == "unproc")
     assert table["title"].startswith("FEDERAL RESERVE") and "\x03" not in table["body"]
+    assert "Reserve balances 31,204 30,877" in table["body"].split("\n\n"), "a table keeps one row per line"
     for doc in docs:
         ArticleIn.model_validate(doc)
 

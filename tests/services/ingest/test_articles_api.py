@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.support import DATA
+from tests.support import fixture_bytes
 
 ARTICLE = {
     "title": "Central bank holds rates",
@@ -168,9 +168,8 @@ def test_unreadable_bodies_are_refused(
 
 
 def test_text_that_is_not_utf8_is_refused(ingest: httpx.Client, db: Engine) -> None:
-    bad = [p for p in sorted((DATA / "bbc").rglob("*.txt")) if not _is_utf8(p.read_bytes())]
-    assert bad, "the BBC corpus holds one file that is not valid UTF-8"
-    raw = bad[0].read_bytes()
+    raw = fixture_bytes("invalid-utf8.txt")  # an article written in latin-1: "Café" is the byte 0xE9
+    assert not _is_utf8(raw) and raw.decode("latin-1").startswith("Café terraces")
     for content_type in ("text/plain", "text/plain; charset=utf-8"):
         r = ingest.post("/v1/articles", content=raw, headers={"Content-Type": content_type})
         assert r.status_code == 400

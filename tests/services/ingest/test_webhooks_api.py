@@ -162,7 +162,7 @@ def test_ninjs(ingest: httpx.Client, db: Engine) -> None:
     assert r.json()["format"] == "ninjs"
     with db.connect() as conn:
         payload = conn.scalar(text("SELECT payload FROM ingestions"))
-    assert payload["title"] == "Faktencheck Derby-Elfmeter"
+    assert payload["title"] == "Elfmeter in der Nachspielzeit entscheidet das Derby"
     assert payload["external_id"] == NINJS_2["uri"]
 
 

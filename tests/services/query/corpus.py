@@ -1,16 +1,16 @@
-"""A small real corpus for the query tests: articles from ``../shared/data`` ingested through the API and
-processed by the real worker, then given known tags and story clusters.
+"""A corpus for the query tests, written for the project: the newsroom article, the hand-written wire stories,
+articles in German, French and Spanish, and many articles composed from templates (``tests/fixtures/newsgen.py``),
+ingested through the API and processed by the real worker, then given known tags and story clusters.
 
 The dedup and tagging stages write the same contract tables as they evolve; the query tests need exact
 expectations, so once the articles are processed the fixture replaces their ``article_tags`` and dedup columns
 with rows derived here from the texts themselves (places, people and organisations that occur in the text,
-the BBC folder's IPTC topic, keywords by frequency). Expected answers are computed from these ``Doc``
-objects, never typed in.
+the desk's IPTC topic, keywords by frequency). Expected answers are computed from these ``Doc`` objects,
+never typed in.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import uuid
@@ -22,15 +22,10 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, text
 
-from tests.support import DATA, SEED_ARTICLE, wait_for
+from shared.text.plaintext import parse_plain_article
+from tests.fixtures import newsgen
+from tests.support import NEWSROOM_ARTICLE, fixture_text, wait_for, wire_story
 
-BBC_TOPICS = {
-    "business": "04000000",
-    "entertainment": "01000000",
-    "politics": "11000000",
-    "sport": "15000000",
-    "tech": "13000000",
-}
 TOPIC_NAMES = {
     "01000000": "arts, culture, entertainment and media",
     "04000000": "economy, business and finance",
@@ -39,36 +34,44 @@ TOPIC_NAMES = {
     "15000000": "sport",
     "16000000": "conflict, war and peace",
 }
-# A tiny gazetteer: name → (GeoNames id, country code, lat, lon).
+# A tiny gazetteer: name → (GeoNames id, country code, lat, lon): the composed articles' cities, and the places
+# the newsroom article and the wire stories name.
 PLACES = {
-    "Damascus": (170654, "SY", 33.5102, 36.29128),
-    "Aleppo": (170063, "SY", 36.20124, 37.16117),
-    "Iraq": (99237, "IQ", 33.0, 44.0),
-    "Iran": (130758, "IR", 32.0, 53.0),
-    "Turkey": (298795, "TR", 39.0, 35.0),
-    "Lebanon": (272103, "LB", 33.83333, 35.83333),
-    "London": (2643743, "GB", 51.50853, -0.12574),
-    "Japan": (1861060, "JP", 35.68536, 139.75309),
-    "China": (1814991, "CN", 35.0, 105.0),
-    "France": (3017382, "FR", 46.0, 2.0),
-    "Germany": (2921044, "DE", 51.5, 10.5),
+    **newsgen.CITIES,
+    "Omdurman": (365137, "SD", 15.64453, 32.47773),
+    "Khartoum": (379252, "SD", 15.55177, 32.53241),
+    "Port Sudan": (377039, "SD", 19.61745, 37.21644),
+    "Cairo": (360630, "EG", 30.06263, 31.24967),
+    "Egypt": (357994, "EG", 26.0, 30.0),
+    "Sudan": (366755, "SD", 15.0, 30.0),
+    "Jeddah": (105343, "SA", 21.49012, 39.18624),
+    "Dresden": (2935022, "DE", 51.05089, 13.73832),
+    "Antwerp": (2803138, "BE", 51.21989, 4.40346),
     "Europe": (6255148, "", 48.69096, 9.14062),
-    "Scotland": (2638360, "GB", 56.0, -4.0),
-    "Wales": (2634895, "GB", 52.5, -3.5),
-    "Brazil": (3469034, "BR", -10.0, -55.0),
-    "Washington": (4140963, "US", 38.89511, -77.03637),
+    "Portugal": (2264397, "PT", 39.5, -8.0),
 }
-PEOPLE = [
-    "Bashar al-Assad", "Tony Blair", "Gordon Brown", "Michael Howard", "Charles Kennedy", "Patricia Hewitt",
-    "Bill Gates", "Alan Greenspan", "George Bush", "Jose Mourinho", "Sir Alex Ferguson",
-]  # fmt: skip
-ORGS = [
-    "Hezbollah", "Reuters", "UN", "Microsoft", "Apple", "Google", "Sony", "Labour", "Conservatives",
-    "European Union", "Chelsea", "Arsenal", "BBC", "Federal Reserve", "World Bank", "OPEC", "IMF",
-]  # fmt: skip
-SOURCES = ["bbc-news", "the-guardian", "reuters", "afp"]
+PEOPLE = sorted(
+    {p for desk in newsgen.DESKS.values() for p, _role in desk.people}
+    | {"Hassan Mirghani", "Tarek Bashir", "Amina Suleiman", "Fatima Osman"}  # the newsroom article
+    | {"Helen Marsh", "Daniel Okafor", "Priya Nair", "George Whitfield", "Marcus Hale", "Ana Duarte",
+       "Ingrid Solberg", "Rafael Mendes", "Clara Antunes", "Daniel Kiprotich", "Sofia Lindqvist"}  # the wire
+)  # fmt: skip
+ORGS = sorted(
+    {o for desk in newsgen.DESKS.values() for o in desk.organisations}
+    | {"Rapid Support Forces", "African Union", "World Food Programme", "United Nations"}
+    | {"European Space Agency", "Eumetsat", "National Education Union", "British Medical Association"}
+)
+SOURCES = ["city-herald", "the-courier", "northern-wire", "coastal-news"]
 STOP = {"that", "with", "have", "this", "from", "they", "their", "which", "would", "about", "there", "been", "were"}
-START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
+WIRE = {  # the hand-written wire stories and their desks' subjects
+    "harbour-strike": ["04000000"], "school-budget": ["11000000"], "cup-final": ["15000000"],
+    "chip-plant": ["13000000", "04000000"], "phone-recall": ["13000000"], "film-festival": ["01000000"],
+    "waiting-lists": ["11000000"], "satellite-launch": ["13000000"], "marathon": ["15000000"],
+}  # fmt: skip
+FOREIGN = {"de": ["04000000"], "fr": ["11000000"], "es": ["04000000"]}  # texts in other languages, declared
+COMPOSED = 100
+# Days of March 2025 that get articles: the others stay empty, so daily series have zero buckets.
+DAYS = [d for d in range(1, 32) if d not in (12, 13, 21)]
 
 
 @dataclass
@@ -138,70 +141,47 @@ def derive_tags(title: str, body: str, topics: list[str]) -> list[Tag]:
     return tags
 
 
-def _bbc(folder: str, count: int) -> list[tuple[str, str, str]]:
-    out, bodies = [], set()
-    for path in sorted((DATA / "bbc" / folder).glob("*.txt")):
-        raw = path.read_bytes().decode("utf-8", errors="replace")
-        title, _, body = raw.partition("\n")
-        body = "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", body) if p.strip())
-        if body in bodies or not title.strip():
-            continue  # the BBC set holds exact duplicates: keep one of each
-        bodies.add(body)
-        out.append((f"bbc-{folder}-{path.stem}", title.strip(), body))
-        if len(out) == count:
-            break
-    return out
-
-
-def _reuters(count: int) -> list[tuple[str, str, str]]:
-    raw = (DATA / "reuters21578" / "reut2-000.sgm").read_text(encoding="latin-1")
-    out = []
-    for n, block in enumerate(re.findall(r"<REUTERS\b.*?</REUTERS>", raw, re.S)):
-        title = re.search(r"<TITLE>(.*?)</TITLE>", block, re.S)
-        body = re.search(r"<BODY>(.*?)</BODY>", block, re.S)
-        if not title or not body or len(body.group(1)) < 600:
-            continue
-        paras = [" ".join(p.split()) for p in re.split(r"\n\s{3,}", html.unescape(body.group(1))) if p.strip()]
-        paras = [re.sub(r"\s*Reuter\s*\x03?$", "", p) for p in paras]
-        out.append((f"reuters-{n}", html.unescape(title.group(1)).strip().title(), "\n\n".join(paras)))
-        if len(out) == count:
-            break
-    return out
+def _published(i: int) -> datetime:
+    """The ``i``-th article's time: spread over March 2025, at varied hours, never on the empty days."""
+    return datetime(2025, 3, DAYS[i % len(DAYS)], 5 + (7 * i) % 17, (13 * i) % 60, tzinfo=UTC)
 
 
 def build_docs() -> list[Doc]:
     docs: list[Doc] = []
-    seed = SEED_ARTICLE.read_text()
-    blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", seed) if b.strip()]
-    seed_title, seed_summary = blocks[0], blocks[1]
-    seed_body = "\n\n".join(b for b in blocks[2:] if not b.startswith("Source:"))
+    seed = parse_plain_article(NEWSROOM_ARTICLE.read_text(encoding="utf-8"))
     docs.append(
         Doc(
-            "seed", seed_title, seed_body, "newsdesk", datetime(2025, 3, 30, 0, 30, tzinfo=UTC),
-            summary=seed_summary, tags=derive_tags(seed_title, seed_body, ["16000000", "11000000"]),
+            "seed", seed.title, seed.body, "newsdesk", datetime(2025, 3, 30, 0, 30, tzinfo=UTC),
+            summary=seed.summary, tags=derive_tags(seed.title, seed.body, ["16000000", "11000000"]),
         )
     )  # fmt: skip
     i = 0
-    for folder, topic in BBC_TOPICS.items():
-        for key, title, body in _bbc(folder, 6):
-            published = START + timedelta(hours=17 * i + (i % 5))
-            language = "de" if i % 11 == 3 else "en"  # declared by the sender: the pipeline keeps it
-            docs.append(
-                Doc(key, title, body, SOURCES[i % len(SOURCES)], published, language,
-                    tags=derive_tags(title, body, [topic]))
-            )  # fmt: skip
-            i += 1
-    for key, title, body in _reuters(10):
-        published = START + timedelta(hours=13 * i + 3)
-        docs.append(Doc(key, title, body, "reuters-wire", published, tags=derive_tags(title, body, ["04000000"])))
+    for name, topics in WIRE.items():
+        title, body = wire_story(name)
+        docs.append(
+            Doc(f"wire-{name}", title, body, "agency-wire", _published(i), tags=derive_tags(title, body, topics))
+        )
+        i += 1
+    for language, topics in FOREIGN.items():
+        title, _, body = fixture_text(f"languages/{language}.txt").strip().partition("\n\n")
+        docs.append(
+            Doc(f"foreign-{language}", title, body, SOURCES[i % len(SOURCES)], _published(i), language,
+                tags=derive_tags(title, body, topics))
+        )  # fmt: skip
+        i += 1
+    for article in newsgen.articles(COMPOSED):
+        docs.append(
+            Doc(article.key, article.title, article.body, SOURCES[i % len(SOURCES)], _published(i),
+                tags=derive_tags(article.title, article.body, [article.topic]))
+        )  # fmt: skip
         i += 1
     # A story republished three times: same text elsewhere, a rewritten headline, a trimmed copy.
-    original = next(d for d in docs if d.key.startswith("bbc-politics"))
+    original = next(d for d in docs if d.key.startswith("politics-"))
     paras = original.body.split("\n\n")
     copies = [
-        ("copy-exact", original.title, original.body, "afp", 2, "exact:content_hash", 1.0),
-        ("copy-headline", "UPDATE 1-" + original.title, original.body, "the-guardian", 5, "near:minhash", 0.93),
-        ("copy-trimmed", original.title, "\n\n".join(paras[: max(1, len(paras) - 2)]), "reuters", 9,
+        ("copy-exact", original.title, original.body, "coastal-news", 2, "exact:content_hash", 1.0),
+        ("copy-headline", "UPDATE 1-" + original.title, original.body, "the-courier", 5, "near:minhash", 0.93),
+        ("copy-trimmed", original.title, "\n\n".join(paras[: max(1, len(paras) - 2)]), "northern-wire", 9,
          "near:containment", 0.88),
     ]  # fmt: skip
     original.cluster_key = original.key

@@ -22,7 +22,7 @@ SEARCHES = [
     {"q": "said"},  # common
     {"q": "government OR election"},
     {"q": '"last year"'},  # a phrase: the GIN candidates need a recheck
-    {"q": "said", "source": ["reuters-wire", "afp"]},
+    {"q": "said", "source": ["agency-wire", "coastal-news"]},
     {"topic": ["04000000"]},  # a tag filter alone
     {"q": "year", "topic": ["04000000"], "include_duplicates": True},
 ]

@@ -1,4 +1,5 @@
-"""Helpers for the dedup tests: real BBC articles, republication transforms, running the pipeline."""
+"""Helpers for the dedup tests: the project's wire stories and composed articles, republication transforms,
+running the pipeline."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from shared.config import get_settings
 from shared.db.engine import make_sessionmaker
 from shared.dedup.settings import DedupSettings
 from tests.factories import article_payload, insert_ingestions
-from tests.support import DATA
+from tests.fixtures import newsgen
+from tests.support import wire_story
+
+story = wire_story  # (headline, body) of a hand-written wire story: ten paragraphs, long enough to trim
 
 
-def bbc(topic: str, number: int) -> tuple[str, str]:
-    """(title, body) of one BBC News article."""
-    # One file of the corpus is not valid UTF-8: read it as a lenient producer would.
-    raw = (DATA / "bbc" / topic / f"{number:03d}.txt").read_bytes()
-    lines = raw.decode("utf-8", errors="replace").splitlines()
-    return lines[0].strip(), "\n".join(lines[1:]).strip()
+def composed(desk: str, number: int) -> tuple[str, str]:
+    """(headline, body) of a composed article: distinct from every other one and from the wire stories."""
+    article = newsgen.article(desk, number)
+    return article.title, article.body
 
 
 def paragraphs(body: str) -> list[str]:
@@ -43,7 +45,7 @@ def credited(body: str) -> str:
     return (
         "LONDON (Wire) - "
         + body
-        + "\n\nThis story was first published by BBC News and is republished with permission.\n\nSource: BBC"
+        + "\n\nThis story was first published by Northern Wire and is republished with permission.\n\nSource: NW"
     )
 
 

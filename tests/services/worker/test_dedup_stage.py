@@ -18,17 +18,18 @@ from tests.factories import article_payload
 from tests.services.worker.dedup_support import (
     articles,
     assert_consistent,
-    bbc,
     clusters,
+    composed,
     credited,
     run,
     stages,
+    story,
     trimmed,
 )
 
 
 def test_unrelated_articles_are_singleton_clusters(db: Engine) -> None:
-    ids = run(db, [dict(zip(("title", "body"), bbc("business", n), strict=True)) for n in (1, 2, 3)])
+    ids = run(db, [dict(zip(("title", "body"), composed("business", n), strict=True)) for n in (1, 2, 3)])
     arts = articles(db)
     assert len({a["cluster_id"] for a in arts.values()}) == 3
     for i in ids:
@@ -39,7 +40,7 @@ def test_unrelated_articles_are_singleton_clusters(db: Engine) -> None:
 
 
 def test_republished_copies_join_the_original_with_method_and_similarity(db: Engine) -> None:
-    title, body = bbc("politics", 87)
+    title, body = story("school-budget")
     original = run(db, [{"title": title, "body": body, "published_at": "2005-01-01T10:00:00+00:00"}])[0]
     copies = run(
         db,
@@ -47,7 +48,7 @@ def test_republished_copies_join_the_original_with_method_and_similarity(db: Eng
             {"title": "A new headline entirely", "body": body.replace("  ", " "), "source": "wire-a"},
             {"title": title, "body": trimmed(body), "source": "wire-b"},
             {"title": title + " (update)", "body": credited(body), "source": "wire-c"},
-            {"title": "Other", "body": bbc("sport", 5)[1]},
+            {"title": "Other", "body": composed("sport", 5)[1]},
         ],
     )
     arts = articles(db)
@@ -70,7 +71,7 @@ def test_republished_copies_join_the_original_with_method_and_similarity(db: Eng
 
 
 def test_duplicates_within_one_batch_form_one_cluster(db: Engine) -> None:
-    title, body = bbc("tech", 7)
+    title, body = story("phone-recall")
     ids = run(
         db, [{"title": title, "body": body}, {"title": title, "body": credited(body)}, {"title": "x", "body": body}]
     )
@@ -82,7 +83,7 @@ def test_duplicates_within_one_batch_form_one_cluster(db: Engine) -> None:
 
 
 def test_an_earlier_copy_arriving_later_becomes_canonical_and_members_follow(db: Engine) -> None:
-    title, body = bbc("entertainment", 131)
+    title, body = story("film-festival")
     first = run(db, [{"title": title, "body": body, "published_at": "2005-03-02T00:00:00+00:00"}])[0]
     second = run(db, [{"title": title, "body": credited(body), "published_at": "2005-03-03T00:00:00+00:00"}])[0]
     earlier = run(db, [{"title": title, "body": trimmed(body, 0.9), "published_at": "2005-03-01T00:00:00+00:00"}])[0]
@@ -96,7 +97,7 @@ def test_an_earlier_copy_arriving_later_becomes_canonical_and_members_follow(db:
 
 
 def test_canonical_policy_longest(db: Engine) -> None:
-    title, body = bbc("business", 159)
+    title, body = story("harbour-strike")
     short = run(db, [{"title": title, "body": trimmed(body, 0.8)}], canonical_policy="longest")[0]
     long = run(db, [{"title": title, "body": credited(body)}], canonical_policy="longest")[0]
     assert clusters(db)[short]["canonical_id"] == long
@@ -105,7 +106,7 @@ def test_canonical_policy_longest(db: Engine) -> None:
 
 
 def test_canonical_policy_preferred_source(db: Engine) -> None:
-    title, body = bbc("sport", 58)
+    title, body = story("cup-final")
     policy = {"canonical_policy": "preferred_source", "preferred_sources": ["agency", "partner"]}
     first = run(db, [{"title": title, "body": body, "source": "blog"}], **policy)[0]
     partner = run(db, [{"title": title, "body": credited(body), "source": "partner"}], **policy)[0]
@@ -116,7 +117,7 @@ def test_canonical_policy_preferred_source(db: Engine) -> None:
 
 
 def test_canonical_url_and_per_source_title_keys(db: Engine) -> None:
-    a, b = bbc("sport", 11), bbc("sport", 12)
+    a, b = composed("sport", 11), composed("sport", 12)
     first = run(
         db,
         [
@@ -127,9 +128,17 @@ def test_canonical_url_and_per_source_title_keys(db: Engine) -> None:
     second = run(
         db,
         [
-            {"title": "Changed", "body": bbc("sport", 13)[1], "url": "https://NEWS.example.com/story/1/#top"},
-            {"title": "Markets close higher on strong earnings news", "body": bbc("sport", 14)[1], "source": "desk"},
-            {"title": "Markets close higher on strong earnings news", "body": bbc("sport", 15)[1], "source": "other"},
+            {"title": "Changed", "body": composed("sport", 13)[1], "url": "https://NEWS.example.com/story/1/#top"},
+            {
+                "title": "Markets close higher on strong earnings news",
+                "body": composed("sport", 14)[1],
+                "source": "desk",
+            },
+            {
+                "title": "Markets close higher on strong earnings news",
+                "body": composed("sport", 15)[1],
+                "source": "other",
+            },
         ],
     )
     arts = articles(db)
@@ -140,7 +149,7 @@ def test_canonical_url_and_per_source_title_keys(db: Engine) -> None:
 
 
 def test_reprocessing_keeps_every_decision(db: Engine) -> None:
-    title, body = bbc("politics", 111)
+    title, body = story("waiting-lists")
     ids = run(db, [{"title": title, "body": body}, {"title": title, "body": credited(body)}])
     ids += run(db, [{"title": title, "body": trimmed(body)}])
     before = articles(db)
@@ -166,7 +175,7 @@ def _ingest_received(db: Engine, received: datetime, **payload: Any) -> uuid.UUI
 
 
 def test_articles_outside_the_time_window_are_not_matched_and_expire(db: Engine) -> None:
-    title, body = bbc("tech", 40)
+    title, body = story("satellite-launch")
     now = datetime.now(UTC)
     old = _ingest_received(db, now - timedelta(days=40), title=title, body=body)
     sessions = make_sessionmaker(db)

@@ -12,15 +12,17 @@ from tests.shared.channels.samples import NINJS_1, NINJS_2
 
 def test_ninjs_2_maps_headlines_bodies_and_by() -> None:
     article = ninjs_article(NINJS_2, source="dpa")
-    assert article["title"] == "Faktencheck Derby-Elfmeter"
-    assert article["body"] == "Fuer Lucien Favre war es der groesste Skandal.\n\nZweiter Absatz."
-    assert article["summary"] == "Hat Schiedsrichter Zwayer recht?"
+    assert article["title"] == "Elfmeter in der Nachspielzeit entscheidet das Derby"
+    assert (
+        article["body"] == "Für den Trainer der Gäste war der Pfiff ein Skandal.\n\nDer Verein will Einspruch einlegen."
+    )
+    assert article["summary"] == "War der Pfiff von Schiedsrichter Becker richtig?"
     assert article["external_id"] == NINJS_2["uri"]
-    assert article["published_at"] == "2019-05-10T15:00:00+02:00"
+    assert article["published_at"] == "2024-03-09T17:40:00+01:00"
     assert article["language"] == "de"
-    assert article["authors"] == ["Christian Hollmann"]
-    assert article["credit"] == "dpa"
-    assert article["metadata"]["subjects"] == ["Fussball"]
+    assert article["authors"] == ["Katrin Vogel"]
+    assert article["credit"] == "nordpresse"
+    assert article["metadata"]["subjects"] == ["Fußball"]
     assert article["metadata"]["urgency"] == 4
     ArticleIn.model_validate(article)
 

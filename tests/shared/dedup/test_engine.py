@@ -18,7 +18,7 @@ from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment
 from shared.ids import uuid7
 from shared.text.urls import canonical_url
-from tests.services.worker.dedup_support import bbc, credited
+from tests.services.worker.dedup_support import composed, credited, story
 
 S = DedupSettings()
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
@@ -50,7 +50,7 @@ def test_a_batch_gives_each_text_what_it_gets_alone(texts: list[list[str]]) -> N
 
 
 def test_signatures_estimate_jaccard() -> None:
-    body = bbc("business", 159)[1]
+    body = story("harbour-strike")[1]
     half = body[: len(body) * 2 // 3]
     batch = shingle_batch([body, half], shingle_words=5, shingle_chars=5, char_script_ratio=0.5)
     sig = signatures(batch, num_perm=480, seed=1)
@@ -85,13 +85,13 @@ def test_thin_texts_have_no_bands() -> None:
 
 
 def test_verification_methods() -> None:
-    title, body = bbc("politics", 87)
+    title, body = story("school-budget")
     paras = body.split("\n")
     original, copy, trimmed, other = feats(
         body,
         credited(body),
         "\n".join(paras[: len(paras) // 3]),
-        bbc("sport", 58)[1],
+        story("cup-final")[1],
         titles=(title, title, title, "x"),
     )
     assert verify(copy, original, 40, S, "o").method is Method.minhash  # type: ignore[union-attr]
@@ -112,7 +112,7 @@ def test_title_supports_a_borderline_match() -> None:
 
 
 def test_best_match_prefers_exact_keys_then_the_earliest() -> None:
-    body = bbc("tech", 9)[1]
+    body = story("chip-plant")[1]
     doc, near = feats(body, credited(body))
     candidates = [
         Candidate(id="near", rank=(1,), shared_bands=40, features=near),
@@ -128,7 +128,7 @@ def test_best_match_prefers_exact_keys_then_the_earliest() -> None:
 
 
 def test_memory_index_counts_shared_bands() -> None:
-    a, b, c = feats(bbc("business", 1)[1], credited(bbc("business", 1)[1]), bbc("sport", 3)[1])
+    a, b, c = feats(composed("business", 1)[1], credited(composed("business", 1)[1]), composed("sport", 3)[1])
     index = MemoryIndex()
     index.add("a", a.bands)
     found = index.query(b.bands)
@@ -194,7 +194,7 @@ def test_amp_cache_links_unify_with_the_publisher_url(url: str, expected: str) -
 
 
 def test_array_index_finds_what_the_memory_index_finds() -> None:
-    bodies = [bbc("business", n)[1] for n in range(1, 41)]
+    bodies = [composed("business", n)[1] for n in range(1, 41)]
     bodies += [credited(b) for b in bodies[:10]] + bodies[5:8]  # copies, some exact
     fs = feats(*bodies)
     memory, expected = MemoryIndex(), {}

@@ -7,7 +7,8 @@ import pytest
 from shared.tagging.base import Document
 from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.settings import TaggingSettings
-from tests.support import SEED_ARTICLE
+from shared.text.plaintext import parse_plain_article
+from tests.support import NEWSROOM_ARTICLE
 
 
 @pytest.fixture(scope="session")
@@ -16,9 +17,9 @@ def tagging() -> TaggingPipeline:
 
 
 def seed_document() -> Document:
-    """The seed article split as the ingest service splits the newsroom format."""
-    title, summary, caption, *body, _credit = SEED_ARTICLE.read_text().strip().split("\n\n")
-    return Document(id="seed", title=title, summary=summary, caption=caption, body="\n\n".join(body))
+    """The newsroom article (``tests/fixtures/plain/``) split as the ingest service splits the plain format."""
+    article = parse_plain_article(NEWSROOM_ARTICLE.read_text(encoding="utf-8"))
+    return Document(id="seed", title=article.title, summary=article.summary, caption=article.caption, body=article.body)
 
 
 @pytest.fixture

@@ -1,25 +1,27 @@
-"""The plain newsroom format, read from the real seed article."""
+"""The plain newsroom format, read from the project's newsroom article."""
 
 from __future__ import annotations
 
 import pytest
 
 from shared.text.plaintext import PlainTextError, parse_plain_article
-from tests.support import SEED_ARTICLE
+from tests.support import NEWSROOM_ARTICLE
 
 
-def test_seed_article_fields() -> None:
-    article = parse_plain_article(SEED_ARTICLE.read_text(encoding="utf-8"))
-    assert article.title == "Syrian troops on offensive in two main cities"
+def test_newsroom_article_fields() -> None:
+    article = parse_plain_article(NEWSROOM_ARTICLE.read_text(encoding="utf-8"))
+    assert article.title == "Sudanese army presses offensive on Omdurman as talks stall in Cairo"
     assert article.summary == (
-        "Clashes rage around Damascus and in Aleppo, as government attempts to retake opposition-held areas."
+        "Fighting spreads to the outskirts of Khartoum and El Fasher while mediators from Egypt and the African "
+        "Union struggle to revive a ceasefire."
     )
-    assert article.caption is not None and article.caption.endswith("[Reuters]")
+    assert article.caption is not None and article.caption.endswith("[AFP]")
     assert article.credit == "News Agencies"
     paragraphs = article.body.split("\n\n")
-    assert paragraphs[0].startswith("Syrian troops have clashed with rebels")
-    assert "Fighters summoned" in paragraphs, "a sub-heading stays in the body as its own paragraph"
-    assert paragraphs[-1].startswith("More than 120,000 people have been killed")
+    assert paragraphs[0].startswith("Sudan's army launched a fresh offensive")
+    assert "Mediators call for restraint" in paragraphs, "a sub-heading stays in the body as its own paragraph"
+    assert paragraphs[-1].startswith("More than ten million people have been forced from their homes")
+    assert not any(p.startswith("Source:") for p in paragraphs)
 
 
 def test_headline_and_one_paragraph_is_all_body() -> None:
