@@ -69,7 +69,13 @@ SESSION_API_KEY: str = ""
 SESSION_KEY_RATE_LIMIT = 1_000_000
 
 
-def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin",), name: str = "tests") -> str:
+def create_test_api_key(
+    database_url: str,
+    *,
+    scopes: tuple[str, ...] = ("admin",),
+    name: str = "tests",
+    sources: list[str] | None = None,
+) -> str:
     """Make a key in the database at ``database_url`` (for tests that start their own platform)."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
@@ -79,7 +85,9 @@ def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin"
     eng = create_engine(database_url)
     try:
         with Session(eng) as session, session.begin():
-            made = create_api_key(session, name=name, scopes=scopes, rate_limit_per_minute=SESSION_KEY_RATE_LIMIT)
+            made = create_api_key(
+                session, name=name, scopes=scopes, rate_limit_per_minute=SESSION_KEY_RATE_LIMIT, sources=sources
+            )
     finally:
         eng.dispose()
     return made.key

@@ -188,7 +188,7 @@ async def post_batch(
                 403,
                 "this API key may write to none of the batch's sources",
                 code="source_forbidden",
-                details={"rejected": [r.model_dump() for r in rejected]},
+                details=[detail for r in rejected for detail in r.error["details"]][:20],
             )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
