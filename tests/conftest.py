@@ -49,7 +49,7 @@ class TestInfra:
             "TIDINGS_PIPELINE_STALLED_AFTER_S": "3",
             "TIDINGS_PIPELINE_SWEEP_INTERVAL_S": "1",
             # Feed tests serve their feeds from a local HTTP server: allow loopback feed URLs.
-            "TIDINGS_CHANNELS_FEED_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "TIDINGS_CHANNELS_FEED_ALLOWED_NETWORKS": "127.0.0.0/8:*",
             # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
