@@ -33,9 +33,12 @@ DISPLAY_PREFIX_CHARS = len(KEY_PREFIX) + 8
 
 
 class Scope(StrEnum):
-    ingest = "ingest"
-    query = "query"
-    admin = "admin"
+    ingest = "ingest"  # the write API
+    query = "query"  # the read API
+    # Saved searches that deliver to a webhook_url: requests the platform sends out on the key's behalf, so
+    # more than reading. A query key without it may save searches, never give them a target.
+    deliver = "deliver"
+    admin = "admin"  # everything
 
 
 def _base62(n: int, width: int) -> str:

@@ -67,8 +67,9 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: RequiredText = Field(max_length=200, examples=["newsroom importer"])
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] = Field(
-        description="`ingest` (the write API), `query` (the read API), `admin` (everything)."
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)] = Field(
+        description="`ingest` (the write API), `query` (the read API), `deliver` (saved searches that send "
+        "webhooks, with `query`), `admin` (everything)."
     )
     rate_limit_per_minute: int | None = Field(
         default=None, ge=1, le=1_000_000, description="Requests per minute; the server default when null."
