@@ -44,8 +44,11 @@ class ParsedFeed:
 
 
 def _text(detail: Any) -> str:
-    value = detail.get("value", "") if detail else ""
-    kind = (detail.get("type") or "") if detail else ""
+    # feedparser leaves None (or other types) where a broken document had an empty or odd element.
+    value = detail.get("value") if detail else None
+    value = value if isinstance(value, str) else ""
+    kind = detail.get("type") if detail else None
+    kind = kind if isinstance(kind, str) else ""
     if "html" in kind or "<" in value:
         return text_from_html(value)
     return value.strip()

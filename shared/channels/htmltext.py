@@ -71,6 +71,7 @@ def text_from_html(fragment: str) -> str:
     refuse_declarations(fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=_PARSER)
-    except (etree.ParserError, ValueError):
+    except (etree.ParserError, ValueError, AssertionError):
+        # lxml.html asserts on some broken fragments ("too many bodies", a DOCTYPE before <script><p>).
         return ""
     return text_from_element(root)

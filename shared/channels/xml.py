@@ -54,6 +54,7 @@ _WIDE_PATTERNS = (
     (b"<\x00", "utf-16-le"),
 )
 _DECLARED = re.compile(rb"""^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([^"']{1,64})["']""", re.IGNORECASE)
+_ENCODING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")  # XML 1.0's EncName
 _DECLARATION_ENCODING = re.compile(r"""(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""", re.IGNORECASE)
 _MARKUP_DECLARATION = re.compile(r"<!\s*(ENTITY|DOCTYPE)\b", re.IGNORECASE)
 
@@ -75,6 +76,8 @@ def _encoding(raw: bytes) -> tuple[str, int]:
         return "utf-8", 0
     name = declared.group(1).decode("ascii", "replace").strip()
     try:
+        if not _ENCODING_NAME.match(name):
+            raise LookupError(name)
         info = codecs.lookup(name)
     except LookupError:
         raise MalformedError(f"unknown XML encoding {name!r}", field="encoding") from None
