@@ -43,3 +43,15 @@ def test_hostile_xml_is_a_400_naming_the_payload(name: str, ingest: httpx.Client
     assert error["code"] == code
     assert error["details"][0]["field"] == field
     assert count(db, "ingestions") == 0 and count(db, "idempotency_keys") == 0
+
+
+def test_an_html_article_declaring_entities_is_a_400_naming_html(ingest: httpx.Client, db: Engine) -> None:
+    page = (
+        "<!DOCTYPE html [<!ENTITY a 'Storm warning for the coast. '>]><html><body><article><h1>Storm</h1>"
+        "<p>&a;&a;&a;&a;</p></article></body></html>"
+    )
+    r = ingest.post("/v1/articles", json={"title": "Storm warning", "html": page, "source": "coast-desk"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "unsafe_xml" and error["details"][0]["field"] == "html"
+    assert count(db, "ingestions") == 0
