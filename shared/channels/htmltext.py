@@ -21,7 +21,10 @@ _BLOCKS = frozenset(
 )  # fmt: skip
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math"})
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
+# huge_tree stays off: libxml2 keeps its limits on text node size and nesting depth (255 for HTML).
+_PARSER = lxml.html.HTMLParser(
+    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False, huge_tree=False
+)
 
 
 def _walk(root: Any, out: list[str]) -> None:
