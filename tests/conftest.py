@@ -49,7 +49,7 @@ class TestInfra:
             "TIDINGS_PIPELINE_STALLED_AFTER_S": "3",
             "TIDINGS_PIPELINE_SWEEP_INTERVAL_S": "1",
             # Feed tests serve their feeds from a local HTTP server: allow loopback feed URLs.
-            "TIDINGS_CHANNELS_FEED_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "TIDINGS_CHANNELS_FEED_ALLOWED_NETWORKS": "127.0.0.0/8:*",
             # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
@@ -69,7 +69,13 @@ SESSION_API_KEY: str = ""
 SESSION_KEY_RATE_LIMIT = 1_000_000
 
 
-def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin",), name: str = "tests") -> str:
+def create_test_api_key(
+    database_url: str,
+    *,
+    scopes: tuple[str, ...] = ("admin",),
+    name: str = "tests",
+    sources: list[str] | None = None,
+) -> str:
     """Make a key in the database at ``database_url`` (for tests that start their own platform)."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
@@ -79,7 +85,9 @@ def create_test_api_key(database_url: str, *, scopes: tuple[str, ...] = ("admin"
     eng = create_engine(database_url)
     try:
         with Session(eng) as session, session.begin():
-            made = create_api_key(session, name=name, scopes=scopes, rate_limit_per_minute=SESSION_KEY_RATE_LIMIT)
+            made = create_api_key(
+                session, name=name, scopes=scopes, rate_limit_per_minute=SESSION_KEY_RATE_LIMIT, sources=sources
+            )
     finally:
         eng.dispose()
     return made.key

@@ -29,7 +29,19 @@ def register(subparsers: Any) -> None:
     )
     create.add_argument("--name", default="created with tidings keys create")
     create.add_argument("--rate-limit", type=int, default=None, help="requests per minute (default: the server's)")
+    create.add_argument(
+        "--source",
+        action="append",
+        default=None,
+        help="repeat for several: the only sources the key may write to (default: any source nobody registered)",
+    )
     create.set_defaults(func=_create)
+
+    grant = commands.add_parser("grant", help="set the sources a key may write to (replacing its list)")
+    grant.add_argument("key_id", type=uuid.UUID)
+    grant.add_argument("sources", nargs="*", metavar="SOURCE")
+    grant.add_argument("--any", action="store_true", help="lift the list: any source nobody registered")
+    grant.set_defaults(func=_grant)
 
     listing = commands.add_parser("list", help="list the keys that are not revoked (never the secrets)")
     listing.add_argument("--all", action="store_true", help="include revoked keys")
@@ -54,8 +66,13 @@ def _create(args: argparse.Namespace) -> int:
     from shared.api.keys import create_api_key
 
     with _sessions().begin() as session:
-        made = create_api_key(session, name=args.name, scopes=args.scope, rate_limit_per_minute=args.rate_limit)
-    print(f"created key {made.id} ({', '.join(made.values['scopes'])}); it is shown this once:", file=sys.stderr)
+        made = create_api_key(
+            session, name=args.name, scopes=args.scope, rate_limit_per_minute=args.rate_limit, sources=args.source
+        )
+    granted = f"; writes to {', '.join(made.values['sources'])} only" if args.source else ""
+    print(
+        f"created key {made.id} ({', '.join(made.values['scopes'])}{granted}); it is shown this once:", file=sys.stderr
+    )
     print(made.key)
     return 0
 
@@ -71,7 +88,31 @@ def _list(args: argparse.Namespace) -> int:
     with _sessions().begin() as session:
         for key in session.scalars(stmt):
             revoked = f"  revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else ""
-            print(f"{key.id}  {key.prefix}…  {','.join(key.scopes):<20} {key.name}{revoked}")
+            granted = f"  sources: {','.join(key.sources)}" if key.sources is not None else ""
+            print(f"{key.id}  {key.prefix}…  {','.join(key.scopes):<20} {key.name}{granted}{revoked}")
+    return 0
+
+
+def _grant(args: argparse.Namespace) -> int:
+    from sqlalchemy import update
+
+    from shared.db.models import ApiKey
+
+    if args.any == bool(args.sources):
+        print("name the sources the key may write to, or --any", file=sys.stderr)
+        return 2
+    sources = None if args.any else sorted(set(args.sources))
+    with _sessions().begin() as session:
+        found = session.execute(
+            update(ApiKey).where(ApiKey.id == args.key_id).values(sources=sources).returning(ApiKey.id)
+        )
+        if found.first() is None:
+            print(f"no key {args.key_id}", file=sys.stderr)
+            return 1
+    print(
+        f"key {args.key_id} writes to {', '.join(sources) if sources else 'any source nobody registered'}",
+        file=sys.stderr,
+    )
     return 0
 
 

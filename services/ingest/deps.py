@@ -9,6 +9,8 @@ from celery import Celery
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.api.auth import Principal, authenticate
+from shared.api.errors import ApiError
 from shared.config import Settings
 
 
@@ -31,6 +33,14 @@ def _celery(request: Request) -> Celery:
     return request.app.state.celery
 
 
+def _principal(principal: Principal | None = Depends(authenticate)) -> Principal:
+    """The caller, as the app-level key check found it (cached per request: one look-up)."""
+    if principal is None:
+        raise ApiError(401, "an API key is required", code="unauthorized")
+    return principal
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CeleryDep = Annotated[Celery, Depends(_celery)]
+PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -3,6 +3,9 @@
 Same key and same request: the first response again. Same key, another request: 422. The first request still
 in progress: 409. The key is held by a transaction-scoped advisory lock while the first request runs, and its
 answer is stored in the same transaction as the articles, so a key never outlives or precedes its effect.
+
+Keys belong to their caller (``owner``: the API key's id): another client sending the same key string, even
+with the same body, gets its own processing and never sees the first client's answer.
 """
 
 from __future__ import annotations
@@ -35,12 +38,24 @@ def request_fingerprint(method: str, path: str, content_type: str | None, body: 
     return h.digest()
 
 
-async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: bytes) -> StoredResponse | None:
-    """Take the key for this transaction. Returns the stored first response when the key was used before."""
+# Webhook deliveries belong to no API key: their scope names the source whose signature they carry.
+NO_OWNER = ""
+
+
+def owner_of(key_id: object) -> str:
+    """The ``owner`` of a caller's keys: its API key's id."""
+    return str(key_id) if key_id is not None else NO_OWNER
+
+
+async def claim(
+    session: AsyncSession, *, owner: str, scope: str, key: str, fingerprint: bytes
+) -> StoredResponse | None:
+    """Take ``owner``'s key for this transaction. Returns the stored first response when the key was used
+    before by the same owner."""
     if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
         raise ApiError(400, f"Idempotency-Key must be 1-{MAX_KEY_CHARS} printable characters", field="Idempotency-Key")
     locked = await session.scalar(
-        select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"idempotency:{scope}:{key}", 0)))
+        select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"idempotency:{owner}:{scope}:{key}", 0)))
     )
     if not locked:
         raise ApiError(
@@ -52,7 +67,7 @@ async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: byt
     row = (
         await session.execute(
             select(IdempotencyKey.request_hash, IdempotencyKey.response_status, IdempotencyKey.response_body).where(
-                IdempotencyKey.scope == scope, IdempotencyKey.key == key
+                IdempotencyKey.owner == owner, IdempotencyKey.scope == scope, IdempotencyKey.key == key
             )
         )
     ).first()
@@ -69,10 +84,17 @@ async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: byt
 
 
 async def remember(
-    session: AsyncSession, *, scope: str, key: str, fingerprint: bytes, status: int, body: dict[str, Any]
+    session: AsyncSession,
+    *,
+    owner: str,
+    scope: str,
+    key: str,
+    fingerprint: bytes,
+    status: int,
+    body: dict[str, Any],
 ) -> None:
     await session.execute(
         insert(IdempotencyKey)
-        .values(scope=scope, key=key, request_hash=fingerprint, response_status=status, response_body=body)
+        .values(owner=owner, scope=scope, key=key, request_hash=fingerprint, response_status=status, response_body=body)
         .on_conflict_do_nothing()
     )

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.api.errors import ApiError, field_errors
-from shared.channels.errors import ChannelError
+from shared.channels.errors import ChannelError, UnsafeXmlError
 from shared.channels.html import article_from_html
 from shared.schemas.articles import ArticleIn
 from shared.text.plaintext import PlainTextError, parse_plain_article
@@ -96,6 +96,8 @@ def _from_html(data: dict[str, Any], prefix: str) -> dict[str, Any]:
         raise ApiError(422, "send either body or html, not both", field=field)
     try:
         return article_from_html(data)
+    except UnsafeXmlError as exc:  # entity declarations in the page: refused like any XML carrying them
+        raise ApiError(exc.status, exc.message, code=exc.code, field=field) from exc
     except ChannelError as exc:
         raise ApiError(422, exc.message, field=field) from exc
 

@@ -27,7 +27,7 @@ from shared.config import Environment
 from shared.db.models import Delivery, DeliveryAttempt, DeliveryStatus, SavedSearch
 from shared.delivery.messages import message_id
 from shared.delivery.settings import DeliverySettings
-from shared.delivery.targets import TargetRefused, check_public, check_url
+from shared.delivery.targets import TargetRefused, check_target, private_targets_allowed
 
 log = structlog.get_logger(__name__)
 
@@ -89,10 +89,29 @@ def _lease(
         return delivery, saved
 
 
-def _allow_private(settings: DeliverySettings, env: Environment) -> bool:
-    if settings.allow_private_targets is not None:
-        return settings.allow_private_targets
-    return env is not Environment.production
+def failure_reason(status_code: int) -> str:
+    """What ``last_error`` says about a refused delivery: the status and its class, never the subscriber's
+    body, which the client that made the saved search could read back (a probe of internal services)."""
+    if status_code in RETRYABLE_STATUS:
+        kind = "busy or timed out, will retry"
+    elif status_code >= 500:
+        kind = "server error, will retry"
+    elif status_code >= 400:
+        kind = "refused by the subscriber"
+    else:
+        kind = "unexpected status"
+    return f"HTTP {status_code} ({kind})"
+
+
+def transport_reason(exc: httpx.HTTPError) -> str:
+    """A short class of a transport failure, without the library's text (addresses, internal host names)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(exc, httpx.TooManyRedirects | httpx.UnsupportedProtocol):
+        return "redirected or refused by protocol"
+    return "transport error"
 
 
 def send_delivery(
@@ -111,14 +130,13 @@ def send_delivery(
     status_code: int | None = None
     error: str | None = None
     retry_after: float | None = None
+    detail: str | None = None  # for the operator's log only
     started = time.perf_counter()
     if not saved.active or not saved.webhook_url:
         error, final = "the saved search is inactive or has no webhook_url", DeliveryStatus.FAILED
     else:
         try:
-            url = check_url(saved.webhook_url)
-            if not _allow_private(settings, env):
-                check_public(url)
+            url = check_target(saved.webhook_url, allow_private=private_targets_allowed(settings, env))
             body = delivery.body.encode()
             headers = {
                 **webhook_headers(saved.secret, body, msg_id=message_id(delivery.id)),
@@ -127,19 +145,22 @@ def send_delivery(
             }
             response = client.post(url, content=body, headers=headers)
             status_code = response.status_code
+            if not 200 <= status_code < 300:
+                detail = response.text[: settings.max_response_log_chars]
             if 200 <= status_code < 300:
                 final = DeliveryStatus.DELIVERED
             elif status_code >= 500 or status_code in RETRYABLE_STATUS:
                 final = DeliveryStatus.PENDING
                 retry_after = _retry_after(response)
-                error = f"HTTP {status_code}: {response.text[: settings.max_response_log_chars]}"
+                error = failure_reason(status_code)
             else:
                 final = DeliveryStatus.FAILED
-                error = f"HTTP {status_code}: {response.text[: settings.max_response_log_chars]}"
+                error = failure_reason(status_code)
         except TargetRefused as exc:
             error, final = f"target refused: {exc}", DeliveryStatus.FAILED
         except httpx.HTTPError as exc:
-            error, final = f"{type(exc).__name__}: {exc}"[: settings.max_response_log_chars], DeliveryStatus.PENDING
+            error, final = transport_reason(exc), DeliveryStatus.PENDING
+            detail = f"{type(exc).__name__}: {exc}"[: settings.max_response_log_chars]
     duration_ms = (time.perf_counter() - started) * 1000
     retry_in: float | None = None
     if final == DeliveryStatus.PENDING:
@@ -185,6 +206,8 @@ def send_delivery(
         status=final,
         status_code=status_code,
         retry_in_s=retry_in,
+        error=error,
+        detail=detail,
     )
     if final == DeliveryStatus.PENDING:
         return SendOutcome("retry", retry_in)

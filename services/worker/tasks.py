@@ -19,6 +19,7 @@ from services.worker.events import publish_processed
 from services.worker.pipeline import is_transient, process_batch
 from services.worker.resources import resources
 from services.worker.sweeper import claim_stalled, queue_head_enqueued_at
+from shared.channels.websub import prune as prune_websub_deliveries
 from shared.db.models import IdempotencyKey
 from shared.tasks import TaskName
 
@@ -104,4 +105,5 @@ def purge_expired_task() -> int:
         result = session.execute(
             delete(IdempotencyKey).where(IdempotencyKey.created_at < func.now() - func.make_interval(0, 0, 0, 0, ttl_h))
         )
+        session.execute(prune_websub_deliveries())
     return int(getattr(result, "rowcount", 0) or 0)

@@ -33,15 +33,21 @@ class AuthSettings(BaseSettings):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id, name and scopes (``key_id`` None when the service is open)."""
+    """Who is calling: the key's id, name, scopes and granted sources (``key_id`` None when the service is
+    open). ``sources`` None: the key was granted no list (it may write to sources nobody registered)."""
 
     key_id: uuid.UUID | None
     name: str
     scopes: frozenset[str]
     rate_limit_per_minute: int | None = None
+    sources: frozenset[str] | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return Scope.admin.value in self.scopes
 
     def allows(self, scope: Scope) -> bool:
-        return Scope.admin.value in self.scopes or scope.value in self.scopes
+        return self.is_admin or scope.value in self.scopes
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ async def _lookup(request: Request, key: str) -> Principal | None:
                     ApiKey.name,
                     ApiKey.scopes,
                     ApiKey.rate_limit_per_minute,
+                    ApiKey.sources,
                     or_(
                         ApiKey.last_used_at.is_(None),
                         ApiKey.last_used_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
@@ -95,7 +102,11 @@ async def _lookup(request: Request, key: str) -> Principal | None:
             await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=func.now()))
             await session.commit()
     return Principal(
-        key_id=row.id, name=row.name, scopes=frozenset(row.scopes), rate_limit_per_minute=row.rate_limit_per_minute
+        key_id=row.id,
+        name=row.name,
+        scopes=frozenset(row.scopes),
+        rate_limit_per_minute=row.rate_limit_per_minute,
+        sources=frozenset(row.sources) if row.sources is not None else None,
     )
 
 

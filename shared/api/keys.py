@@ -33,9 +33,12 @@ DISPLAY_PREFIX_CHARS = len(KEY_PREFIX) + 8
 
 
 class Scope(StrEnum):
-    ingest = "ingest"
-    query = "query"
-    admin = "admin"
+    ingest = "ingest"  # the write API
+    query = "query"  # the read API
+    # Saved searches that deliver to a webhook_url: requests the platform sends out on the key's behalf, so
+    # more than reading. A query key without it may save searches, never give them a target.
+    deliver = "deliver"
+    admin = "admin"  # everything
 
 
 def _base62(n: int, width: int) -> str:
@@ -83,8 +86,10 @@ def new_key(
     scopes: Iterable[Scope | str],
     rate_limit_per_minute: int | None = None,
     expires_at: datetime | None = None,
+    sources: Iterable[str] | None = None,
 ) -> NewKey:
-    """The row to insert for a new key, and the key to show once."""
+    """The row to insert for a new key, and the key to show once. ``sources``: the only sources a non-admin
+    key may write to; None leaves it the sources nobody registered (``services/ingest/authority.py``)."""
     scope_list = sorted({Scope(s).value for s in scopes})
     if not scope_list:
         raise ValueError("a key needs at least one scope")
@@ -101,6 +106,7 @@ def new_key(
             "scopes": scope_list,
             "rate_limit_per_minute": rate_limit_per_minute,
             "expires_at": expires_at,
+            "sources": sorted(set(sources)) if sources is not None else None,
         },
     )
 
@@ -112,12 +118,19 @@ def create_api_key(
     scopes: Iterable[Scope | str],
     rate_limit_per_minute: int | None = None,
     expires_at: datetime | None = None,
+    sources: Iterable[str] | None = None,
 ) -> NewKey:
     """Insert a key with a synchronous session (CLI, ``make run``, tests). Does not commit."""
     from sqlalchemy import insert
 
     from shared.db.models import ApiKey
 
-    made = new_key(name=name, scopes=scopes, rate_limit_per_minute=rate_limit_per_minute, expires_at=expires_at)
+    made = new_key(
+        name=name,
+        scopes=scopes,
+        rate_limit_per_minute=rate_limit_per_minute,
+        expires_at=expires_at,
+        sources=sources,
+    )
     session.execute(insert(ApiKey).values(**made.values))
     return made

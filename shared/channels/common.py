@@ -28,9 +28,10 @@ class Item:
     field: str | None = None
 
 
-def clip(text: str | None, limit: int) -> str | None:
-    """One-line text cut to ``limit`` characters (with an ellipsis); None when empty."""
-    if not text:
+def clip(text: object, limit: int) -> str | None:
+    """One-line text cut to ``limit`` characters (with an ellipsis); None when empty or not a string (a
+    sender's JSON may carry anything where a name belongs)."""
+    if not isinstance(text, str) or not text:
         return None
     text = clean_inline(text)
     if not text:
@@ -54,9 +55,11 @@ def external_id(value: str | None, *fallback: str | None) -> str:
     return stable_id(*fallback)
 
 
-def language_code(tag: str | None) -> str | None:
-    """``en-GB`` → ``en``; None for what is not an ISO 639-1 tag."""
-    match = _LANGUAGE.match((tag or "").strip())
+def language_code(tag: object) -> str | None:
+    """``en-GB`` → ``en``; None for what is not an ISO 639-1 tag (or not a string at all: senders' JSON)."""
+    if not isinstance(tag, str):
+        return None
+    match = _LANGUAGE.match(tag.strip())
     return match.group(1).lower() if match else None
 
 

@@ -2,7 +2,7 @@
 
 Entries become articles with the entry's id (or link) as ``external_id``, so a feed polled again, or the
 same item pushed by WebSub, replays instead of duplicating. Entries without any text are skipped, with the
-reason. The XML is checked for entity declarations first (see :mod:`shared.channels.xml`).
+reason. The XML passes :func:`shared.channels.xml.guard_xml` first: feedparser only ever sees checked UTF-8.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from shared.channels.common import (
 )
 from shared.channels.errors import ChannelError, MalformedError
 from shared.channels.htmltext import text_from_html
-from shared.channels.xml import refuse_unsafe_xml
+from shared.channels.xml import check_expansion, guard_xml
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,11 @@ class ParsedFeed:
 
 
 def _text(detail: Any) -> str:
-    value = detail.get("value", "") if detail else ""
-    kind = (detail.get("type") or "") if detail else ""
+    # feedparser leaves None (or other types) where a broken document had an empty or odd element.
+    value = detail.get("value") if detail else None
+    value = value if isinstance(value, str) else ""
+    kind = detail.get("type") if detail else None
+    kind = kind if isinstance(kind, str) else ""
     if "html" in kind or "<" in value:
         return text_from_html(value)
     return value.strip()
@@ -109,11 +112,14 @@ def entry_article(entry: Any, *, source: str, feed_language: str | None, feed_me
 def parse_feed(raw: bytes, *, source: str, url: str | None = None) -> ParsedFeed:
     """Every entry of an RSS or Atom document as an article payload (``source`` set on each).
 
-    Raises :class:`UnsafeXmlError` for entity declarations, :class:`ChannelError` when it is not a feed.
+    Raises :class:`UnsafeXmlError` for entity declarations, :class:`MalformedError` for an unusable encoding,
+    :class:`ChannelError` when it is not a feed.
     """
-    refuse_unsafe_xml(raw)
-    headers = {"content-location": url} if url else None
-    parsed = feedparser.parse(io.BytesIO(raw), response_headers=headers, sanitize_html=True)
+    checked = guard_xml(raw)
+    headers = {"content-location": url} if url else {}
+    # The guard's bytes are UTF-8 whatever the sender declared; say so, so feedparser does not guess again.
+    headers["content-type"] = "application/xml; charset=utf-8"
+    parsed = feedparser.parse(io.BytesIO(checked), response_headers=headers, sanitize_html=True)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise MalformedError(f"not an RSS or Atom feed{f': {reason}' if reason else ''}")
@@ -127,4 +133,8 @@ def parse_feed(raw: bytes, *, source: str, url: str | None = None) -> ParsedFeed
             out.items.append(Item(index=index, data=article))
         except ChannelError as exc:
             out.items.append(Item(index=index, error=exc.message, field=exc.field))
+    check_expansion(
+        (text for a in out.articles for text in (a.get("title"), a.get("body"), a.get("summary"))),
+        document_bytes=len(raw),
+    )
     return out

@@ -12,7 +12,8 @@ from typing import Any
 
 import trafilatura
 
-from shared.channels.errors import ChannelError
+from shared.channels.errors import ChannelError, UnsafeXmlError
+from shared.channels.xml import refuse_declarations
 from shared.text.normalise import clean_inline, paragraphs
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -48,7 +49,10 @@ def _authors(value: str | None) -> list[str]:
 
 
 def extract_page(html: str, *, url: str | None = None) -> ExtractedPage | None:
-    """The page's main text (paragraphs separated by blank lines) and metadata; None when there is no text."""
+    """The page's main text (paragraphs separated by blank lines) and metadata; None when there is no text.
+    An ENTITY declaration or a DOCTYPE internal subset is refused (:class:`UnsafeXmlError`) before trafilatura
+    (lxml) reads the page."""
+    refuse_declarations(html)
     doc = trafilatura.bare_extraction(
         html,
         url=url,
@@ -88,7 +92,10 @@ def article_from_html(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(html, str):
         raise ChannelError("must be a string holding an HTML page", field="html")
     url = data.get("url") if isinstance(data.get("url"), str) else None
-    page = extract_page(html, url=url)
+    try:
+        page = extract_page(html, url=url)
+    except UnsafeXmlError as exc:
+        raise UnsafeXmlError(exc.message, field="html") from exc
     if page is None:
         raise ChannelError("no main text could be extracted from the HTML page", field="html")
     out = {k: v for k, v in data.items() if k != "html"}

@@ -8,7 +8,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from shared.channels.xml import local
+from shared.channels.xml import local, refuse_declarations
 from shared.text.normalise import paragraphs
 
 _BLOCKS = frozenset(
@@ -21,26 +21,40 @@ _BLOCKS = frozenset(
 )  # fmt: skip
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg", "math"})
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
+# huge_tree stays off: libxml2 keeps its limits on text node size and nesting depth (255 for HTML).
+_PARSER = lxml.html.HTMLParser(
+    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False, huge_tree=False
+)
 
 
-def _walk(element: Any, out: list[str]) -> None:
-    name = local(element.tag).lower()
-    if name in _SKIPPED:
-        return
-    block = name in _BLOCKS
-    if block:
-        out.append("\n\n")
-    elif name == "br":
-        out.append("\n")
-    if element.text and isinstance(element.tag, str):
-        out.append(element.text)
-    for child in element:
-        _walk(child, out)
-        if child.tail:
-            out.append(child.tail)
-    if block:
-        out.append("\n\n")
+def _walk(root: Any, out: list[str]) -> None:
+    """Depth-first, with an explicit stack: a document nested thousands deep must not exhaust the recursion."""
+    # Each entry is an element to open, or a string to emit once its subtree is done (its closing paragraph
+    # break, then its tail).
+    stack: list[Any] = [root]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, str):
+            out.append(element)
+            continue
+        name = local(element.tag).lower()
+        if name in _SKIPPED:
+            continue
+        block = name in _BLOCKS
+        if block:
+            out.append("\n\n")
+        elif name == "br":
+            out.append("\n")
+        if element.text and isinstance(element.tag, str):
+            out.append(element.text)
+        after: list[Any] = []
+        for child in element:
+            after.append(child)
+            if child.tail:
+                after.append(child.tail)
+        if block:
+            after.append("\n\n")
+        stack.extend(reversed(after))
 
 
 def text_from_element(element: Any) -> str:
@@ -51,13 +65,16 @@ def text_from_element(element: Any) -> str:
 
 
 def text_from_html(fragment: str) -> str:
-    """Paragraph text of an HTML fragment or page; empty when there is no text."""
+    """Paragraph text of an HTML fragment or page; empty when there is no text. An ENTITY declaration or a
+    DOCTYPE internal subset is refused (:class:`UnsafeXmlError`) before lxml reads anything."""
     if not fragment or not fragment.strip():
         return ""
     if "<" not in fragment:
         return "\n\n".join(paragraphs(fragment))
+    refuse_declarations(fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=_PARSER)
-    except (etree.ParserError, ValueError):
+    except (etree.ParserError, ValueError, AssertionError):
+        # lxml.html asserts on some broken fragments ("too many bodies", a DOCTYPE before <script><p>).
         return ""
     return text_from_element(root)

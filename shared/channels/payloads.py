@@ -15,7 +15,7 @@ from shared.channels.errors import ChannelError
 from shared.channels.feeds import parse_feed
 from shared.channels.ninjs import is_ninjs, ninjs_article
 from shared.channels.wire import NEWSML_ROOTS, NITF_ROOT, parse_wire_xml
-from shared.channels.xml import root_name
+from shared.channels.xml import guard_xml, root_name
 
 FEED_ROOTS = frozenset({"rss", "feed", "RDF", "channel"})
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"})
@@ -53,13 +53,17 @@ def json_items(data: Any, *, source: str) -> Delivery:
 
 
 def xml_items(raw: bytes, *, source: str, url: str | None = None) -> Delivery:
-    """An XML body: RSS/Atom, NewsML-G2 or NITF. Raises :class:`UnsafeXmlError` for entity declarations."""
-    root = root_name(raw)
+    """An XML body: RSS/Atom, NewsML-G2 or NITF. Raises :class:`UnsafeXmlError` for entity declarations,
+    :class:`MalformedError` for an unusable encoding (see :func:`guard_xml`)."""
+    checked = guard_xml(raw)
+    root = root_name(checked)
     if root in NEWSML_ROOTS or root == NITF_ROOT:
-        return Delivery(format="nitf" if root == NITF_ROOT else "newsml-g2", items=parse_wire_xml(raw, source=source))
+        return Delivery(
+            format="nitf" if root == NITF_ROOT else "newsml-g2", items=parse_wire_xml(checked, source=source)
+        )
     if root is not None and root not in FEED_ROOTS:
         raise ChannelError(f"unsupported XML document <{root}>: expected RSS, Atom, NewsML-G2 or NITF")
-    feed = parse_feed(raw, source=source, url=url)
+    feed = parse_feed(checked, source=source, url=url)
     if not feed.items:
         raise ChannelError("the feed has no entries", field="body")
     return Delivery(format=feed.version, items=feed.items)

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.channels.netguard import parse_networks
+
 
 class ChannelSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_CHANNELS_", extra="ignore")
@@ -35,8 +37,9 @@ class ChannelSettings(BaseSettings):
     # A feed that answers but has brought nothing new for this long has "gone quiet".
     feed_quiet_after_s: int = 3 * 24 * 3600
     feed_user_agent: str = "Tidings/0.1 feed poller (+https://github.com/tidings)"
-    # Networks feed URLs may point into although they are not public (CIDR, comma-separated), e.g. 127.0.0.0/8
-    # for tests or 10.1.2.0/24 for an intranet feed. Everything non-public is refused otherwise.
+    # Networks feed URLs may point into although they are not public (comma-separated CIDRs, each with optional
+    # ports): 10.1.2.0/24 admits ports 80 and 443 only, 10.1.2.0/24:8080, 127.0.0.2/32:8000-8099 or
+    # 127.0.0.0/8:* (tests) say which, [fd00::/8]:8443 for IPv6. Everything non-public is refused otherwise.
     feed_allowed_networks: Annotated[list[str], NoDecode] = []
     # How long poll records are kept for the health figures.
     feed_poll_history_days: int = 14
@@ -45,7 +48,9 @@ class ChannelSettings(BaseSettings):
     @classmethod
     def _split(cls, v: object) -> object:
         if isinstance(v, str):
-            return [part.strip() for part in v.split(",") if part.strip()]
+            v = [part.strip() for part in v.split(",") if part.strip()]
+        if isinstance(v, list):
+            parse_networks(v)  # a bad entry stops the process at start, not each poll
         return v
 
 

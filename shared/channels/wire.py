@@ -1,6 +1,6 @@
 """Agency wire formats in XML mapped to article payloads: IPTC NewsML-G2 (``newsItem``, or a ``newsMessage``
-carrying several) and NITF. Parsed with defusedxml: entity declarations and external references are refused
-(:class:`UnsafeXmlError`) before anything is expanded. Element names are matched without namespaces, since
+carrying several) and NITF. Read through :func:`shared.channels.xml.parse_xml`: entity declarations and external
+references are refused (:class:`UnsafeXmlError`) before anything is expanded. Element names are matched without namespaces, since
 agencies differ in the NewsML-G2 and NITF versions they declare."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from xml.etree.ElementTree import Element
 from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, Item, clip, drop_empty, external_id, language_code
 from shared.channels.errors import ChannelError
 from shared.channels.htmltext import text_from_element
-from shared.channels.xml import attr, child, children, descendants, local, parse_xml, text_of
+from shared.channels.xml import attr, check_expansion, child, children, descendants, local, parse_xml, text_of
 
 NEWSML_ROOTS = frozenset({"newsItem", "newsMessage"})
 NITF_ROOT = "nitf"
@@ -202,7 +202,15 @@ def nitf_article(nitf: Element, *, source: str) -> dict[str, Any]:
 def parse_wire_xml(raw: bytes, *, source: str) -> list[Item]:
     """The items of a NewsML-G2 or NITF document. :class:`ChannelError` for another or broken XML, or for a
     single-item document that cannot be read."""
-    root = parse_xml(raw)
+    items = _wire_items(parse_xml(raw), source=source)
+    check_expansion(
+        (item.data.get(f) for item in items if item.data for f in ("title", "body", "summary")),
+        document_bytes=len(raw),
+    )
+    return items
+
+
+def _wire_items(root: Element, *, source: str) -> list[Item]:
     name = local(root.tag)
     if name == NITF_ROOT:
         return [Item(index=0, data=nitf_article(root, source=source))]

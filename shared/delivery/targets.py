@@ -1,10 +1,14 @@
-"""Subscriber URLs: what a saved search may deliver to, checked when it is saved and again before each send."""
+"""Subscriber URLs: what a saved search may deliver to, checked when it is saved and again before each send
+(:func:`check_target`): DNS may change between the two."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
 from urllib.parse import urlsplit
+
+from shared.config import Environment
+from shared.delivery.settings import DeliverySettings
 
 
 class TargetRefused(ValueError):
@@ -40,4 +44,21 @@ def check_public(url: str) -> None:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
         if not address.is_global:
-            raise TargetRefused(f"host {host!r} resolves to a non-public address ({address})")
+            # The address itself stays out of the message: the client would learn the internal DNS.
+            raise TargetRefused(f"host {host!r} resolves to a non-public address")
+
+
+def private_targets_allowed(settings: DeliverySettings, env: Environment) -> bool:
+    """Whether targets may resolve to non-public addresses: the setting, else everywhere but production."""
+    if settings.allow_private_targets is not None:
+        return settings.allow_private_targets
+    return env is not Environment.production
+
+
+def check_target(url: str, *, allow_private: bool) -> str:
+    """The whole check, at creation and at send time: the URL's form, then (unless private targets are
+    allowed) every address its host resolves to. Blocking (DNS): call it off the event loop."""
+    url = check_url(url)
+    if not allow_private:
+        check_public(url)
+    return url

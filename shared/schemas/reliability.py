@@ -51,17 +51,31 @@ class ReplayAccepted(BaseModel):
     status_url: str
 
 
+GrantedSources = Annotated[
+    list[Annotated[str, Field(max_length=200)]] | None,
+    Field(
+        max_length=1000,
+        description="The sources a non-admin key may write to (articles, batches, feeds), and only those. "
+        "Null: any source nobody has registered (`POST /v1/sources`, or a feed's source); a registered source "
+        "is written only by the keys granted it, admin keys and its own signed webhooks.",
+        examples=[["newsdesk", "partner-x"]],
+    ),
+]
+
+
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: RequiredText = Field(max_length=200, examples=["newsroom importer"])
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=3)] = Field(
-        description="`ingest` (the write API), `query` (the read API), `admin` (everything)."
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)] = Field(
+        description="`ingest` (the write API), `query` (the read API), `deliver` (saved searches that send "
+        "webhooks, with `query`), `admin` (everything)."
     )
     rate_limit_per_minute: int | None = Field(
         default=None, ge=1, le=1_000_000, description="Requests per minute; the server default when null."
     )
     expires_at: datetime | None = Field(default=None, description="ISO 8601; never expires when null.")
+    sources: GrantedSources = None
 
     @field_validator("expires_at")
     @classmethod
@@ -85,6 +99,13 @@ class ApiKeyOut(BaseModel):
     expires_at: datetime | None = None
     last_used_at: datetime | None = Field(default=None, description="To the minute.")
     revoked_at: datetime | None = None
+    sources: list[str] | None = Field(default=None, description="The sources it may write to; null: see `ApiKeyIn`.")
+
+
+class ApiKeyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sources: GrantedSources = None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -1,4 +1,5 @@
-"""``/v1/api-keys``: create (the key is shown once), list, inspect and revoke API keys (admin scope)."""
+"""``/v1/api-keys``: create (the key is shown once), list, inspect, grant sources to and revoke API keys
+(admin scope). What a key may write: ``services/ingest/authority.py``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from shared.api.errors import ApiError
 from shared.api.keys import Scope, new_key
 from shared.db.models import ApiKey
 from shared.schemas.errors import error_responses
-from shared.schemas.reliability import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+from shared.schemas.reliability import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[Depends(require_scope(Scope.admin))])
 
@@ -29,6 +30,7 @@ _COLUMNS = (
     ApiKey.expires_at,
     ApiKey.last_used_at,
     ApiKey.revoked_at,
+    ApiKey.sources,
 )
 
 
@@ -48,6 +50,7 @@ async def create_key(body: ApiKeyIn, session: SessionDep) -> JSONResponse:
         scopes=body.scopes,
         rate_limit_per_minute=body.rate_limit_per_minute,
         expires_at=body.expires_at,
+        sources=body.sources,
     )
     row = (await session.execute(insert(ApiKey).values(**made.values).returning(*_COLUMNS))).one()
     await session.commit()
@@ -77,6 +80,23 @@ async def get_key(key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
     row = (await session.execute(select(*_COLUMNS).where(ApiKey.id == key_id))).first()
     if row is None:
         raise ApiError(404, f"no API key {key_id}", field="key_id")
+    return _out(row)
+
+
+@router.patch(
+    "/{key_id}",
+    response_model=ApiKeyOut,
+    summary="Grant a key its sources: the list replaces the previous one; null lifts the list",
+    responses=error_responses(404, 422),
+)
+async def patch_key(key_id: uuid.UUID, body: ApiKeyPatch, session: SessionDep) -> ApiKeyOut:
+    sources = sorted(set(body.sources)) if body.sources is not None else None
+    row = (
+        await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(sources=sources).returning(*_COLUMNS))
+    ).first()
+    if row is None:
+        raise ApiError(404, f"no API key {key_id}", field="key_id")
+    await session.commit()
     return _out(row)
 
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.ingest import idempotency
-from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
+from services.ingest.authority import refusal, refused_sources, require_sources
+from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
 from services.ingest.queue import enqueue
 from services.ingest.settings import IngestServiceSettings
@@ -77,6 +78,8 @@ async def _idempotent(
     session: SessionDep,
     key: str | None,
     raw: bytes,
+    *,
+    owner: str,
     scope: str,
 ) -> tuple[bytes | None, JSONResponse | None]:
     if key is None:
@@ -84,7 +87,7 @@ async def _idempotent(
     fingerprint = idempotency.request_fingerprint(
         request.method, request.url.path, request.headers.get("content-type"), raw
     )
-    previous = await idempotency.claim(session, scope=scope, key=key, fingerprint=fingerprint)
+    previous = await idempotency.claim(session, owner=owner, scope=scope, key=key, fingerprint=fingerprint)
     if previous is not None:
         await session.rollback()
         return fingerprint, JSONResponse(
@@ -99,13 +102,14 @@ async def _idempotent(
     response_model=Accepted,
     summary="Accept one article (JSON or the plain newsroom format)",
     openapi_extra=_ARTICLE_BODY,
-    responses=error_responses(400, 409, 413, 415, 422, 503),
+    responses=error_responses(400, 403, 409, 413, 415, 422, 503),
 )
 async def post_article(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     celery: CeleryDep,
+    principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -113,7 +117,9 @@ async def post_article(
     article = await anyio.to_thread.run_sync(
         article_from_request, raw, request.headers.get("content-type"), request.query_params
     )
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, "articles")
+    await require_sources(session, principal, [article.source])
+    owner = idempotency.owner_of(principal.key_id)
+    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles")
     if replay is not None:
         return replay
     request_id = request.scope.get("state", {}).get("request_id")
@@ -121,7 +127,13 @@ async def post_article(
     body = _accepted(stored)
     if idempotency_key is not None and fingerprint is not None:
         await idempotency.remember(
-            session, scope="articles", key=idempotency_key, fingerprint=fingerprint, status=202, body=body
+            session,
+            owner=owner,
+            scope="articles",
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            status=202,
+            body=body,
         )
     await session.commit()
     _count([stored], "api")
@@ -136,13 +148,14 @@ async def post_article(
     response_model=BatchAccepted,
     summary="Accept up to 1,000 articles; invalid items are answered individually",
     openapi_extra=_BATCH_BODY,
-    responses=error_responses(400, 409, 413, 415, 422, 503),
+    responses=error_responses(400, 403, 409, 413, 415, 422, 503),
 )
 async def post_batch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     celery: CeleryDep,
+    principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -162,10 +175,25 @@ async def post_batch(
         raise ApiError(422, f"a batch holds at most {limit} articles; got {len(items)}", field="articles")
 
     valid, rejected = await anyio.to_thread.run_sync(_validate_items, items)
+    refused = await refused_sources(session, principal, {a.source for _, a in valid})
+    if refused:
+        rejected = sorted(
+            rejected + [_forbidden_item(index, a.source) for index, a in valid if a.source in refused],
+            key=lambda r: r.index,
+        )
+        valid = [(index, a) for index, a in valid if a.source not in refused]
     if not valid:
+        if rejected and all(r.error["code"] == "source_forbidden" for r in rejected):
+            raise ApiError(
+                403,
+                "this API key may write to none of the batch's sources",
+                code="source_forbidden",
+                details=[detail for r in rejected for detail in r.error["details"]][:20],
+            )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, "articles/batch")
+    owner = idempotency.owner_of(principal.key_id)
+    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles/batch")
     if replay is not None:
         return replay
     request_id = request.scope.get("state", {}).get("request_id")
@@ -178,6 +206,7 @@ async def post_batch(
     if idempotency_key is not None and fingerprint is not None:
         await idempotency.remember(
             session,
+            owner=owner,
             scope="articles/batch",
             key=idempotency_key,
             fingerprint=fingerprint,
@@ -203,6 +232,13 @@ def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list
                 BatchItemRejected(index=index, error={"code": exc.code, "message": exc.message, "details": exc.details})
             )
     return valid, rejected
+
+
+def _forbidden_item(index: int, source: str) -> BatchItemRejected:
+    error = refusal(source, field=f"articles.{index}.source")
+    return BatchItemRejected(
+        index=index, error={"code": error.code, "message": error.message, "details": error.details}
+    )
 
 
 def _count(stored: list[Stored], channel: str) -> None:

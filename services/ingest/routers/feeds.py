@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.deps import SessionDep
+from services.ingest.authority import require_sources
+from services.ingest.deps import PrincipalDep, SessionDep
 from shared.api.errors import ApiError
 from shared.channels.netguard import UnsafeUrlError, check_url, parse_networks
 from shared.channels.polling import HealthInput, clamp, gone_quiet, health_status, items_per_day
@@ -139,14 +140,16 @@ async def _get(session: AsyncSession, feed_id: uuid.UUID, *, lock: bool = False)
     status_code=201,
     response_model=FeedOut,
     summary="Register an RSS or Atom feed; its first poll is due at once",
-    responses=error_responses(409, 422),
+    responses=error_responses(403, 409, 422),
 )
-async def create_feed(body: FeedIn, session: SessionDep) -> FeedOut:
+async def create_feed(body: FeedIn, session: SessionDep, principal: PrincipalDep) -> FeedOut:
     settings = get_channel_settings()
     url = body.url.strip()
     host = await _checked_host(url, settings)
     low, high = _bounds(body.min_interval_s, body.max_interval_s, settings)
     source = body.source or host.removeprefix("www.")
+    # The poller writes as the feed's source: registering a feed is writing to it.
+    await require_sources(session, principal, [source])
     await session.execute(
         insert(Source).values(id=uuid7(), name=source).on_conflict_do_nothing(index_elements=["name"])
     )

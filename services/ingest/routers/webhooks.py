@@ -3,8 +3,15 @@
 Authenticity first, before the body is parsed: Standard Webhooks headers (``webhook-id``,
 ``webhook-timestamp``, ``webhook-signature``) checked against every valid secret of the source with a
 five-minute tolerance, or WebSub's ``X-Hub-Signature-256``. A failure is a 401 naming the reason, and nothing
-is stored. The delivery id is the idempotency key, so a redelivery answers the first result. Articles are
-stored and queued exactly as the article endpoints do it.
+is stored; a source that does not exist (or receives no webhooks) answers exactly as a bad signature does, so
+the endpoint cannot be used to list source names. The delivery id is the idempotency key, so a redelivery
+answers the first result. Articles are stored and queued exactly as the article endpoints do it.
+
+Replays after the 24-hour idempotency record is gone: a Standard Webhooks delivery carries its signed
+timestamp, refused once older than the tolerance (minutes), so a captured one is dead long before. A WebSub
+delivery signs its body only, no time and no id, so its signature never goes stale while the secret lives:
+its digest is kept in ``websub_deliveries`` for as long as a secret that could have signed it is valid, and
+a replay is refused (409) however late it comes.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from shared.channels.common import Item
 from shared.channels.errors import ChannelError
 from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
-from shared.channels.signing import SignatureError, verify, verify_websub
+from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
+from shared.channels.websub import already_received, remember_delivery
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
 from shared.schemas.channels import WebhookAccepted
@@ -78,14 +86,21 @@ def _unauthorised(exc: SignatureError) -> ApiError:
     )
 
 
+WEBSUB_PREFIX = "websub:"
+
+
 def authenticate(headers: Headers, raw: bytes, secrets: list[str], *, now: float, tolerance_s: int) -> str:
-    """Verify the delivery; returns its id. Raises a 401 :class:`ApiError` with the reason."""
+    """Verify the delivery; returns its id. Raises a 401 :class:`ApiError` with the reason.
+
+    With no secret to check against (an unknown source, or one without webhooks) a fresh random one stands
+    in, so the answer is the very one a wrong signature gets."""
+    secrets = secrets or [new_secret()]
     websub = next((h for h in WEBSUB_HEADERS if h in headers), None)
     try:
         if "webhook-signature" not in headers and websub is not None:
             verify_websub(secrets, signature=headers[websub], body=raw, header=websub)
             # WebSub has no delivery id: the body's hash makes a redelivery of the same content a replay.
-            return "websub:" + hashlib.sha256(raw).hexdigest()
+            return WEBSUB_PREFIX + hashlib.sha256(raw).hexdigest()
         verify(
             secrets,
             msg_id=headers.get("webhook-id"),
@@ -143,7 +158,7 @@ def _validated(item: Item, count: int) -> ArticleIn | ApiError:
     response_model=WebhookAccepted,
     summary="Receive a signed delivery: Tidings JSON (one or a list), ninjs, RSS/Atom, NewsML-G2 or NITF",
     openapi_extra=_DELIVERY_BODY,
-    responses=error_responses(400, 401, 404, 409, 413, 415, 422, 503),
+    responses=error_responses(400, 401, 409, 413, 415, 422, 503),
 )
 async def receive(
     source: str,
@@ -154,16 +169,21 @@ async def receive(
 ) -> JSONResponse:
     raw = await request.body()
     found, secrets = await webhook_secrets(session, source)
-    if found is None or not found.webhooks or not found.active:
-        raise ApiError(404, f"no source {source!r} receiving webhooks", field="source")
+    receiving = found is not None and found.webhooks and found.active
     delivery_id = authenticate(
-        request.headers, raw, secrets, now=time.time(), tolerance_s=get_channel_settings().webhook_tolerance_s
+        request.headers,
+        raw,
+        secrets if receiving else [],
+        now=time.time(),
+        tolerance_s=get_channel_settings().webhook_tolerance_s,
     )
+    assert found is not None  # authenticate refuses every delivery to a source that is not receiving
 
     scope = f"webhooks:{source}"
+    owner = idempotency.NO_OWNER
     fingerprint = idempotency.request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw)
     try:
-        previous = await idempotency.claim(session, scope=scope, key=delivery_id, fingerprint=fingerprint)
+        previous = await idempotency.claim(session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint)
     except ApiError as exc:
         if exc.code == "idempotency_key_reused":
             raise ApiError(
@@ -176,6 +196,18 @@ async def receive(
         await session.rollback()
         WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
         return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+    websub_digest = (
+        bytes.fromhex(delivery_id.removeprefix(WEBSUB_PREFIX)) if delivery_id.startswith(WEBSUB_PREFIX) else None
+    )
+    if websub_digest is not None and await already_received(session, source_id=found.id, digest=websub_digest):
+        await session.rollback()
+        WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
+        raise ApiError(
+            409,
+            "this WebSub delivery was received before: a replay is not stored again",
+            code="delivery_replayed",
+            field="X-Hub-Signature-256",
+        )
 
     try:
         delivery, results = await anyio.to_thread.run_sync(
@@ -210,7 +242,11 @@ async def receive(
         ],
         rejected=rejected,
     ).model_dump(mode="json")
-    await idempotency.remember(session, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body)
+    await idempotency.remember(
+        session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body
+    )
+    if websub_digest is not None:
+        await remember_delivery(session, source_id=found.id, digest=websub_digest)
     await session.commit()
 
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()

@@ -1,12 +1,18 @@
 """``/v1/saved-searches``: named searches, optionally delivered to a subscriber as signed Standard Webhooks,
-with their delivery log. The only rows the query service writes."""
+with their delivery log. The only rows the query service writes.
+
+A ``webhook_url`` makes the platform send requests out on the key's behalf: setting one needs the ``deliver``
+scope (or ``admin``), and the target is checked when it is saved (its form, and unless private targets are
+allowed, that every address it resolves to is public) as well as before each send.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+import anyio
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,11 +28,15 @@ from services.query.schemas import (
     SavedSearchUpdate,
 )
 from services.query.search import Sort, resolve_sort, search_page
+from shared.api.auth import Principal, authenticate
 from shared.api.errors import ApiError
+from shared.api.keys import Scope
 from shared.channels.signing import new_secret
+from shared.config import get_settings
 from shared.db.models import Delivery, DeliveryAttempt, SavedSearch
 from shared.delivery.messages import message_id
-from shared.delivery.targets import TargetRefused, check_url
+from shared.delivery.settings import DeliverySettings
+from shared.delivery.targets import TargetRefused, check_target, private_targets_allowed
 from shared.ids import uuid7
 from shared.schemas.errors import error_responses
 from shared.search.filters import SearchFilters
@@ -48,11 +58,21 @@ def _out(s: SavedSearch, *, secret: str | None = None) -> SavedSearchOut:
     )
 
 
-def _target(url: Any) -> str | None:
+_allow_private = private_targets_allowed(DeliverySettings(), get_settings().env)
+
+
+async def _target(url: Any, principal: Principal | None) -> str | None:
     if url is None:
         return None
+    if principal is None or not principal.allows(Scope.deliver):
+        raise ApiError(
+            403,
+            "a webhook_url makes the platform send requests: this API key lacks the 'deliver' scope",
+            code="forbidden",
+            field="webhook_url",
+        )
     try:
-        return check_url(str(url))
+        return await anyio.to_thread.run_sync(lambda: check_target(str(url), allow_private=_allow_private))
     except TargetRefused as exc:
         raise ApiError(422, f"webhook_url {exc}", code="validation_error", field="webhook_url") from exc
 
@@ -72,15 +92,18 @@ async def _get(session: AsyncSession, saved_search_id: uuid.UUID, *, lock: bool 
     summary="Save a search; with `webhook_url`, its new matches are delivered there",
     description="The answer carries the signing `secret` (Standard Webhooks, `whsec_…`) once; keep it to verify "
     "the `webhook-signature` of deliveries.",
-    responses=error_responses(400, 422),
+    responses=error_responses(400, 403, 422),
 )
-async def create_saved_search(body: SavedSearchIn, session: WriteSessionDep) -> SavedSearchOut:
+async def create_saved_search(
+    body: SavedSearchIn, session: WriteSessionDep, principal: Annotated[Principal | None, Depends(authenticate)]
+) -> SavedSearchOut:
     secret = new_secret()
+    target = await _target(body.webhook_url, principal)
     saved = SavedSearch(
         id=uuid7(),
         name=body.name,
         filters=body.filters.model_dump(mode="json", by_alias=True),
-        webhook_url=_target(body.webhook_url),
+        webhook_url=target,
         secret=secret,
         active=body.active,
     )
@@ -109,11 +132,15 @@ async def get_saved_search(saved_search_id: uuid.UUID, session: SessionDep) -> S
     "/{saved_search_id}",
     response_model=SavedSearchOut,
     summary="Change a saved search; re-activating it clears the reason it was disabled",
-    responses=error_responses(400, 404, 422),
+    responses=error_responses(400, 403, 404, 422),
 )
 async def update_saved_search(
-    saved_search_id: uuid.UUID, body: SavedSearchUpdate, session: WriteSessionDep
+    saved_search_id: uuid.UUID,
+    body: SavedSearchUpdate,
+    session: WriteSessionDep,
+    principal: Annotated[Principal | None, Depends(authenticate)],
 ) -> SavedSearchOut:
+    target = await _target(body.webhook_url, principal) if "webhook_url" in body.model_fields_set else None
     saved = await _get(session, saved_search_id, lock=True)
     given = body.model_fields_set
     if "name" in given and body.name is not None:
@@ -121,7 +148,7 @@ async def update_saved_search(
     if "filters" in given and body.filters is not None:
         saved.filters = body.filters.model_dump(mode="json", by_alias=True)
     if "webhook_url" in given:
-        saved.webhook_url = _target(body.webhook_url)
+        saved.webhook_url = target
     if "active" in given and body.active is not None:
         saved.active = body.active
         if body.active:

@@ -9,6 +9,7 @@ from shared.db.models.channels import Feed as Feed
 from shared.db.models.channels import FeedPoll as FeedPoll
 from shared.db.models.channels import Source as Source
 from shared.db.models.channels import WebhookSecret as WebhookSecret
+from shared.db.models.channels import WebSubDelivery as WebSubDelivery
 from shared.db.models.dedup import DedupCorrection as DedupCorrection
 from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey

@@ -71,10 +71,12 @@ class Ingestion(Base):
 
 
 class IdempotencyKey(Base):
-    """A request made with an ``Idempotency-Key`` (IETF draft) or a webhook delivery id, and its first answer."""
+    """A request made with an ``Idempotency-Key`` (IETF draft) or a webhook delivery id, and its first answer.
+    Keys are per caller: ``owner`` is the API key's id (empty for webhook deliveries, scoped by their source)."""
 
     __tablename__ = "idempotency_keys"
 
+    owner: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")
     scope: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

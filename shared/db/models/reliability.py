@@ -52,6 +52,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(Text, nullable=False)  # the first characters, to recognise a key
     key_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    # The sources a non-admin key may write to; NULL: any source that is not registered (shared.api.sources).
+    sources: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

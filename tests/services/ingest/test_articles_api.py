@@ -97,7 +97,10 @@ def test_idempotency_key_with_another_body_is_422(ingest: httpx.Client, db: Engi
 def test_idempotency_key_in_progress_is_409(ingest: httpx.Client, db: Engine) -> None:
     # Hold the key's lock in a transaction, as a first request still running would.
     with db.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "idempotency:articles:key-3"})
+        # Keys are per API key: the lock names the caller's key id.
+        owner = conn.scalar(text("SELECT id::text FROM api_keys WHERE name = 'test session'"))
+        lock = f"idempotency:{owner}:articles:key-3"
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": lock})
         r = ingest.post("/v1/articles", json=ARTICLE, headers={"Idempotency-Key": "key-3"})
         conn.rollback()
     assert r.status_code == 409

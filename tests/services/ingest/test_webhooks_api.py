@@ -125,13 +125,13 @@ def test_a_rotated_secret_keeps_working_for_the_grace_period_then_stops(ingest: 
         assert sorted(conn.scalars(text("SELECT external_id FROM ingestions"))) == ["a", "b", "e"]
 
 
-def test_unknown_inactive_or_webhookless_sources_are_404(ingest: httpx.Client, db: Engine) -> None:
+def test_unknown_inactive_or_webhookless_sources_are_401(ingest: httpx.Client, db: Engine) -> None:
     secret = make_source(ingest)
     ingest.post("/v1/sources", json={"name": "plain"})
-    assert deliver(ingest, "nobody", secret, ARTICLE).status_code == 404
-    assert deliver(ingest, "plain", secret, ARTICLE).status_code == 404
+    assert deliver(ingest, "nobody", secret, ARTICLE).status_code == 401
+    assert deliver(ingest, "plain", secret, ARTICLE).status_code == 401
     ingest.patch("/v1/sources/partner", json={"active": False})
-    assert deliver(ingest, "partner", secret, ARTICLE).status_code == 404
+    assert deliver(ingest, "partner", secret, ARTICLE).status_code == 401
     assert count(db, "ingestions") == 0
 
 

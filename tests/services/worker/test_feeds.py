@@ -26,7 +26,7 @@ from tests.shared.channels.feedserver import FeedServer, rss, story
 from tests.support import wait_for
 
 SETTINGS = ChannelSettings(
-    feed_allowed_networks=["127.0.0.0/8"],
+    feed_allowed_networks=["127.0.0.0/8:*"],
     feed_host_delay_s=0,
     feed_dead_after_failures=3,
     feed_min_interval_s=60,
