@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.events import STREAM
+from shared.dates import STORED
 from shared.db.models import Article, Delivery, DeliveryStatus, SavedSearch, SavedSearchMatch
 from shared.delivery.messages import message_body
 from shared.delivery.settings import DeliverySettings
@@ -101,7 +102,7 @@ def _matches(
     for start in range(0, len(searches), SEARCHES_PER_STATEMENT):
         selects = []
         for s in searches[start : start + SEARCHES_PER_STATEMENT]:
-            filters = SearchFilters.model_validate(s.filters)
+            filters = SearchFilters.model_validate(s.filters, context=STORED)
             selects.append(
                 select(literal(s.id).label("saved_search_id"), Article.id.label("article_id")).where(
                     Article.id.in_(ids), Article.processed_at >= s.created_at, *conditions(filters)

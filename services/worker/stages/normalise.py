@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.worker.context import BatchContext
+from shared.dates import in_window
 from shared.text.normalise import clean_inline, content_hash, credit_name, normalise_body, title_hash, words
 from shared.text.urls import canonical_url
+
+
+def _published(value: object) -> datetime | None:
+    """The payload's date, or None when there is none the platform can store. Ingest refuses a date outside
+    the window, but a row accepted before the window was enforced (or narrowed) still gets processed: it is
+    then dated by its arrival, like an article sent without a date, rather than dead-lettered."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return in_window(datetime.fromisoformat(value))
+    except ValueError:
+        return None
 
 
 class NormaliseStage:
@@ -20,7 +33,7 @@ class NormaliseStage:
             credit = "; ".join(x for x in (p.get("credit"), lifted) if x) or None
             title = clean_inline(p["title"])
             body = normalised.body or clean_inline(p["body"])
-            published = p.get("published_at")
+            published = _published(p.get("published_at"))
             item.record.update(
                 id=item.id,
                 source=item.source,
@@ -38,7 +51,7 @@ class NormaliseStage:
                 word_count=len(words(body)),
                 content_hash=content_hash(body),
                 title_hash=title_hash(title),
-                published_at=datetime.fromisoformat(published) if published else item.received_at,
+                published_at=published or item.received_at,
                 published_at_given=published is not None,
                 received_at=item.received_at,
             )
