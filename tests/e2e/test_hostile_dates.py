@@ -321,18 +321,21 @@ def test_the_live_stream_carries_an_article_whose_stored_date_python_cannot_hold
 def test_the_saved_search_matcher_delivers_past_a_stored_date_python_cannot_hold(
     db: Engine, unreadable_dates: dict[str, str]
 ) -> None:
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
     with Session(db) as session, session.begin():
-        session.add(
-            SavedSearch(
-                id=uuid.uuid4(),
-                name="harbour",
-                filters={"source": ["citydesk"]},
-                webhook_url="https://hooks.example.com/harbour",
-                secret="whsec_" + base64.b64encode(b"k" * 32).decode(),
-                active=True,
-                created_at=datetime(2000, 1, 1, tzinfo=UTC),
+        # The second definition no longer validates (stored by an older version): it must not stall the first.
+        for name, filters in (("harbour", {"source": ["citydesk"]}), ("stale", {"topic": ["no such subject"]})):
+            session.add(
+                SavedSearch(
+                    id=uuid.uuid4(),
+                    name=name,
+                    filters=filters,
+                    webhook_url="https://hooks.example.com/harbour",
+                    secret=secret,
+                    active=True,
+                    created_at=datetime(2000, 1, 1, tzinfo=UTC),
+                )
             )
-        )
     with Session(db) as session, session.begin():
         matched, deliveries = create_deliveries(
             session, DeliverySettings(), [uuid.UUID(i) for i in unreadable_dates.values()]
