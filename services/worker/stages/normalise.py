@@ -10,14 +10,16 @@ from shared.text.normalise import clean_inline, content_hash, credit_name, norma
 from shared.text.urls import canonical_url
 
 
-def _published(value: object) -> datetime | None:
-    """The payload's date, or None when there is none the platform can store. Ingest refuses a date outside
-    the window, but a row accepted before the window was enforced (or narrowed) still gets processed: it is
-    then dated by its arrival, like an article sent without a date, rather than dead-lettered."""
-    if not isinstance(value, str):
+def _published(value: str | None) -> datetime | None:
+    """The payload's date; None when it has none, or one outside the date window. Ingest refuses such a date,
+    but a row accepted before the window was enforced (or narrowed) still gets processed, dated by its
+    arrival like an article sent without a date, rather than dead-lettered. A value that is no date at all
+    cannot come through ingest: it raises, and the article is retried and parked as any corrupt row."""
+    if value is None:
         return None
+    published = datetime.fromisoformat(value)
     try:
-        return in_window(datetime.fromisoformat(value))
+        return in_window(published)
     except ValueError:
         return None
 
