@@ -39,7 +39,7 @@ CHECKS = [
 # No health check suppressed: the strategies of every operation pass them (tests/e2e/test_fuzz_api.py holds
 # the stateful sequences and the edge-date and cursor strategies).
 SETTINGS = hypothesis.settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     derandomize=True,  # the same cases in every CI run; a found failure stays found
     database=None,
