@@ -101,8 +101,14 @@ class Platform:
         self.children.clear()
 
 
+# h11 rather than httptools: h11 bounds a request's head (request line and headers), httptools buffers a
+# header line of any length. 64 KiB is four times h11's default, room for long cookies and signatures.
+MAX_REQUEST_HEAD_BYTES = 64 * 1024
+UVICORN_HTTP_FLAGS = ("--http", "h11", "--h11-max-incomplete-event-size", str(MAX_REQUEST_HEAD_BYTES))
+
+
 def uvicorn_argv(app: str, host: str, port: int) -> list[str]:
-    return [PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--no-access-log"]
+    return [PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--no-access-log", *UVICORN_HTTP_FLAGS]
 
 
 def worker_argv(concurrency: int, hostname: str = "worker@%h", queues: tuple[str, ...] = QueueName.ALL) -> list[str]:

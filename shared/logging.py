@@ -64,3 +64,18 @@ def configure_logging(settings: ObservabilitySettings, *, service: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
+    route_through_root(UVICORN_LOGGERS)
+
+
+# uvicorn configures these with handlers of its own (before it imports the app), whose formatters print a
+# traceback, and the exception message in it, as they are.
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def route_through_root(names: tuple[str, ...]) -> None:
+    """Make the named loggers write through the root logger's redacting handler instead of their own."""
+    for name in names:
+        logger = logging.getLogger(name)
+        for own in list(logger.handlers):
+            logger.removeHandler(own)
+        logger.propagate = True

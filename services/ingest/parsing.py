@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,14 +37,31 @@ def media_type(content_type: str | None) -> tuple[str, str | None]:
     return parts[0].lower(), charset
 
 
+# Codecs Python registers as text encodings that are no character set: ``undefined`` refuses everything,
+# ``punycode`` and ``idna`` spell host names, the escape codecs Python string literals.
+_NOT_CHARSETS = frozenset({"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"})
+
+
+def text_codec(charset: str) -> codecs.CodecInfo:
+    """The codec of a ``charset`` parameter, or a 415 naming it when it is no text encoding (``rot13``,
+    ``zlib``, ``base64``, ``hex``, ``bz2``, ``uu``... are bytes-to-bytes or str-to-str transforms)."""
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError) as exc:  # ValueError: a name with a NUL in it
+        info = None
+        cause: Exception | None = exc
+    else:
+        cause = None
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        raise ApiError(415, f"unsupported charset {charset!r}", field="content-type") from cause
+    return info
+
+
 def decode_text(raw: bytes, charset: str | None) -> str:
     charset = charset or "utf-8"
+    info = text_codec(charset)
     try:
-        codecs.lookup(charset)
-    except LookupError as exc:
-        raise ApiError(415, f"unsupported charset {charset!r}", field="content-type") from exc
-    try:
-        return raw.decode(charset)
+        text, _ = info.decode(raw)
     except UnicodeDecodeError as exc:
         raise ApiError(
             400,
@@ -51,6 +69,9 @@ def decode_text(raw: bytes, charset: str | None) -> str:
             code="invalid_encoding",
             field="body",
         ) from exc
+    except (UnicodeError, ValueError) as exc:  # a codec that fails in its own way
+        raise ApiError(415, f"unsupported charset {charset!r}", field="content-type") from exc
+    return str(text)
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -66,6 +87,21 @@ def _depth(value: Any, limit: int) -> int:
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
     return deepest
+
+
+def non_finite_path(value: Any) -> str | None:
+    """The dotted path of the first ``NaN`` or ``Infinity`` in parsed JSON (Python's parser accepts them;
+    JSON has no such numbers and PostgreSQL's jsonb refuses them), or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return path or "body"
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}.{i}" if path else str(i)) for i, v in enumerate(node))
+    return None
 
 
 def load_json(raw: bytes, charset: str | None) -> Any:
@@ -87,6 +123,8 @@ def load_json(raw: bytes, charset: str | None) -> Any:
         raise ApiError(400, f"invalid JSON: {exc}", code="invalid_json", field="body") from exc
     if _depth(value, _MAX_JSON_DEPTH) > _MAX_JSON_DEPTH:
         raise ApiError(400, f"JSON is nested deeper than {_MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
+    if (path := non_finite_path(value)) is not None:
+        raise ApiError(400, "NaN and Infinity are not JSON numbers", code="invalid_json", field=path)
     return value
 
 

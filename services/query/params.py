@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 from pydantic import ValidationError
 
 from shared.api.errors import ApiError, field_errors
+from shared.dates import WindowedDatetime
 from shared.search.filters import SearchFilters
 
 _REPEAT = "Repeatable; all must hold."
@@ -26,8 +26,10 @@ def search_filters(
     ] = None,
     source: Annotated[list[str] | None, Query(description="Any of these sources; repeatable.")] = None,
     language: Annotated[list[str] | None, Query(description="ISO 639-1, any of these; repeatable.")] = None,
-    date_from: Annotated[datetime | None, Query(alias="from", description="Published at or after (ISO 8601).")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to", description="Published before (ISO 8601).")] = None,
+    date_from: Annotated[
+        WindowedDatetime | None, Query(alias="from", description="Published at or after (ISO 8601).")
+    ] = None,
+    date_to: Annotated[WindowedDatetime | None, Query(alias="to", description="Published before (ISO 8601).")] = None,
     tag: Annotated[
         list[str] | None, Query(description=f"`kind:value` (e.g. `rule:breaking`) or a value of any kind. {_REPEAT}")
     ] = None,

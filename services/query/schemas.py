@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from shared.schemas.articles import ArticleOut, ArticleSummary, DedupDecision
+from shared.schemas.text import StorableText
 from shared.search.filters import SearchFilters
 
 
@@ -146,7 +147,7 @@ class TagList(BaseModel):
 class SavedSearchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: StorableText = Field(min_length=1, max_length=200)
     filters: SearchFilters = Field(default_factory=SearchFilters, description="As the `/v1/articles` parameters.")
     webhook_url: HttpUrl | None = Field(default=None, max_length=2048, description="Where matches are delivered.")
     active: bool = True
@@ -155,7 +156,7 @@ class SavedSearchIn(BaseModel):
 class SavedSearchUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: StorableText | None = Field(default=None, min_length=1, max_length=200)
     filters: SearchFilters | None = None
     webhook_url: HttpUrl | None = Field(default=None, max_length=2048)
     active: bool | None = None

@@ -35,7 +35,7 @@ from sqlalchemy import Float, Select, any_, bindparam, cast, func, literal_colum
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.query.cursor import decode_cursor, encode_cursor
+from services.query.cursor import decode_cursor, decode_key, encode_cursor
 from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, TagOut, TagsByKind
 from shared.api.errors import ApiError
 from shared.db.models import Article, ArticleTag
@@ -134,12 +134,9 @@ def brief_tags(tags: dict[str, list[dict[str, Any]]] | list[dict[str, Any]] | No
 
 
 def _key_values(sort: Sort, key: Any) -> tuple[Any, ...]:
-    try:
-        if sort == "relevance":
-            return float(key[0]), datetime.fromisoformat(key[1]), uuid.UUID(key[2])
-        return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
-        raise ApiError(400, "invalid cursor: pass back the next_cursor of a previous page", field="cursor") from exc
+    if sort == "relevance":
+        return decode_key(key, "float", "moment", "uuid")
+    return decode_key(key, "moment", "uuid")
 
 
 def page_cursor(filters: SearchFilters, sort: Sort, last_row: Any) -> str:

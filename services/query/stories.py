@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.query.cursor import decode_cursor, encode_cursor
+from services.query.cursor import decode_cursor, decode_key, encode_cursor
 from services.query.schemas import ArticleDetail, ClusterDetail, ClusterOut, ClusterPage, Member
 from services.query.search import group_tags, items_by_ids, tags_json, to_item
 from shared.api.errors import ApiError
@@ -157,10 +157,7 @@ async def largest_clusters(
         state = decode_cursor(cursor, required=("w", "k"))
         if state["w"] != window:
             raise ApiError(400, "invalid cursor: it belongs to another window", field="cursor")
-        try:
-            size, last, cid = int(state["k"][0]), datetime.fromisoformat(state["k"][1]), uuid.UUID(state["k"][2])
-        except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ApiError(400, "invalid cursor", field="cursor") from exc
+        size, last, cid = decode_key(state["k"], "int", "moment", "uuid")
         stmt = stmt.where(tuple_(Cluster.size, Cluster.last_published_at, Cluster.id) < tuple_(size, last, cid))
     stmt = stmt.order_by(Cluster.size.desc(), Cluster.last_published_at.desc(), Cluster.id.desc()).limit(limit + 1)
     clusters = list((await session.scalars(stmt)).all())

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import TimeBucket, TimeSeriesOut
 from shared.api.errors import ApiError
+from shared.dates import date_window
 from shared.db.models import Article
 from shared.search.filters import SearchFilters, conditions
 
@@ -83,8 +84,15 @@ async def time_series(
         )
     width = bin_width(zone, [filters.date_from, filters.date_to, datetime.now(UTC)])
     utc_bin = func.date_bin(literal(width), Article.published_at, literal(_BIN_ORIGIN))
+    # Unbounded, the series spans the date window at most: a stored date outside it (read as the edge of
+    # what Python holds) would otherwise stretch the series over eight thousand years.
+    window = date_window()
+    unbounded = [
+        *([] if filters.date_from else [Article.published_at >= window.start]),
+        *([] if filters.date_to else [Article.published_at < window.end]),
+    ]
     bins = (
-        select(utc_bin.label("bin"), func.count().label("n")).where(*conditions(filters)).group_by(utc_bin)
+        select(utc_bin.label("bin"), func.count().label("n")).where(*conditions(filters), *unbounded).group_by(utc_bin)
     ).subquery("bins")
     bucket = func.date_trunc(literal(interval), bins.c.bin, literal(tz)).label("bucket")
     rows = (await session.execute(select(bucket, func.sum(bins.c.n).label("n")).group_by(bucket))).all()

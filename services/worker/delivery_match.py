@@ -23,11 +23,13 @@ from typing import Any
 
 import redis
 import structlog
+from pydantic import ValidationError
 from sqlalchemy import literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.events import STREAM
+from shared.dates import STORED
 from shared.db.models import Article, Delivery, DeliveryStatus, SavedSearch, SavedSearchMatch
 from shared.delivery.messages import message_body
 from shared.delivery.settings import DeliverySettings
@@ -101,13 +103,20 @@ def _matches(
     for start in range(0, len(searches), SEARCHES_PER_STATEMENT):
         selects = []
         for s in searches[start : start + SEARCHES_PER_STATEMENT]:
-            filters = SearchFilters.model_validate(s.filters)
+            try:
+                filters = SearchFilters.model_validate(s.filters, context=STORED)
+            except ValidationError as exc:
+                # One definition that no longer reads (a filter whose meaning changed) must not stall the
+                # deliveries of every other search: it is skipped, loudly.
+                log.error("saved search filters do not validate", saved_search_id=str(s.id), error=str(exc))
+                continue
             selects.append(
                 select(literal(s.id).label("saved_search_id"), Article.id.label("article_id")).where(
                     Article.id.in_(ids), Article.processed_at >= s.created_at, *conditions(filters)
                 )
             )
-        pairs += [(r.saved_search_id, r.article_id) for r in session.execute(union_all(*selects))]
+        if selects:
+            pairs += [(r.saved_search_id, r.article_id) for r in session.execute(union_all(*selects))]
     return pairs
 
 

@@ -67,7 +67,7 @@ class PollOutcome:
 def _retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
-    if value.strip().isdigit():
+    if value.strip().isdecimal():  # not isdigit: float() refuses '²'
         return float(value.strip())
     try:
         return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())

@@ -111,8 +111,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
+        # FastAPI raises a bare 400 when a JSON body does not parse: the field at fault is the body.
+        details = [{"field": "body", "message": str(exc.detail)}] if exc.status_code == 400 else None
         return JSONResponse(
-            envelope(code, str(exc.detail)),
+            envelope(code, str(exc.detail), details),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

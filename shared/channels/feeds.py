@@ -29,6 +29,7 @@ from shared.channels.common import (
 from shared.channels.errors import ChannelError, MalformedError
 from shared.channels.htmltext import text_from_html
 from shared.channels.xml import check_expansion, guard_xml
+from shared.dates import in_window
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,15 @@ def _text(detail: Any) -> str:
 
 
 def _when(parsed: time.struct_time | None) -> datetime | None:
+    """The entry's date, or None when it has none within the date window. A feed has no one to answer a 4xx
+    to, so an entry with an impossible date (year 10000, 1 BC) is kept and dated by its arrival, as one
+    without a date, rather than lost."""
     if not parsed:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    try:
+        return in_window(datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC))
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _body(entry: Any) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import sessionmaker
 
 from shared.config import DatabaseSettings
+from shared.db import safe_dates
 
 
 def _connect_args(settings: DatabaseSettings, application_name: str) -> dict[str, object]:
@@ -18,6 +19,7 @@ def _connect_args(settings: DatabaseSettings, application_name: str) -> dict[str
 
 
 def make_engine(settings: DatabaseSettings, *, application_name: str = "tidings") -> Engine:
+    safe_dates.install()
     return create_engine(
         settings.url,
         pool_size=settings.pool_size,
@@ -29,6 +31,7 @@ def make_engine(settings: DatabaseSettings, *, application_name: str = "tidings"
 
 
 def make_async_engine(settings: DatabaseSettings, *, application_name: str = "tidings") -> AsyncEngine:
+    safe_dates.install()
     return create_async_engine(
         settings.url,
         pool_size=settings.pool_size,

@@ -4,44 +4,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from shared.config import IngestSettings
+from shared.dates import WindowedDatetime
+from shared.schemas.text import RequiredStorableText, StorableText, storable
 
 _limits = IngestSettings()
-
-
-def _text_ok(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:  # lone surrogates from a "\ud800" escape
-        raise ValueError("must be valid Unicode (no unpaired surrogates)") from exc
-    return value
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_text_ok)]
-RequiredText = Annotated[str, AfterValidator(_text_ok), AfterValidator(_not_blank)]
 
 
 def _check_json_strings(value: Any, depth: int = 0) -> None:
     if depth > 8:
         raise ValueError("is nested too deeply (at most 8 levels)")
     if isinstance(value, str):
-        _text_ok(value)
+        storable(value)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _text_ok(k)
+            storable(k)
             _check_json_strings(v, depth + 1)
     elif isinstance(value, list):
         for v in value:
@@ -53,35 +35,32 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: RequiredText = Field(max_length=_limits.max_title_chars, examples=["Syrian troops on offensive"])
-    body: RequiredText = Field(max_length=_limits.max_body_bytes, description="Plain text; paragraphs by blank lines.")
-    html: Text | None = Field(
+    title: RequiredStorableText = Field(max_length=_limits.max_title_chars, examples=["Syrian troops on offensive"])
+    body: RequiredStorableText = Field(
+        max_length=_limits.max_body_bytes, description="Plain text; paragraphs by blank lines."
+    )
+    html: StorableText | None = Field(
         default=None,
         exclude=True,
         max_length=_limits.max_body_bytes,
         description="A whole HTML page, sent instead of `body` (title optional too): the main text, title, "
         "authors, date and description are extracted from it. Fields sent alongside win over the page's.",
     )
-    summary: Text | None = Field(default=None, max_length=_limits.max_field_chars, description="Standfirst.")
+    summary: StorableText | None = Field(default=None, max_length=_limits.max_field_chars, description="Standfirst.")
     url: HttpUrl | None = Field(default=None, max_length=2048)
-    source: Text = Field(default="", max_length=200, description="Who sent it: a feed, partner or desk name.")
-    external_id: Text | None = Field(
+    source: StorableText = Field(default="", max_length=200, description="Who sent it: a feed, partner or desk name.")
+    external_id: StorableText | None = Field(
         default=None, min_length=1, max_length=500, description="The sender's id; unique per source."
     )
-    published_at: datetime | None = Field(default=None, description="ISO 8601; UTC when no offset is given.")
+    published_at: WindowedDatetime | None = Field(
+        default=None, description="ISO 8601; UTC when no offset is given; its UTC value within the date window."
+    )
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ISO 639-1, if known.")
-    authors: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
-    section: Text | None = Field(default=None, max_length=200)
-    credit: Text | None = Field(default=None, max_length=_limits.max_field_chars)
-    caption: Text | None = Field(default=None, max_length=_limits.max_field_chars)
+    authors: list[Annotated[StorableText, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    section: StorableText | None = Field(default=None, max_length=200)
+    credit: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
+    caption: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form object, kept as sent.")
-
-    @field_validator("published_at")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            return v.replace(tzinfo=UTC)
-        return v
 
     @field_validator("metadata")
     @classmethod

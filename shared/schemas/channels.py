@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.articles import BatchItemAccepted, BatchItemRejected
+from shared.schemas.text import StorableText
 
 SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 SourceName = Annotated[str, Field(pattern=SOURCE_NAME_PATTERN, examples=["reuters"])]
@@ -18,14 +19,14 @@ class SourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: SourceName = Field(description="The articles' `source`; letters, digits, `.`, `_`, `-`.")
-    description: str | None = Field(default=None, max_length=2000)
+    description: StorableText | None = Field(default=None, max_length=2000)
     webhooks: bool = Field(default=False, description="Issue a signing secret so the source can send webhooks.")
 
 
 class SourcePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, max_length=2000)
+    description: StorableText | None = Field(default=None, max_length=2000)
     webhooks: bool | None = None
     active: bool | None = Field(default=None, description="An inactive source's webhooks are refused.")
 
@@ -80,9 +81,9 @@ class WebhookAccepted(BaseModel):
 class FeedIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048, examples=["https://feeds.example.com/world.rss"])
+    url: StorableText = Field(max_length=2048, examples=["https://feeds.example.com/world.rss"])
     source: SourceName | None = Field(default=None, description="The articles' `source`; default: the host.")
-    title: str | None = Field(default=None, max_length=500)
+    title: StorableText | None = Field(default=None, max_length=500)
     min_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
     max_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
 
@@ -91,7 +92,7 @@ class FeedPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     active: bool | None = Field(default=None, description="true revives a feed that was given up.")
-    title: str | None = Field(default=None, max_length=500)
+    title: StorableText | None = Field(default=None, max_length=500)
     min_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
     max_interval_s: int | None = Field(default=None, ge=10, le=30 * 86400)
 

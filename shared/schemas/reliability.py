@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.keys import Scope
-from shared.schemas.articles import RequiredText
+from shared.schemas.text import RequiredStorableText
 
 
 class DeadLetterStatus(StrEnum):
@@ -66,7 +66,7 @@ GrantedSources = Annotated[
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: RequiredText = Field(max_length=200, examples=["newsroom importer"])
+    name: RequiredStorableText = Field(max_length=200, examples=["newsroom importer"])
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)] = Field(
         description="`ingest` (the write API), `query` (the read API), `deliver` (saved searches that send "
         "webhooks, with `query`), `admin` (everything)."

@@ -19,13 +19,13 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import TSQUERY
 
+from shared.dates import WindowedDatetime
 from shared.db.models import Article, ArticleTag, TagKind
 from shared.tagging.topic_lexicon import SUBJECTS
 
@@ -73,8 +73,10 @@ class SearchFilters(BaseModel):
     q: str | None = Field(default=None, max_length=500, description="Web-search syntax; `title:` scopes a term.")
     source: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     language: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default_factory=list, max_length=MAX_VALUES)
-    date_from: datetime | None = Field(default=None, alias="from", description="Published at or after (ISO 8601).")
-    date_to: datetime | None = Field(default=None, alias="to", description="Published before (ISO 8601).")
+    date_from: WindowedDatetime | None = Field(
+        default=None, alias="from", description="Published at or after (ISO 8601)."
+    )
+    date_to: WindowedDatetime | None = Field(default=None, alias="to", description="Published before (ISO 8601).")
     tag: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     entity: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     place: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
@@ -86,13 +88,6 @@ class SearchFilters(BaseModel):
     @classmethod
     def _q_text(cls, v: str | None) -> str | None:
         return None if v is None else _clean(v)
-
-    @field_validator("date_from", "date_to")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        from datetime import UTC
-
-        return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
     @model_validator(mode="after")
     def _range(self) -> SearchFilters:

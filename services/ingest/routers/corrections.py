@@ -12,8 +12,8 @@ from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.dedup.corrections import NotProcessed, mark_not_duplicate
 from shared.dedup.settings import DedupSettings
-from shared.schemas.articles import Text
 from shared.schemas.errors import error_responses
+from shared.schemas.text import StorableText
 
 router = APIRouter(prefix="/v1/articles", tags=["corrections"])
 _settings = DedupSettings()
@@ -22,7 +22,7 @@ _settings = DedupSettings()
 class NotDuplicateIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: Text | None = Field(default=None, max_length=2_000, description="Why: kept with the correction.")
+    note: StorableText | None = Field(default=None, max_length=2_000, description="Why: kept with the correction.")
 
 
 class CorrectionOut(BaseModel):

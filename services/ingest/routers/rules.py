@@ -21,6 +21,7 @@ from shared.api.errors import ApiError
 from shared.db.models import BackfillJob, TagRule
 from shared.ids import uuid7
 from shared.schemas.errors import error_responses
+from shared.schemas.text import StorableText
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rule_language import MAX_LENGTH, RuleSyntaxError, parse
 from shared.tagging.rules import rule_tagger_name
@@ -35,9 +36,9 @@ _settings = TaggingSettings()
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, description="What the rule is for, for people.")
-    tag: str = Field(min_length=1, max_length=100, description="The tag it adds (the tag's value).")
-    expression: str = Field(
+    name: StorableText = Field(min_length=1, max_length=200, description="What the rule is for, for people.")
+    tag: StorableText = Field(min_length=1, max_length=100, description="The tag it adds (the tag's value).")
+    expression: StorableText = Field(
         min_length=1,
         max_length=MAX_LENGTH,
         description='Boolean expression: words, "phrases", prefix*, AND/OR/NOT, parentheses, field scopes '

@@ -14,6 +14,7 @@ from services.query.responses import json_response
 from services.query.schemas import ClusterDetail, ClusterPage
 from services.query.stories import cluster_detail, largest_clusters
 from shared.api.errors import ApiError
+from shared.dates import WindowedDatetime
 from shared.schemas.errors import error_responses
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
@@ -29,9 +30,12 @@ router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 )
 async def list_clusters(
     session: SessionDep,
-    date_from: Annotated[datetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
-    min_size: Annotated[int, Query(ge=1, description="Only stories with at least this many articles.")] = 1,
+    date_from: Annotated[WindowedDatetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
+    date_to: Annotated[WindowedDatetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
+    min_size: Annotated[
+        # The column is a 32-bit integer: a larger bound would be refused by PostgreSQL, not answered.
+        int, Query(ge=1, le=2**31 - 1, description="Only stories with at least this many articles.")
+    ] = 1,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:

@@ -33,6 +33,7 @@ from shared.api.errors import ApiError
 from shared.api.keys import Scope
 from shared.channels.signing import new_secret
 from shared.config import get_settings
+from shared.dates import STORED
 from shared.db.models import Delivery, DeliveryAttempt, SavedSearch
 from shared.delivery.messages import message_id
 from shared.delivery.settings import DeliverySettings
@@ -48,7 +49,7 @@ def _out(s: SavedSearch, *, secret: str | None = None) -> SavedSearchOut:
     return SavedSearchOut(
         id=s.id,
         name=s.name,
-        filters=SearchFilters.model_validate(s.filters),
+        filters=SearchFilters.model_validate(s.filters, context=STORED),
         webhook_url=s.webhook_url,
         active=s.active,
         disabled_reason=s.disabled_reason,
@@ -199,7 +200,7 @@ async def run_saved_search(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ArticlePage:
-    filters = SearchFilters.model_validate((await _get(session, saved_search_id)).filters)
+    filters = SearchFilters.model_validate((await _get(session, saved_search_id)).filters, context=STORED)
     return await search_page(
         session,
         filters,

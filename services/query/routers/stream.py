@@ -43,7 +43,8 @@ _ERRORS = {
 
 # The stream the worker publishes to (services/worker/events.py: STREAM), one entry per article, field `id`.
 PROCESSED_STREAM = "tidings:articles:processed"
-_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_ENTRY_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+_MAX_ID_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit integers
 
 
 def _entry_key(entry_id: str) -> tuple[int, int]:
@@ -62,7 +63,7 @@ def _last_event_id(
 ) -> str | None:
     if last_event_id is None or not last_event_id.strip():
         return None
-    if not _ENTRY_ID.match(last_event_id.strip()):
+    if not _ENTRY_ID.match(last_event_id.strip()) or max(_entry_key(last_event_id.strip())) > _MAX_ID_PART:
         raise ApiError(400, "Last-Event-ID must be the id of an event of this stream", field="Last-Event-ID")
     return last_event_id.strip()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Computed,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.dates import storable_sql
 from shared.db.models.base import Base
 
 
@@ -75,6 +77,7 @@ class Article(Base):
     )
 
     __table_args__ = (
+        CheckConstraint(storable_sql("published_at"), name="published_at_storable"),
         Index("ix_articles_search_vector", "search_vector", postgresql_using="gin"),
         Index("ix_articles_published_at_id", text("published_at DESC"), text("id DESC")),
         Index("ix_articles_source_published_at", "source", text("published_at DESC")),

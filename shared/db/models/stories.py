@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.dates import storable_sql
 from shared.db.models.base import Base
 
 
@@ -27,6 +28,8 @@ class Cluster(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     __table_args__ = (
+        CheckConstraint(storable_sql("first_published_at"), name="first_published_at_storable"),
+        CheckConstraint(storable_sql("last_published_at"), name="last_published_at_storable"),
         Index("ix_clusters_last_published_at", text("last_published_at DESC")),
         Index("ix_clusters_size_last_published_at", text("size DESC"), text("last_published_at DESC")),
     )
