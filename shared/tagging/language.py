@@ -25,7 +25,40 @@ MIN_LEADING_SCORE = 0.1
 LEAD_FACTOR = 1.5
 # Words of English wire copy that no stop-word list holds: earnings and dividend briefs are made of them.
 WIRE_ENGLISH = frozenset(
-    ["shr", "shrs", "cts", "ct", "vs", "net", "qtr", "qtly", "div", "dlrs", "dlr", "mln", "billion", "revs", "oper", "avg", "pay", "payable", "record", "prior", "inc", "corp", "co", "ltd", "plc", "shares", "profit", "loss", "year", "quarter", "sales", "results"]
+    [
+        "shr",
+        "shrs",
+        "cts",
+        "ct",
+        "vs",
+        "net",
+        "qtr",
+        "qtly",
+        "div",
+        "dlrs",
+        "dlr",
+        "mln",
+        "billion",
+        "revs",
+        "oper",
+        "avg",
+        "pay",
+        "payable",
+        "record",
+        "prior",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "plc",
+        "shares",
+        "profit",
+        "loss",
+        "year",
+        "quarter",
+        "sales",
+        "results",
+    ]
 )
 # Scripts that name one language outright (Cyrillic, Arabic or Han script do not).
 SCRIPT_LANGUAGE = {
