@@ -79,7 +79,32 @@ def model_version() -> str:
 
 # Nouns that, right after a one-word "person", show it is a group's name ("the Alawite sect").
 GROUP_NOUNS = frozenset(
-    ["sect", "sects", "community", "communities", "minority", "minorities", "majority", "tribe", "tribes", "clan", "clans", "militia", "militias", "faith", "population", "people", "peoples", "group", "groups", "movement", "heartland", "heartlands", "villages", "fighters"]
+    [
+        "sect",
+        "sects",
+        "community",
+        "communities",
+        "minority",
+        "minorities",
+        "majority",
+        "tribe",
+        "tribes",
+        "clan",
+        "clans",
+        "militia",
+        "militias",
+        "faith",
+        "population",
+        "people",
+        "peoples",
+        "group",
+        "groups",
+        "movement",
+        "heartland",
+        "heartlands",
+        "villages",
+        "fighters",
+    ]
 )
 _NEXT_WORD = re.compile(r"\s+([a-z]+)")
 
