@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers train-topics chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench-dedup: install ## Dedup precision, recall and speed against brute force an
 
 bench-tagging: install ## Entity F1 (CoNLL-2003), topic accuracy (BBC), tagger speed
 	$(BIN)/python -m benchmarks.tagging
+
+train-topics: install ## Retrain the topic model (SIB200=dir of SIB-200 eng_14; default ../shared/data/sib200/eng_14)
+	$(BIN)/python -m devtools.train_topics $(if $(SIB200),--sib $(SIB200))
 
 bench-query: install ## Query latency percentiles over 1M articles
 	$(BIN)/python -m benchmarks.query

@@ -13,6 +13,13 @@ from shared.schemas.text import StorableText
 from shared.search.filters import SearchFilters
 
 
+class TagMention(BaseModel):
+    text: str = Field(description='What the article said ("U.S." under the value "United States").')
+    start: int = Field(description="Offset of the first character in the field, as stored.")
+    end: int = Field(description="Offset after the last character.")
+    field: Literal["title", "summary", "body", "caption"]
+
+
 class TagOut(BaseModel):
     value: str = Field(description="The stable key: canonical name, IPTC code, lower-cased keyphrase…")
     name: str = Field(description="Display name.")
@@ -20,7 +27,11 @@ class TagOut(BaseModel):
     mentions: int
     tagger: str
     tagger_version: str
-    attrs: dict[str, Any] = Field(default_factory=dict, description="Places: geonames_id, country_code, lat, lon.")
+    attrs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Places: geonames_id, country_code, lat, lon, feature. People, organisations, other entities "
+        "and places: mentions, a list of {text, start, end, field}.",
+    )
 
 
 TagsByKind = dict[str, list[TagOut]]
@@ -30,6 +41,7 @@ class TagBrief(BaseModel):
     value: str
     name: str
     score: float
+    mentions: list[TagMention] | None = Field(default=None, description="Entities and places: where the text names it.")
 
 
 BriefTagsByKind = dict[str, list[TagBrief]]

@@ -103,7 +103,13 @@ def tags_json(article_id: Any, *, full: bool = True) -> Any:
 def brief_tags_json(article_id: Any) -> Any:
     """A lateral subquery: ``{kind: [{value, name, score}, ...]}``, best score first, built by PostgreSQL in the
     answer's final shape, so a page of results costs no per-tag work in Python."""
-    tag = func.jsonb_build_object("value", ArticleTag.value, "name", ArticleTag.name, "score", ArticleTag.score)
+    # Entity and place tags bring their mentions; other kinds have none, and the null key is stripped.
+    tag = func.jsonb_strip_nulls(
+        func.jsonb_build_object(
+            "value", ArticleTag.value, "name", ArticleTag.name, "score", ArticleTag.score,
+            "mentions", ArticleTag.attrs["mentions"],
+        )
+    )  # fmt: skip
     per_kind = (
         select(ArticleTag.kind, func.jsonb_agg(aggregate_order_by(tag, ArticleTag.score.desc())).label("list"))
         .where(ArticleTag.article_id == article_id)
@@ -123,12 +129,15 @@ def group_tags(tags: Sequence[dict[str, Any]] | None) -> TagsByKind:
 
 
 def brief_tags(tags: dict[str, list[dict[str, Any]]] | list[dict[str, Any]] | None) -> BriefTagsByKind:
-    """Value, name and score by kind (result lists). PostgreSQL already grouped them (``brief_tags_json``);
+    """Value, name, score (and mentions, for entities and places) by kind (result lists). PostgreSQL already grouped them (``brief_tags_json``);
     they are passed on as they are, with no model per tag (the answer is serialised without re-validation)."""
     if isinstance(tags, list):  # the full form: group it here
         grouped: dict[str, list[Any]] = {}
         for t in tags:
-            grouped.setdefault(t["kind"], []).append({"value": t["value"], "name": t["name"], "score": t["score"]})
+            brief = {"value": t["value"], "name": t["name"], "score": t["score"]}
+            if (t.get("attrs") or {}).get("mentions") is not None:
+                brief["mentions"] = t["attrs"]["mentions"]
+            grouped.setdefault(t["kind"], []).append(brief)
         return grouped
     return tags or {}  # type: ignore[return-value]
 

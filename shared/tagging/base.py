@@ -15,6 +15,8 @@ from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+FIELD_SEPARATOR = "\n\n"
+MAX_MENTIONS = 25  # mentions kept per tag: enough to show and highlight, bounded for the row's size
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,27 @@ class Document:
     mentions: list[Mention] | None = None
 
     @cached_property
+    def fields(self) -> list[tuple[str, str]]:
+        """(field name, text) of the non-empty fields, in the order :attr:`text` joins them."""
+        parts = (("title", self.title), ("summary", self.summary), ("body", self.body), ("caption", self.caption))
+        return [(name, part) for name, part in parts if part]
+
+    @cached_property
     def text(self) -> str:
         """Title, standfirst, body and caption as one text, paragraphs apart (the NER and lexicon input)."""
-        return "\n\n".join(part for part in (self.title, self.summary, self.body, self.caption) if part)
+        return FIELD_SEPARATOR.join(part for _, part in self.fields)
+
+    def locate(self, start: int, end: int) -> dict[str, Any]:
+        """A span of :attr:`text` as a mention in its article field: ``{text, start, end, field}``, the offsets
+        counted in that field as stored."""
+        offset = 0
+        for name, part in self.fields:
+            if start < offset + len(part):
+                local = start - offset
+                stop = min(end - offset, len(part))
+                return {"text": part[local:stop], "start": local, "end": stop, "field": name}
+            offset += len(part) + len(FIELD_SEPARATOR)
+        raise ValueError(f"span {start}-{end} lies outside the document")
 
     @cached_property
     def tokens(self) -> list[str]:

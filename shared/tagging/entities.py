@@ -3,21 +3,24 @@
 Mentions of one entity are merged: "Assad" and "Assad's" count towards "Bashar al-Assad" when the article names
 him in full, and an acronym ("UN") joins its spelled-out form when both appear. The score is the entity's share
 of attention: its mentions against the most-mentioned entity, raised when the headline or standfirst names it.
+Each tag keeps what the text said and where: ``attrs["mentions"]`` lists ``{text, start, end, field}``, the
+offsets counted in the stored field ("UN" in the body under the value "United Nations").
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
-from shared.tagging.base import Document, Mention, Tag, fold
+from shared.tagging.base import MAX_MENTIONS, Document, Mention, Tag, fold
 from shared.tagging.gazetteer import gazetteer
 from shared.tagging.ner import model_version
 
 KINDS = {"PER": "person", "ORG": "organisation", "MISC": "misc"}
-VERSION = "1"
+VERSION = "2"
 
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
@@ -81,9 +84,20 @@ def _reattach_people(mentions: list[Mention], text: str) -> list[Mention]:
         before = text[: m.start].rstrip(" ")
         starts_sentence = not before or before[-1] in ".!?\n\"'“”‘’"
         if m.label in ("ORG", "MISC") and len(words) == 2 and fold(words[1]) in surnames and starts_sentence:
-            out.append(replace(m, text=words[1], label="PER"))
+            start = text.rfind(words[1], m.start, m.end)
+            out.append(replace(m, text=words[1], label="PER", start=start if start >= 0 else m.start))
         else:
             out.append(m)
+    return out
+
+
+def mention_spans(doc: Document, named: Iterable[tuple[str, Mention]]) -> dict[str, list[dict[str, Any]]]:
+    """Each canonical name's mentions as ``{text, start, end, field}`` in the article's fields, in text order,
+    at most ``MAX_MENTIONS`` each."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name, m in sorted(named, key=lambda nm: nm[1].start):
+        if len(out[name]) < MAX_MENTIONS:
+            out[name].append(doc.locate(m.start, m.end))
     return out
 
 
@@ -107,18 +121,20 @@ class EntityTagger:
         mentions = _reattach_people(doc.mentions or [], doc.text)
         tags: list[Tag] = []
         for label, kind in KINDS.items():
-            names = Counter(
-                n
-                for n in (clean_name(m.text) for m in mentions if m.label == label)
+            named = [
+                (n, m)
+                for n, m in ((clean_name(m.text), m) for m in mentions if m.label == label)
                 # Nationalities ("Syrian") become places (the places tagger reads demonyms), not misc tags.
                 if n and not (label == "MISC" and (n in demonyms or n.removesuffix("s") in demonyms))
-            )
-            if not names:
+            ]
+            if not named:
                 continue
+            names = Counter(n for n, _ in named)
             canon = canonical_names(names, label)
             counts: Counter[str] = Counter()
             for surface, count in names.items():
                 counts[canon[surface]] += count
+            spans = mention_spans(doc, ((canon[n], m) for n, m in named))
             top = max(counts.values())
             for name, count in counts.items():
                 in_lead = any(fold(s) in lead for s, c in canon.items() if c == name)
@@ -131,6 +147,7 @@ class EntityTagger:
                         tagger_version=self.version,
                         score=salience(count, top, in_lead),
                         mentions=count,
+                        attrs={"mentions": spans[name]},
                     )
                 )
         return tags

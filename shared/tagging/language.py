@@ -1,7 +1,11 @@
-"""Language identification (ISO 639-1) with py3langid: ships its model, ~1 ms per article, 97 languages."""
+"""Language identification (ISO 639-1) with py3langid (ships its model, ~1 ms per article), with fallbacks for
+text the model is unsure of (briefs, tables, two-line items): the source's language, stop words, script."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,16 +14,67 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from shared.tagging.base import Document, Tag
 
-# Below this many letters the guess is noise; below this probability we say we do not know.
+# Below this many letters the guess is noise; below this probability the model alone does not decide.
 MIN_LETTERS = 12
 MIN_SCORE = 0.5
 MAX_CHARS = 5_000  # the opening of an article decides its language; reading more only costs time
+# Stop-word evidence decides when it has at least this many hits and twice the runner-up's.
+MIN_STOPWORD_HITS = 2
+# Else an unsure model's best guess stands if it has this probability and this lead over the runner-up.
+MIN_LEADING_SCORE = 0.1
+LEAD_FACTOR = 1.5
+# Words of English wire copy that no stop-word list holds: earnings and dividend briefs are made of them.
+WIRE_ENGLISH = frozenset(
+    [
+        "shr",
+        "shrs",
+        "cts",
+        "ct",
+        "vs",
+        "net",
+        "qtr",
+        "qtly",
+        "div",
+        "dlrs",
+        "dlr",
+        "mln",
+        "billion",
+        "revs",
+        "oper",
+        "avg",
+        "pay",
+        "payable",
+        "record",
+        "prior",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "plc",
+        "shares",
+        "profit",
+        "loss",
+        "year",
+        "quarter",
+        "sales",
+        "results",
+    ]
+)
+# Scripts that name one language outright (Cyrillic, Arabic or Han script do not).
+SCRIPT_LANGUAGE = {
+    "GREEK": "el", "HEBREW": "he", "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "THAI": "th",
+    "ARMENIAN": "hy", "GEORGIAN": "ka", "BENGALI": "bn", "GUJARATI": "gu", "GURMUKHI": "pa", "TAMIL": "ta",
+    "TELUGU": "te", "KANNADA": "kn", "MALAYALAM": "ml", "SINHALA": "si", "KHMER": "km", "LAO": "lo",
+    "ETHIOPIC": "am", "MYANMAR": "my",
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
 class LanguageGuess:
     code: str | None
     score: float
+    method: str = "model"  # model, source, stopwords, script, model-low or none
 
 
 @lru_cache(maxsize=1)
@@ -27,15 +82,77 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def detect_language(text: str) -> LanguageGuess:
-    """The most likely language of ``text``; ``code`` is None when the text is too short or ambiguous."""
+def detect_language(text: str, *, source_language: str | None = None) -> LanguageGuess:
+    """The most likely language of ``text``, with its probability under the model.
+
+    When the model is unsure (a short brief, a results table), the evidence falls back in this order: the
+    language the article's source is known to publish in (``source_language``), stop words (and English
+    wire abbreviations such as "shr", "cts", "qtly"), a script that belongs to one language, and the model's best guess if it leads clearly. ``code`` is
+    None only when none of them says anything. The score stays the model's probability for the chosen code,
+    so a fallback's low confidence remains visible.
+    """
     sample = text[:MAX_CHARS]
     if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
-        return LanguageGuess(code=None, score=0.0)
-    code, score = _identifier().classify(sample)
-    if score < MIN_SCORE:
-        return LanguageGuess(code=None, score=float(score))
-    return LanguageGuess(code=str(code), score=round(float(score), 4))
+        if not source_language:
+            return LanguageGuess(code=None, score=0.0, method="none")
+        return LanguageGuess(code=source_language, score=0.0, method="source")
+    ranked = _identifier().rank(sample)
+    code, score = ranked[0]
+    if score >= MIN_SCORE:
+        return LanguageGuess(code=str(code), score=round(float(score), 4))
+    probability = {str(c): float(p) for c, p in ranked}
+
+    def guess(chosen: str, method: str) -> LanguageGuess:
+        return LanguageGuess(code=chosen, score=round(probability.get(chosen, 0.0), 4), method=method)
+
+    script = dominant_script(sample)
+    latin = script in (None, "LATIN")
+    if source_language and latin == (source_language not in _NON_LATIN):
+        return guess(source_language, "source")
+    if script == "LATIN":
+        by_stopwords = stopword_language(sample)
+        if by_stopwords is not None:
+            return guess(by_stopwords, "stopwords")
+    if script in SCRIPT_LANGUAGE:
+        return guess(SCRIPT_LANGUAGE[script], "script")
+    # Last, the model's own best guess, if it at least stands out from the rest.
+    runner_up = float(ranked[1][1]) if len(ranked) > 1 else 0.0
+    if score >= MIN_LEADING_SCORE and score >= LEAD_FACTOR * runner_up:
+        return guess(str(code), "model-low")
+    return LanguageGuess(code=None, score=round(float(score), 4), method="none")
+
+
+# Languages whose text is not in Latin script (a Latin-script text cannot be in them, whatever the source).
+_NON_LATIN = frozenset({*SCRIPT_LANGUAGE.values(), "ru", "uk", "bg", "sr", "mk", "be", "ar", "fa", "ur", "zh", "hi"})
+
+
+def dominant_script(text: str) -> str | None:
+    """The Unicode script most of the letters are in ("LATIN", "CYRILLIC", "HAN"…), from the letters' names."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            counts["HAN" if name.startswith("CJK") else name.split(" ", 1)[0]] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def stopword_language(text: str) -> str | None:
+    """The language whose stop words (English: and wire abbreviations) the text uses most, if clearly."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    hits = Counter({lang: sum(w in stop for w in words) for lang, stop in _stopword_lists().items()})
+    (best, n), (_, runner_up) = ([*hits.most_common(2), ("", 0)])[:2]
+    if n >= MIN_STOPWORD_HITS and n >= 2 * runner_up:
+        return best
+    return None
+
+
+@lru_cache(maxsize=1)
+def _stopword_lists() -> dict[str, frozenset[str]]:
+    from shared.tagging.keywords import LANGUAGES, stopwords
+
+    lists = {lang: stopwords(lang) for lang in sorted(LANGUAGES)}
+    lists["en"] = lists["en"] | WIRE_ENGLISH
+    return lists
 
 
 class LanguageTagger:

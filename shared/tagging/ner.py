@@ -20,11 +20,13 @@ ORDINAL, CARDINAL
 Then the gazetteer corrects the model where it knows better: a NORP span that is exactly the primary name of a
 country, continent or city of 100,000+ people (and no demonym) is a place ("Aleppo" comes out NORP), and so is
 an ORG span that is exactly a country's or continent's name;
-and a name keeps one class throughout a document (:func:`harmonise`).
+a one-word PERSON followed by a group noun ("the Alawite sect") is a group (MISC), not a person; and a name
+keeps one class throughout a document (:func:`harmonise`).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -75,11 +77,53 @@ def model_version() -> str:
     return f"{meta.get('lang', 'en')}_{meta.get('name', 'model')}-{meta.get('version', '0')}"
 
 
+# Nouns that, right after a one-word "person", show it is a group's name ("the Alawite sect").
+GROUP_NOUNS = frozenset(
+    [
+        "sect",
+        "sects",
+        "community",
+        "communities",
+        "minority",
+        "minorities",
+        "majority",
+        "tribe",
+        "tribes",
+        "clan",
+        "clans",
+        "militia",
+        "militias",
+        "faith",
+        "population",
+        "people",
+        "peoples",
+        "group",
+        "groups",
+        "movement",
+        "heartland",
+        "heartlands",
+        "villages",
+        "fighters",
+    ]
+)
+_NEXT_WORD = re.compile(r"\s+([a-z]+)")
+
+
+def names_a_group(span: Span) -> bool:
+    """A one-word PERSON followed by a group noun ("Alawite sect", "Kurdish-speaking Yazidi community")."""
+    if span.label_ != "PERSON" or len(span) != 1:
+        return False
+    after = _NEXT_WORD.match(span.doc.text, span.end_char)
+    return after is not None and after.group(1) in GROUP_NOUNS
+
+
 def coarse_label(span: Span, gaz: Gazetteer | None) -> str | None:
     """The CoNLL class of a spaCy entity, corrected by the gazetteer when ``gaz`` is given."""
     label = LABELS.get(span.label_)
     if label is None or gaz is None:
         return label
+    if names_a_group(span):
+        return "MISC"
     if span.label_ == "NORP" and gaz.is_place_name(span.text):
         return "LOC"
     # A city's name as an organisation is usually its club ("Leeds"); a country's is still the country.

@@ -6,24 +6,27 @@ is (countries, then continents and states, then cities by population), whether i
 and whether its country (or, in the US, its state) is otherwise named in the article: "Damascus" beside
 "Syria" is the Syrian capital, "Paris" beside "Texas" is Paris, Texas. Names the gazetteer does not know stay as places
 without coordinates.
+Each tag lists its mentions (``attrs["mentions"]``: ``{text, start, end, field}``), demonyms included.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from shared.tagging.base import Document, Tag, fold
+from shared.tagging.base import MAX_MENTIONS, Document, Tag, fold
 from shared.tagging.entities import clean_name, salience
 from shared.tagging.gazetteer import Gazetteer, Place, data_version, gazetteer
 
-VERSION = "1"
+VERSION = "2"
 CONTEXT_BONUS = 1.5
 REGION_BONUS = 3.0  # the article names the city's state: strong evidence
 PRIMARY_NAME_BONUS = 1.0
 DEMONYM_WEIGHT = 0.6  # a demonym is weaker evidence that the article is about the country
+_WORD = re.compile(r"\w+", re.UNICODE)  # the tokenisation of Document.tokens, with offsets
 
 
 def prominence(place: Place) -> float:
@@ -42,12 +45,15 @@ class _Found:
     name: str
     mentions: int = 0
     demonyms: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)  # offsets in Document.text
 
 
 def resolve(
     name: str, candidates: list[Place], context: Counter[str], regions: frozenset[tuple[str, str]] = frozenset()
 ) -> Place | None:
-    """The most likely of ``candidates`` for ``name`` given the countries and states the article names."""
+    """The most likely of ``candidates`` for ``name`` given the countries and states the article names; a
+    town only where the article names its country."""
+    candidates = [p for p in candidates if not p.town or context.get(p.country_code or "")]
     if not candidates:
         return None
     key = fold(name)
@@ -80,34 +86,41 @@ class PlaceTagger:
     def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
         return [self._tag_one(d) if d.language == "en" else [] for d in docs]
 
-    def _demonyms(self, doc: Document) -> Counter[str]:
+    def _demonyms(self, doc: Document) -> tuple[Counter[str], dict[str, list[tuple[int, int]]]]:
+        """Countries named by demonym: how often, and where in :attr:`Document.text`."""
         found: Counter[str] = Counter()
-        tokens = doc.tokens
+        where: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        matches = list(_WORD.finditer(doc.text))
         skip = False
-        for i, tok in enumerate(tokens):
+        for i, match in enumerate(matches):
+            tok = match.group()
             if skip:
                 skip = False
                 continue
             if not tok[:1].isupper():
                 continue
-            if i + 1 < len(tokens) and f"{tok} {tokens[i + 1]}" in self._multiword:
-                found[self.gazetteer.demonyms[f"{tok} {tokens[i + 1]}"]] += 1
+            if i + 1 < len(matches) and f"{tok} {matches[i + 1].group()}" in self._multiword:
+                code = self.gazetteer.demonyms[f"{tok} {matches[i + 1].group()}"]
+                found[code] += 1
+                where[code].append((match.start(), matches[i + 1].end()))
                 skip = True
                 continue
-            code = self.gazetteer.demonym(tok)
-            if code is not None:
-                found[code] += 1
-        return found
+            demonym = self.gazetteer.demonym(tok)
+            if demonym is not None:
+                found[demonym] += 1
+                where[demonym].append(match.span())
+        return found, where
 
     def _tag_one(self, doc: Document) -> list[Tag]:
         gaz = self.gazetteer
-        names = Counter(n for n in (clean_name(m.text) for m in doc.mentions or () if m.label == "LOC") if n)
-        demonyms = self._demonyms(doc)
+        located = [(n, m) for n, m in ((clean_name(m.text), m) for m in doc.mentions or () if m.label == "LOC") if n]
+        names = Counter(n for n, _ in located)
+        demonyms, demonym_spans = self._demonyms(doc)
         # Context: countries named outright, by demonym, or by a place name that is not ambiguous.
         context: Counter[str] = Counter(demonyms)
         for name, count in names.items():
             candidates = gaz.lookup(name)
-            countries = {p.country_code for p in candidates if p.country_code}
+            countries = {p.country_code for p in candidates if p.country_code and not p.town}
             if len(countries) == 1:
                 context[countries.pop() or ""] += count
         regions = frozenset(
@@ -117,15 +130,20 @@ class PlaceTagger:
             if p.feature == "region" and p.country_code and p.admin1
         )
         found: dict[object, _Found] = {}
+        entry_of: dict[str, _Found] = {}
         for name, count in names.items():
             place = resolve(name, gaz.lookup(name), context, regions)
             key: object = (place.geonames_id or (place.name, place.country_code)) if place else fold(name)
             entry = found.setdefault(key, _Found(place, place.name if place else name))
             entry.mentions += count
+            entry_of[name] = entry
+        for name, m in located:
+            entry_of[name].spans.append((m.start, m.end))
         for code, count in demonyms.items():
             country = gaz.countries[code]
             entry = found.setdefault(country.geonames_id, _Found(country, country.name))
             entry.demonyms += count
+            entry.spans.extend(demonym_spans[code])
 
         if not found:
             return []
@@ -138,6 +156,7 @@ class PlaceTagger:
             if f.place is None:
                 score = round(score * 0.5, 4)  # unresolved: a weaker claim
             attrs = f.place.attrs() if f.place else Place(f.name, "unknown", None, None, None, None).attrs()
+            attrs["mentions"] = [doc.locate(a, b) for a, b in sorted(f.spans)[:MAX_MENTIONS]]
             tag = Tag(
                 kind="place",
                 value=f.name,

@@ -1,107 +1,117 @@
-"""IPTC Media Topics (top level, 17 subjects) from curated keyword patterns (see ``topic_lexicon``).
+"""IPTC Media Topics (top level, 17 subjects) from a trained model: see ``topic_model/MODEL_CARD.md``.
 
-Each subject scores the weights of its terms found in the article, a term's repeats counting less and less
-(1 + ln n) and the headline counting double. Subjects scoring at least ``MIN_SCORE`` and at least ``MIN_SHARE``
-of the best one are tagged (at most ``MAX_TOPICS``); the tag's score is its strength relative to the best
-subject, damped for articles that give little evidence. English only: the patterns are English words.
+A one-vs-rest logistic regression over hashed words, word prefixes and word pairs (``topic_features``) scores
+every subject; a shared Platt scaling, fitted on held-out training data, turns the scores into probabilities.
+An article gets its best subject whenever the model has any evidence, and every other subject whose
+probability reaches ``MIN_PROBABILITY`` (a story can be politics and economy), at most ``MAX_TOPICS``. The
+headline counts twice. English only: the model was trained on English text.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from shared.tagging.base import Document, Tag
-from shared.tagging.topic_lexicon import CASED, LEXICON, SUBJECTS
+from shared.tagging.topic_features import featurize
+from shared.tagging.topic_lexicon import SUBJECTS
 
-VERSION = "1"
-MIN_SCORE = 6.0
-MIN_SHARE = 0.35
-MAX_TOPICS = 4
-CONFIDENT_SCORE = 25.0  # evidence at which the best subject scores 1.0
-TITLE_WEIGHT = 2
-
-
-def _index() -> tuple[dict[str, list[tuple[str, int]]], dict[str, list[tuple[str, int]]], int]:
-    terms: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    longest = 1
-    for code, words in LEXICON.items():
-        for term, weight in words.items():
-            terms[term].append((code, weight))
-            longest = max(longest, term.count(" ") + 1)
-    firsts: dict[str, list[tuple[str, int]]] = {t.split(" ", 1)[0]: [] for t in terms if " " in t}
-    return dict(terms), firsts, longest
+VERSION = "2"
+MODEL_FILE = Path(__file__).with_name("topic_model") / "model.npz"
+MIN_PROBABILITY = 0.5
+MAX_TOPICS = 3
+MIN_FEATURES = 3  # fewer known features than this is no evidence at all
 
 
-_TERMS, _PHRASE_STARTS, _LONGEST = _index()
+@dataclass(frozen=True)
+class TopicModel:
+    buckets: np.ndarray  # sorted hashed feature ids that carry weight
+    weights: np.ndarray  # len(buckets) × subjects
+    bias: np.ndarray
+    codes: tuple[str, ...]
+    scale: float
+    shift: float
+    digest: str
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> TopicModel:
+        raw = path.read_bytes()
+        with np.load(path) as data:
+            a, b = (float(v) for v in data["calibration"])
+            return cls(
+                buckets=data["buckets"].astype(np.int64),
+                weights=data["weights"].astype(np.float32),
+                bias=data["bias"].astype(np.float32),
+                codes=tuple(str(c) for c in data["codes"]),
+                scale=a,
+                shift=b,
+                digest=hashlib.sha256(raw).hexdigest()[:8],
+            )
+
+    def probabilities(self, text: str) -> tuple[np.ndarray, int]:
+        """Calibrated probability per subject (in ``codes`` order) and how many features the model knew."""
+        ids, values = featurize(text)
+        rows = np.searchsorted(self.buckets, ids)
+        rows = np.minimum(rows, len(self.buckets) - 1)
+        known = self.buckets[rows] == ids
+        logits = values[known] @ self.weights[rows[known]] + self.bias
+        return 1.0 / (1.0 + np.exp(-(self.scale * logits + self.shift))), int(known.sum())
 
 
-def subject_scores(doc: Document) -> dict[str, float]:
-    """Evidence per IPTC subject code for ``doc`` (0 for subjects with none)."""
-    tokens, cased = doc.folded_tokens, doc.tokens
-    n_title = len(doc.title_tokens)
-    counts: dict[str, float] = defaultdict(float)
-    n = len(tokens)
-    for i, tok in enumerate(tokens):
-        boost = TITLE_WEIGHT if i < n_title else 1
-        hit = _TERMS.get(tok)
-        if hit is None and len(tok) > 3 and tok.endswith("s"):
-            hit = _TERMS.get(tok[:-1])
-        if hit is not None:
-            counts[tok] += boost
-        if tok in _PHRASE_STARTS:
-            phrase = tok
-            for j in range(i + 1, min(n, i + _LONGEST)):
-                phrase = f"{phrase} {tokens[j]}"
-                if phrase in _TERMS:
-                    counts[phrase] += boost
-        if cased[i] in CASED:
-            counts[cased[i]] += boost
-    scores: dict[str, float] = dict.fromkeys(SUBJECTS, 0.0)
-    for term, count in counts.items():
-        saturated = 1 + math.log(count) if count >= 1 else count
-        entries = [CASED[term]] if term in CASED else _TERMS.get(term) or _TERMS[term[:-1]]
-        for code, weight in entries:
-            scores[code] += weight * saturated
-    return scores
+@lru_cache(maxsize=1)
+def topic_model() -> TopicModel:
+    return TopicModel.load()
+
+
+def model_text(doc: Document) -> str:
+    """What the model reads: the headline twice (it is the densest statement of the subject), then the rest."""
+    return f"{doc.title}\n{doc.text}" if doc.title else doc.text
+
+
+def subject_probabilities(doc: Document) -> dict[str, float]:
+    probs, _ = topic_model().probabilities(model_text(doc))
+    return dict(zip(topic_model().codes, (float(p) for p in probs), strict=True))
 
 
 def best_subject(doc: Document, among: Sequence[str] | None = None) -> str:
-    """The highest-scoring subject code (optionally among ``among`` only)."""
-    scores = subject_scores(doc)
-    codes = among or list(SUBJECTS)
-    return max(codes, key=lambda c: scores[c])
+    """The most probable subject code (optionally among ``among`` only)."""
+    probs = subject_probabilities(doc)
+    return max(among or list(SUBJECTS), key=lambda c: probs[c])
 
 
 class TopicTagger:
-    """``topic`` tags: value the IPTC code ("16000000"), name its label ("conflict, war and peace")."""
+    """``topic`` tags: value the IPTC code ("16000000"), name its label, score the calibrated probability."""
 
     name = "topics"
-    version = f"{VERSION}/iptc-mediatopic-top"
     languages: frozenset[str] | None = frozenset({"en"})
     needs_mentions = False
+
+    def __init__(self) -> None:
+        self.model = topic_model()
+        self.version = f"{VERSION}/iptc-top-logreg-{self.model.digest}"
 
     def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
         return [self._tag_one(d) if d.language == "en" else [] for d in docs]
 
     def _tag_one(self, doc: Document) -> list[Tag]:
-        scores = subject_scores(doc)
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        top = ranked[0][1]
-        if top < MIN_SCORE:
+        probs, known = self.model.probabilities(model_text(doc))
+        if known < MIN_FEATURES:
             return []
-        confidence = min(1.0, top / CONFIDENT_SCORE)
+        order = np.argsort(-probs, kind="stable")[:MAX_TOPICS]
         return [
             Tag(
                 kind="topic",
-                value=code,
-                name=SUBJECTS[code],
+                value=self.model.codes[i],
+                name=SUBJECTS[self.model.codes[i]],
                 tagger=self.name,
                 tagger_version=self.version,
-                score=round(confidence * score / top, 4),
-                attrs={"evidence": round(score, 2)},
+                score=round(float(probs[i]), 4),
             )
-            for code, score in ranked[:MAX_TOPICS]
-            if score >= MIN_SCORE and score >= MIN_SHARE * top
+            for rank, i in enumerate(order)
+            if rank == 0 or probs[i] >= MIN_PROBABILITY
         ]

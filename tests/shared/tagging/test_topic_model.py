@@ -1,0 +1,83 @@
+"""The topic model: it loads offline from the repository, its scores are probabilities, a story can have
+more than one subject, and news it never saw lands on the subject a reader would give it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.tagging.base import Document
+from shared.tagging.topic_features import featurize, tokens
+from shared.tagging.topics import MODEL_FILE, TopicModel, TopicTagger, best_subject, subject_probabilities
+
+
+def _doc(title: str, body: str, language: str | None = "en") -> Document:
+    return Document(id=title, title=title, body=body, language=language)
+
+
+def test_the_model_loads_from_the_committed_file_with_all_seventeen_subjects() -> None:
+    model = TopicModel.load(MODEL_FILE)
+    assert len(model.codes) == 17 and model.codes[0] == "01000000"
+    assert model.weights.shape == (len(model.buckets), 17)
+    assert np.all(np.diff(model.buckets) > 0)  # sorted: look-ups are a binary search
+    assert MODEL_FILE.stat().st_size < 5_000_000
+
+
+def test_features_are_stable_and_unit_length() -> None:
+    ids, values = featurize("Shares rose on Monday as the central bank held interest rates")
+    again, _ = featurize("Shares rose on Monday as the central bank held interest rates")
+    assert np.array_equal(ids, again)
+    assert abs(float(np.linalg.norm(values)) - 1.0) < 1e-5
+    assert tokens("4th Qtr shr 71 cts") == ["0", "qtr", "shr", "0", "cts"]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "code"),
+    [
+        (
+            "Goalkeeper's late save sends the holders into the semi-finals",
+            "The visitors hit the post twice before the break, and the home side's striker was booked for diving.",
+            "15000000",
+        ),
+        (
+            "Chipmaker unveils a faster processor for laptops",
+            "The company says the chip uses less power and will ship in computers from several makers next year.",
+            "13000000",
+        ),
+        (
+            "Artillery pounds the northern town as the truce collapses",
+            "Government troops and rebel fighters exchanged fire through the night; the army said it had retaken "
+            "two villages.",
+            "16000000",
+        ),
+        (
+            "Pharmacies run short of antibiotics as infections rise",
+            "Doctors say patients with chest infections are waiting days for treatment while the health ministry "
+            "blames a supplier.",
+            "07000000",
+        ),
+    ],
+)
+def test_unseen_news_gets_the_subject_a_reader_would_give_it(title: str, body: str, code: str) -> None:
+    assert best_subject(_doc(title, body)) == code
+
+
+def test_scores_are_probabilities_and_a_story_can_have_two_subjects() -> None:
+    doc = _doc(
+        "Parliament approves the budget with a rise in corporation tax",
+        "Lawmakers voted 312 to 280 for the finance minister's plan, which raises taxes on company profits and "
+        "cuts public spending; the opposition party said the economy would suffer.",
+    )
+    probs = subject_probabilities(doc)
+    assert all(0.0 <= p <= 1.0 for p in probs.values())
+    tags = TopicTagger().tag([doc])[0]
+    assert {t.value for t in tags} >= {"11000000", "04000000"}
+    assert all(t.kind == "topic" and t.tagger == "topics" and 0 < t.score <= 1 for t in tags)
+    assert tags[0].score == max(t.score for t in tags)
+
+
+def test_other_languages_and_empty_text_get_no_topic() -> None:
+    tagger = TopicTagger()
+    german = _doc("Regierung beschließt Haushalt", "Der Bundestag stimmte am Freitag zu.", language="de")
+    empty = _doc("", "", language="en")
+    assert tagger.tag([german, empty]) == [[], []]
