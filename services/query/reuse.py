@@ -17,7 +17,7 @@ async def reuse_links(session: AsyncSession, article_id: uuid.UUID, *, limit: in
     """The article's reuse links, the largest share first, in one statement."""
     r = DedupReuse
 
-    def side(mine: bool) -> Select[Any]:
+    def side(mine: bool) -> Select[*tuple[Any, ...]]:
         other = r.other_id if mine else r.article_id
         return (
             select(
