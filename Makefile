@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-reuse bench-events chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -51,6 +51,13 @@ bench: bench-dedup bench-tagging bench-query ## All benchmarks; figures under be
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup
+
+bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
+	$(BIN)/python -m benchmarks.reuse
+
+bench-events: install ## Syndicated rewrites (partial reuse) and events: benchmarks.reuse then benchmarks.events
+	$(BIN)/python -m benchmarks.reuse
+	$(BIN)/python -m benchmarks.events
 
 bench-tagging: install ## Entity F1 (CoNLL-2003), topic accuracy (BBC), tagger speed
 	$(BIN)/python -m benchmarks.tagging

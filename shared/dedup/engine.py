@@ -194,7 +194,9 @@ def shingle_span(mode: Mode, s: DedupSettings) -> int:
 
 def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettings) -> list[Reuse]:
     """Exact reuse shares of the ``reuse_candidates`` candidates sharing the most passage fingerprints,
-    those at or above ``reuse_link_threshold``, the largest share first."""
+    those at or above ``reuse_link_threshold``; the one that explains most of the article first (a short
+    brief of which the article quotes a paragraph has a large share of its own reused, yet says little
+    about the article)."""
     if doc.thin or s.reuse_window == 0 or doc.shingles.size < s.reuse_min_shingles:
         return []
     pool = sorted(
@@ -210,11 +212,12 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
             continue
         r = measure(
             doc.raw, doc.shingles, other.raw, other.shingles,
-            span=span, min_run=s.reuse_min_run, other=c.id, shared_fingerprints=c.shared_passages,
+            span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap, other=c.id,
+            shared_fingerprints=c.shared_passages,
         )  # fmt: skip
         if r.share >= s.reuse_link_threshold:
             out.append(r)
-    return sorted(out, key=lambda r: -r.share)
+    return sorted(out, key=lambda r: (-r.of_doc, -r.share))
 
 
 @dataclass(frozen=True)
@@ -229,8 +232,9 @@ def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> 
     """Copies first (:func:`best_match`); without one, the largest reuse at ``reuse_join_threshold`` joins."""
     match = best_match(doc, candidates, s)
     reuses = reuse_matches(doc, candidates, s)
-    if match is None and reuses and reuses[0].share >= s.reuse_join_threshold:
-        top = reuses[0]
+    joins = [r for r in reuses if r.share >= s.reuse_join_threshold]
+    if match is None and joins:
+        top = joins[0]
         by_id = {c.id: c for c in candidates}
         other = by_id[top.other].features
         assert other is not None

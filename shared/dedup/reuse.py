@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -44,9 +45,10 @@ def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
     return np.unique(minima).view(np.int64)
 
 
-def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int) -> np.ndarray:
+def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int, max_gap: int = 0) -> np.ndarray:
     """Which units (words, or letters in character mode) of a text lie in a run of at least ``min_run``
-    consecutive shingles found in ``other`` (a sorted shingle set); ``span`` is the shingle length."""
+    consecutive shingles found in ``other`` (a sorted shingle set), gaps of up to ``max_gap`` units between
+    two such runs included; ``span`` is the shingle length."""
     n_units = raw.size + span - 1
     pos = np.searchsorted(other, raw)
     pos[pos == other.size] = 0
@@ -59,7 +61,15 @@ def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int)
             if b - a >= min_run:
                 hit[a:b] = True
     # A unit is reused when some kept shingle covers it: shingle i covers units i .. i + span - 1.
-    return np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
+    covered = np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
+    if max_gap:
+        # An edit inside a reused passage (a word changed, a number restyled) leaves a gap too short to be a
+        # shingle of its own between two reused runs: it is still the reused passage.
+        found = runs(covered)
+        for (_, end), (start, _) in pairwise(found):
+            if start - end <= max_gap:
+                covered[end:start] = True
+    return covered
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -93,11 +103,12 @@ def measure(
     *,
     span: int,
     min_run: int,
+    max_gap: int = 0,
     other: Hashable,
     shared_fingerprints: int = 0,
 ) -> Reuse:
-    mine = reused_units(doc_raw, other_set, span=span, min_run=min_run)
-    theirs = reused_units(other_raw, doc_set, span=span, min_run=min_run)
+    mine = reused_units(doc_raw, other_set, span=span, min_run=min_run, max_gap=max_gap)
+    theirs = reused_units(other_raw, doc_set, span=span, min_run=min_run, max_gap=max_gap)
     return Reuse(
         other=other,
         of_doc=float(mine.mean()) if mine.size else 0.0,

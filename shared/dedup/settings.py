@@ -54,8 +54,10 @@ class DedupSettings(BaseSettings):
     reuse_join_threshold: float = Field(default=0.6, gt=0, le=1, description="reused share that joins the cluster")
     reuse_link_threshold: float = Field(default=0.3, gt=0, le=1, description="reused share that links the two")
     reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
+    reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
     reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
     reuse_min_run: int = Field(default=3, ge=1, description="shared shingles in a row that make a passage")
+    reuse_max_gap: int = Field(default=0, ge=0, description="an edit this short inside a passage is reused too")
     reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
     # Time windows of the index, counted from receipt (articles' ids are UUIDv7: their time is their key).
     window_days: float = Field(default=30, gt=0)
@@ -72,6 +74,8 @@ class DedupSettings(BaseSettings):
             raise ValueError("canonical_policy=preferred_source needs TIDINGS_DEDUP_PREFERRED_SOURCES")
         if self.reuse_link_threshold > self.reuse_join_threshold:
             raise ValueError("TIDINGS_DEDUP_REUSE_LINK_THRESHOLD must not exceed TIDINGS_DEDUP_REUSE_JOIN_THRESHOLD")
+        if self.reuse_common_ids > self.bucket_cap:
+            raise ValueError("TIDINGS_DEDUP_REUSE_COMMON_IDS must not exceed TIDINGS_DEDUP_BUCKET_CAP")
         return self
 
     @property

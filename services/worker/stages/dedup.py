@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -111,7 +112,9 @@ class DedupStage:
         batch_ids = {i.id for i in items}
         title_floor = window_floor(now, s.title_window_days)
         from_index = {
-            item.id: _index_candidates(item, f, keys[item.id], hits, batch_ids, title_floor, passage_band)
+            item.id: _index_candidates(
+                item, f, keys[item.id], hits, batch_ids, title_floor, passage_band, s.reuse_common_ids
+            )
             for item, f in zip(items, feats, strict=True)
             if item.id not in kept
         }
@@ -132,7 +135,7 @@ class DedupStage:
                     from_index[item.id],
                     known,
                     local_bands.query(f.bands),
-                    local_passages.query(f.passages),
+                    local_passages.query(from_index[item.id].rare),
                     keys[item.id],
                     local_keys,
                     local_features,
@@ -283,6 +286,7 @@ class _FromIndex:
     exact: dict[uuid.UUID, set[Method]]
     bands: dict[uuid.UUID, int]
     passages: dict[uuid.UUID, int]
+    rare: np.ndarray  # the article's fingerprints that are not boilerplate, for the batch's own articles
 
 
 def _index_candidates(
@@ -293,6 +297,7 @@ def _index_candidates(
     batch_ids: set[uuid.UUID],
     title_floor: uuid.UUID,
     passage_band: int,
+    common: int,
 ) -> _FromIndex:
     """Articles of other batches that share a key with this one (the batch's own are matched in memory)."""
     exact: dict[uuid.UUID, set[Method]] = {}
@@ -307,11 +312,16 @@ def _index_candidates(
             if other not in batch_ids:
                 bands[other] = bands.get(other, 0) + 1
     passages: dict[uuid.UUID, int] = {}
+    rare = []
     for h in f.passages.tolist():
-        for other in hits.buckets.get((passage_band, h), ()):
+        carriers = hits.buckets.get((passage_band, h), ())
+        if len(carriers) >= common:
+            continue  # boilerplate (a release's closing lines, a daily notice's template): no evidence of reuse
+        rare.append(h)
+        for other in carriers:
             if other not in batch_ids:
                 passages[other] = passages.get(other, 0) + 1
-    return _FromIndex(exact=exact, bands=bands, passages=passages)
+    return _FromIndex(exact=exact, bands=bands, passages=passages, rare=np.array(rare, dtype=np.int64))
 
 
 def _load_candidates(
