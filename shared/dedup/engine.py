@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from shared.dedup.minhash import band_keys, leads, signatures
-from shared.dedup.reuse import Reuse, fingerprints, measure
+from shared.dedup.reuse import Reuse, figures, fingerprints, measure, same_figures
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -65,6 +65,7 @@ class Features:
     bands: np.ndarray  # int64 LSH keys; empty when thin
     title: frozenset[str]
     passages: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # winnowed fingerprints
+    numbers: frozenset[str] = frozenset()  # the figures of the text, which a template with new figures changes
 
     @property
     def thin(self) -> bool:
@@ -102,6 +103,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
                 bands=keys[i] if thick else no_bands,
                 title=title_words(titles[i]),
                 passages=fingerprints(raw, s.reuse_window) if thick else no_bands,
+                numbers=figures(bodies[i]) if thick and s.reuse_window else frozenset(),
             )
         )
     return out
@@ -232,10 +234,16 @@ def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> 
     """Copies first (:func:`best_match`); without one, the largest reuse at ``reuse_join_threshold`` joins."""
     match = best_match(doc, candidates, s)
     reuses = reuse_matches(doc, candidates, s)
-    joins = [r for r in reuses if r.share >= s.reuse_join_threshold]
+    by_id = {c.id: c for c in candidates}
+
+    def agree(r: Reuse) -> bool:
+        other = by_id[r.other].features
+        assert other is not None
+        return same_figures(doc.numbers, other.numbers, min_figures=s.reuse_min_figures, share=s.reuse_figure_share)
+
+    joins = [r for r in reuses if r.share >= s.reuse_join_threshold and agree(r)]
     if match is None and joins:
         top = joins[0]
-        by_id = {c.id: c for c in candidates}
         other = by_id[top.other].features
         assert other is not None
         jac, con = jaccard_containment(doc.shingles, other.shingles)

@@ -14,6 +14,9 @@ share *passages* share winnowed fingerprints, though:
   its reused words over all its words. A house-style edit breaks the shingles around one word but leaves the
   word runs on both sides, so the share counts text, not surviving shingles.
 
+A join also needs the two texts to tell the same figures (``same_figures``): a template filled in with other
+numbers (a daily money market notice, a bond issue, an earnings table) reuses words, not the story.
+
 The share is recorded both ways: the part of the article found in the other and the part of the other found
 in the article. The larger of the two decides (the original is the one whose text is reused, whichever
 arrived first): ``reuse_join_threshold`` or more joins the other's cluster (method ``reuse``),
@@ -33,6 +36,7 @@ from shared.dedup.shingles import Mode
 
 _WORD = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.words, here with their offsets
 _NO_FINGERPRINTS = np.empty(0, dtype=np.int64)
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
@@ -43,6 +47,19 @@ def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
         return raw.min(keepdims=True).view(np.int64)
     minima = np.lib.stride_tricks.sliding_window_view(raw, window).min(axis=1)
     return np.unique(minima).view(np.int64)
+
+
+def figures(text: str) -> frozenset[str]:
+    """The numbers of a text ("1.2", "2029", "14"): a restyled unit ("mln" for "million") keeps them."""
+    return frozenset(_FIGURE.findall(text))
+
+
+def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, share: float) -> bool:
+    """Whether two texts tell the same figures: a template filled in with other figures (a daily money
+    market notice, a bond issue, an earnings table) reuses the words of another story, not the story.
+    Texts with fewer than ``min_figures`` numbers pass: there is nothing to compare."""
+    smaller = min(len(a), len(b))
+    return smaller < min_figures or len(a & b) >= share * smaller
 
 
 def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int, max_gap: int = 0) -> np.ndarray:

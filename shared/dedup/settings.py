@@ -56,8 +56,10 @@ class DedupSettings(BaseSettings):
     reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
     reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
     reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
-    reuse_min_run: int = Field(default=3, ge=1, description="shared shingles in a row that make a passage")
-    reuse_max_gap: int = Field(default=0, ge=0, description="an edit this short inside a passage is reused too")
+    reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
+    reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
+    reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
+    reuse_figure_share: float = Field(default=0.5, ge=0, le=1, description="share of figures a reuse join keeps")
     reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
     # Time windows of the index, counted from receipt (articles' ids are UUIDv7: their time is their key).
     window_days: float = Field(default=30, gt=0)
