@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers train-topics chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events train-topics chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,10 +47,17 @@ test: install lint ## Lint, then all tests against real PostgreSQL, Redis and wo
 test-fast: install ## Tests without the lint step
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: bench-dedup bench-tagging bench-query bench-readers ## All benchmarks (they need the research corpora in ../shared/data); figures under benchmarks/results/
+bench: bench-dedup bench-events bench-tagging bench-query bench-readers ## All benchmarks (they need the research corpora in ../shared/data); figures under benchmarks/results/
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup
+
+bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
+	$(BIN)/python -m benchmarks.reuse
+
+bench-events: install ## Syndicated rewrites (partial reuse) and events: benchmarks.reuse then benchmarks.events
+	$(BIN)/python -m benchmarks.reuse
+	$(BIN)/python -m benchmarks.events
 
 bench-tagging: install ## Entity F1 (CoNLL-2003), topic accuracy (BBC), tagger speed
 	$(BIN)/python -m benchmarks.tagging

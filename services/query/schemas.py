@@ -58,8 +58,35 @@ class ArticleItem(ArticleSummary):
     rank: float | None = Field(default=None, description="Relevance, when sorted by relevance.")
 
 
+class ReuseLink(BaseModel):
+    """Partial reuse between this article and another, both ways, measured on the exact shingles."""
+
+    article_id: uuid.UUID = Field(description="The other article.")
+    title: str
+    source: str
+    published_at: datetime
+    cluster_id: uuid.UUID | None = None
+    share_of_this: float = Field(description="Share of this article's text found in the other (0-1).")
+    share_of_other: float = Field(description="Share of the other article's text found in this one (0-1).")
+    passages_here: list[list[int]] = Field(description="Reused passages of this body, [start, end) characters.")
+    passages_there: list[list[int]] = Field(description="Reused passages of the other's body, [start, end).")
+    decision: Literal["joined", "linked"] = Field(
+        description="`joined`: the later of the two joined the other's cluster by it; `linked`: they stay apart."
+    )
+    decided_by: uuid.UUID = Field(description="The article whose arrival measured the pair (the later one).")
+    version: str
+
+
 class ArticleDetail(ArticleOut):
     tags: TagsByKind = Field(default_factory=dict, description="Tags grouped by kind, best score first.")
+    reuse: list[ReuseLink] = Field(
+        default_factory=list, description="Articles this one shares passages with, the largest share first."
+    )
+
+
+class ReuseOut(BaseModel):
+    article_id: uuid.UUID
+    items: list[ReuseLink]
 
 
 class ArticlePage(BaseModel):
@@ -104,6 +131,9 @@ class DuplicatesOut(BaseModel):
     article_id: uuid.UUID
     cluster_id: uuid.UUID | None
     items: list[Member]
+    reuse: list[ReuseLink] = Field(
+        default_factory=list, description="Partial reuse with other articles, both ways (see `/reuse`)."
+    )
 
 
 class SimilarItem(ArticleItem):

@@ -14,6 +14,10 @@ Candidates come from LSH bands of the whole text's MinHash and from a few bands 
 ``lead_shingles`` shingles): a copy trimmed at the tail has a low Jaccard similarity to its original but
 the same lead, so the lead bands find it for the containment check.
 
+When none of these matches, partial reuse may (``shared.dedup.reuse``): candidates sharing passage
+fingerprints are measured exactly, and one whose text is reused to ``reuse_join_threshold`` → ``reuse``;
+lower shares down to ``reuse_link_threshold`` link the two articles without merging.
+
 Thin texts (fewer than ``min_shingles`` shingles) are never judged by MinHash: only exact keys apply.
 """
 
@@ -28,6 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from shared.dedup.minhash import band_keys, leads, signatures
+from shared.dedup.reuse import Reuse, figures, fingerprints, measure, same_figures
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -42,6 +47,7 @@ class Method(StrEnum):
     minhash = "minhash"
     containment = "containment"
     minhash_title = "minhash+title"
+    reuse = "reuse"  # it reuses most of the other's text (or the other most of its text): partial reuse
     correction = "correction"  # a user marked it as not a duplicate
 
 
@@ -58,6 +64,8 @@ class Features:
     raw: np.ndarray  # uint64 shingle hashes in text order, with repeats
     bands: np.ndarray  # int64 LSH keys; empty when thin
     title: frozenset[str]
+    passages: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # winnowed fingerprints
+    numbers: frozenset[str] = frozenset()  # the figures of the text, which a template with new figures changes
 
     @property
     def thin(self) -> bool:
@@ -84,15 +92,21 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
     no_bands = np.empty(0, dtype=np.int64)
-    return [
-        Features(
-            mode=batch.modes[i],
-            raw=batch.hashes[batch.offsets[i] : batch.offsets[i + 1]],
-            bands=keys[i] if counts[i] >= s.min_shingles else no_bands,
-            title=title_words(titles[i]),
+    out = []
+    for i in range(len(counts)):
+        raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
+        thick = counts[i] >= s.min_shingles
+        out.append(
+            Features(
+                mode=batch.modes[i],
+                raw=raw,
+                bands=keys[i] if thick else no_bands,
+                title=title_words(titles[i]),
+                passages=fingerprints(raw, s.reuse_window) if thick else no_bands,
+                numbers=figures(bodies[i]) if thick and s.reuse_window else frozenset(),
+            )
         )
-        for i in range(len(counts))
-    ]
+    return out
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,7 @@ class Candidate:
     rank: tuple = ()  # earlier first among equally good matches
     exact: set[Method] = field(default_factory=set)  # exact keys it shares (already verified)
     shared_bands: int = 0
+    shared_passages: int = 0  # passage fingerprints it shares (partial reuse)
     features: Features | None = None  # needed for near-duplicate verification
 
 
@@ -173,6 +188,75 @@ def best_match(doc: Features, candidates: Sequence[Candidate], s: DedupSettings)
         return None
     # A copy similar as a whole explains more than one contained in another, and both more than a title.
     return max(found, key=lambda m: (_NEAR_STRENGTH[m.method], m.similarity, m.shared_bands))
+
+
+def shingle_span(mode: Mode, s: DedupSettings) -> int:
+    return s.shingle_words if mode is Mode.words else s.shingle_chars
+
+
+def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettings) -> list[Reuse]:
+    """Exact reuse shares of the ``reuse_candidates`` candidates sharing the most passage fingerprints,
+    those at or above ``reuse_link_threshold``; the one that explains most of the article first (a short
+    brief of which the article quotes a paragraph has a large share of its own reused, yet says little
+    about the article)."""
+    if doc.thin or s.reuse_window == 0 or doc.shingles.size < s.reuse_min_shingles:
+        return []
+    pool = sorted(
+        (c for c in candidates if c.features is not None and c.shared_passages >= s.reuse_min_shared),
+        key=lambda c: (-c.shared_passages, c.rank),
+    )
+    span = shingle_span(doc.mode, s)
+    out = []
+    for c in pool[: s.reuse_candidates]:
+        other = c.features
+        assert other is not None
+        if other.thin or other.mode is not doc.mode or other.shingles.size < s.reuse_min_shingles:
+            continue
+        r = measure(
+            doc.raw, doc.shingles, other.raw, other.shingles,
+            span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap, other=c.id,
+            shared_fingerprints=c.shared_passages,
+        )  # fmt: skip
+        if r.share >= s.reuse_link_threshold:
+            out.append(r)
+    return sorted(out, key=lambda r: (-r.of_doc, -r.share))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What decided the article's cluster (``None``: it founds its own) and every verified reuse link."""
+
+    match: Match | None
+    reuses: list[Reuse]
+
+
+def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> Decision:
+    """Copies first (:func:`best_match`); without one, the largest reuse at ``reuse_join_threshold`` joins."""
+    match = best_match(doc, candidates, s)
+    reuses = reuse_matches(doc, candidates, s)
+    by_id = {c.id: c for c in candidates}
+
+    def agree(r: Reuse) -> bool:
+        other = by_id[r.other].features
+        assert other is not None
+        return same_figures(doc.numbers, other.numbers, min_figures=s.reuse_min_figures, share=s.reuse_figure_share)
+
+    joins = [r for r in reuses if r.share >= s.reuse_join_threshold and agree(r)]
+    if match is None and joins:
+        top = joins[0]
+        other = by_id[top.other].features
+        assert other is not None
+        jac, con = jaccard_containment(doc.shingles, other.shingles)
+        match = Match(
+            matched=top.other,
+            method=Method.reuse,
+            similarity=top.share,
+            jaccard=jac,
+            containment=con,
+            title_similarity=title_similarity(doc.title, other.title),
+            shared_bands=by_id[top.other].shared_bands,
+        )
+    return Decision(match=match, reuses=reuses)
 
 
 class MemoryIndex:

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"  # 2: partial reuse (passage fingerprints, coverage)
 
 
 class CanonicalPolicy(StrEnum):
@@ -48,6 +48,19 @@ class DedupSettings(BaseSettings):
     min_title_words: int = Field(default=4, ge=1, description="shorter titles make no per-source title key")
     max_candidates: int = Field(default=20, ge=1, description="candidates verified per article, most bands first")
     bucket_cap: int = Field(default=50, ge=1, description="newest articles kept per bucket")
+    # Partial reuse: winnowed passage fingerprints find articles that share passages; the exact share of each
+    # text covered by the other's shingles decides. 0 as the window turns partial reuse off.
+    reuse_window: int = Field(default=8, ge=0, le=64, description="winnowing window in shingles; 0: no reuse")
+    reuse_join_threshold: float = Field(default=0.6, gt=0, le=1, description="reused share that joins the cluster")
+    reuse_link_threshold: float = Field(default=0.3, gt=0, le=1, description="reused share that links the two")
+    reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
+    reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
+    reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
+    reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
+    reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
+    reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
+    reuse_figure_share: float = Field(default=0.5, ge=0, le=1, description="share of figures a reuse join keeps")
+    reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
     # Time windows of the index, counted from receipt (articles' ids are UUIDv7: their time is their key).
     window_days: float = Field(default=30, gt=0)
     title_window_days: float = Field(default=1, gt=0)
@@ -61,11 +74,21 @@ class DedupSettings(BaseSettings):
     def _consistent(self) -> DedupSettings:
         if self.canonical_policy is CanonicalPolicy.preferred_source and not self.preferred_sources:
             raise ValueError("canonical_policy=preferred_source needs TIDINGS_DEDUP_PREFERRED_SOURCES")
+        if self.reuse_link_threshold > self.reuse_join_threshold:
+            raise ValueError("TIDINGS_DEDUP_REUSE_LINK_THRESHOLD must not exceed TIDINGS_DEDUP_REUSE_JOIN_THRESHOLD")
+        if self.reuse_common_ids > self.bucket_cap:
+            raise ValueError("TIDINGS_DEDUP_REUSE_COMMON_IDS must not exceed TIDINGS_DEDUP_BUCKET_CAP")
         return self
 
     @property
     def num_perm(self) -> int:
         return self.bands * self.rows
+
+    @property
+    def passage_band(self) -> int:
+        """The band number under which passage fingerprints share ``lsh_buckets`` with the LSH keys: one
+        past the last LSH band, so a fingerprint never meets a band key."""
+        return self.bands + self.lead_bands
 
 
 def engine_version(s: DedupSettings) -> str:
@@ -74,4 +97,5 @@ def engine_version(s: DedupSettings) -> str:
         f"dedup-{ALGORITHM_VERSION}:w{s.shingle_words}c{s.shingle_chars}:b{s.bands}r{s.rows}"
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
+        f":r{s.reuse_window}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
     )

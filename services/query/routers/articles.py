@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from services.query.deps import QuerySettingsDep, SessionDep
 from services.query.params import FiltersDep
 from services.query.responses import json_response
-from services.query.schemas import ArticleDetail, ArticlePage, DuplicatesOut, SimilarOut
+from services.query.reuse import reuse_links
+from services.query.schemas import ArticleDetail, ArticlePage, DuplicatesOut, ReuseOut, SimilarOut
 from services.query.search import Sort, resolve_sort, search_page
 from services.query.similar import similar_articles
 from services.query.stories import cluster_members, load_article
@@ -68,6 +69,7 @@ async def get_article(article_id: uuid.UUID, session: SessionDep) -> ArticleDeta
     article = await load_article(session, article_id)
     if article is None:
         raise ApiError(404, f"no processed article {article_id}", field="article_id")
+    article.reuse = await reuse_links(session, article_id)
     return article
 
 
@@ -88,7 +90,29 @@ async def get_duplicates(
     cluster_id = article.dedup.cluster_id
     members, _ = await cluster_members(session, cluster_id, article_id=article_id, limit=limit + 1)
     members = [m for m in members if m.id != article_id][:limit]
-    return DuplicatesOut(article_id=article_id, cluster_id=cluster_id, items=members)
+    return DuplicatesOut(
+        article_id=article_id, cluster_id=cluster_id, items=members, reuse=await reuse_links(session, article_id)
+    )
+
+
+@router.get(
+    "/{article_id}/reuse",
+    response_model=ReuseOut,
+    summary="Partial reuse: articles sharing passages with this one, the share of each found in the other",
+    description="Both ways: the share of this article's text found in the other and the share of the other's "
+    "text found in this one, the reused passages of each as character offsets into the bodies, and whether the "
+    "later article joined the other's cluster by it (`joined`) or the two stay apart (`linked`).",
+    responses=error_responses(400, 404),
+)
+async def get_reuse(
+    article_id: uuid.UUID,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ReuseOut:
+    article = await load_article(session, article_id, with_tags=False)
+    if article is None:
+        raise ApiError(404, f"no processed article {article_id}", field="article_id")
+    return ReuseOut(article_id=article_id, items=await reuse_links(session, article_id, limit=limit))
 
 
 @router.get(

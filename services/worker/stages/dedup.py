@@ -10,8 +10,12 @@
    earlier articles of the same batch being candidates too;
 5. locks the existing clusters it joins, in id order.
 
-``after_store`` (the articles exist) records each decision's evidence and rebuilds the touched clusters
-from their members: size, span, canonical article by the policy, ``is_canonical`` and ``duplicate_of``.
+``after_store`` (the articles exist) records each decision's evidence and its reuse links (both shares and
+the reused passages), and rebuilds the touched clusters from their members: size, span, canonical article by
+the policy, ``is_canonical`` and ``duplicate_of``.
+
+Passage fingerprints (partial reuse) travel in the same ``lsh_buckets`` upsert as the bands, under their own
+band number, so they are as race-free as the bands and cost no extra statement.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -28,11 +33,12 @@ from sqlalchemy.dialects.postgresql import insert
 from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
 from shared.config import Settings
-from shared.db.models import Article, DedupCorrection, DedupDecision
+from shared.db.models import Article, DedupCorrection, DedupDecision, DedupReuse
 from shared.dedup.clusters import lock_clusters, refresh_statements
-from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method, best_match, featurize
+from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method, decide, featurize
 from shared.dedup.index import IndexHits, index_batch
 from shared.dedup.keys import exact_keys, window_floor
+from shared.dedup.reuse import Reuse, character_spans
 from shared.dedup.settings import DedupSettings, engine_version
 
 DEDUP_DECISIONS = Counter("tidings_dedup_decisions_total", "Dedup decisions by the method that decided", ["method"])
@@ -44,6 +50,7 @@ class _Known:
 
     cluster_id: uuid.UUID | None
     features: Features | None = None
+    body: str | None = None  # kept for the reuse passages' character offsets
 
 
 @dataclass
@@ -51,6 +58,7 @@ class _Decision:
     cluster_id: uuid.UUID
     method: Method
     match: Match | None
+    links: list[dict[str, Any]] | None = None  # rows of dedup_reuse
 
 
 class DedupStage:
@@ -91,9 +99,11 @@ class DedupStage:
         }
         # Articles received before the window are decided but not indexed: the index forgets them anyway.
         indexed = [(item, f) for item, f in zip(items, feats, strict=True) if item.id >= floor]
+        passage_band = s.passage_band
         hits = index_batch(
             session,
-            bands=[(b, int(h), item.id) for item, f in indexed for b, h in enumerate(f.bands.tolist())],
+            bands=[(b, int(h), item.id) for item, f in indexed for b, h in enumerate(f.bands.tolist())]
+            + [(passage_band, h, item.id) for item, f in indexed for h in f.passages.tolist()],
             keys=[(kind.value, key, item.id) for item, _ in indexed for kind, key in keys[item.id].items()],
             now=now,
             window_days=s.window_days,
@@ -102,14 +112,18 @@ class DedupStage:
         batch_ids = {i.id for i in items}
         title_floor = window_floor(now, s.title_window_days)
         from_index = {
-            item.id: _index_candidates(item, f, keys[item.id], hits, batch_ids, title_floor)
+            item.id: _index_candidates(
+                item, f, keys[item.id], hits, batch_ids, title_floor, passage_band, s.reuse_common_ids
+            )
             for item, f in zip(items, feats, strict=True)
             if item.id not in kept
         }
         known = _load_candidates(ctx, from_index, s)
 
         decisions: dict[uuid.UUID, _Decision] = {}
+        bodies = {i.id: i.record["body"] for i in items} | {k: v.body for k, v in known.items() if v.body}
         local_bands = MemoryIndex()
+        local_passages = MemoryIndex()
         local_keys: dict[bytes, list[uuid.UUID]] = {}
         local_features: dict[uuid.UUID, Features] = {}
         for item, f in zip(items, feats, strict=True):
@@ -118,10 +132,17 @@ class DedupStage:
                 decisions[item.id] = _Decision(kept[item.id]["cluster_id"], Method.unique, None)
             else:
                 candidates = _merge_candidates(
-                    from_index[item.id], known, local_bands.query(f.bands), keys[item.id], local_keys, local_features
+                    from_index[item.id],
+                    known,
+                    local_bands.query(f.bands),
+                    local_passages.query(from_index[item.id].rare),
+                    keys[item.id],
+                    local_keys,
+                    local_features,
                 )
-                decisions[item.id] = self._decide(item, f, candidates, known, decisions)
+                decisions[item.id] = self._decide(item, f, candidates, known, decisions, bodies)
             local_bands.add(item.id, f.bands)
+            local_passages.add(item.id, f.passages)
             for key in keys[item.id].values():
                 local_keys.setdefault(key, []).append(item.id)
             local_features[item.id] = f
@@ -155,14 +176,27 @@ class DedupStage:
         candidates: list[Candidate],
         known: dict[uuid.UUID, _Known],
         decided: dict[uuid.UUID, _Decision],
+        bodies: dict[uuid.UUID, str],
     ) -> _Decision:
-        match = best_match(f, candidates, self.settings)
+        def cluster_of(other: uuid.UUID) -> uuid.UUID | None:
+            return decided[other].cluster_id if other in decided else known[other].cluster_id
+
+        verdict = decide(f, candidates, self.settings)
+        match = verdict.match
         if match is None:
-            return _Decision(cluster_id=item.id, method=Method.unique, match=None)
-        matched = uuid.UUID(str(match.matched))
-        cluster = decided[matched].cluster_id if matched in decided else known[matched].cluster_id
-        assert cluster is not None
-        return _Decision(cluster_id=cluster, method=match.method, match=match)
+            cluster, method = item.id, Method.unique
+        else:
+            found = cluster_of(uuid.UUID(str(match.matched)))
+            assert found is not None
+            cluster, method = found, match.method
+        # Reuse of an article of the cluster it joined is a copy, not a link: only the deciding one is kept.
+        by_reuse = match.matched if match is not None and match.method is Method.reuse else None
+        links = [
+            _reuse_row(item, f.mode, r, bodies, joined=r.other == by_reuse)
+            for r in verdict.reuses
+            if r.other == by_reuse or cluster_of(uuid.UUID(str(r.other))) != cluster
+        ]
+        return _Decision(cluster_id=cluster, method=method, match=match, links=links)
 
     def after_store(self, ctx: BatchContext) -> None:
         rows = [
@@ -188,9 +222,42 @@ class DedupStage:
                     set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
                 )
             )
+        links = sorted(
+            (
+                link | {"engine_version": self.version}
+                for item in ctx.items
+                if isinstance(d := item.extras.get("dedup"), _Decision)
+                for link in d.links or ()
+            ),
+            key=lambda r: (r["article_id"], r["other_id"]),
+        )
+        if links:
+            stmt = insert(DedupReuse).values(links)
+            ctx.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[DedupReuse.article_id, DedupReuse.other_id],
+                    set_={c: stmt.excluded[c] for c in links[0] if c not in ("article_id", "other_id")}
+                    | {"decided_at": func.now()},
+                )
+            )
         clusters = sorted({item.record["cluster_id"] for item in ctx.items if item.record.get("cluster_id")})
         for refresh in refresh_statements(clusters, self.settings):
             ctx.session.execute(refresh)
+
+
+def _reuse_row(item: WorkItem, mode: Any, r: Reuse, bodies: dict[uuid.UUID, str], *, joined: bool) -> dict[str, Any]:
+    """A ``dedup_reuse`` row: both shares, the passages of both texts as character offsets, the decision."""
+    other = uuid.UUID(str(r.other))
+    return {
+        "article_id": item.id,
+        "other_id": other,
+        "share_of_article": r.of_doc,
+        "share_of_other": r.of_other,
+        "article_passages": character_spans(bodies[item.id], mode, r.doc_runs),
+        "other_passages": character_spans(bodies.get(other, ""), mode, r.other_runs),
+        "shared_fingerprints": r.shared_fingerprints,
+        "decision": "joined" if joined else "linked",
+    }
 
 
 _DEDUP_COLUMNS = ("cluster_id", "duplicate_of", "is_canonical", "dedup_similarity", "dedup_method", "dedup_version")
@@ -218,6 +285,8 @@ def _previous_decisions(ctx: BatchContext, ids: list[uuid.UUID]) -> dict[uuid.UU
 class _FromIndex:
     exact: dict[uuid.UUID, set[Method]]
     bands: dict[uuid.UUID, int]
+    passages: dict[uuid.UUID, int]
+    rare: np.ndarray  # the article's fingerprints that are not boilerplate, for the batch's own articles
 
 
 def _index_candidates(
@@ -227,6 +296,8 @@ def _index_candidates(
     hits: IndexHits,
     batch_ids: set[uuid.UUID],
     title_floor: uuid.UUID,
+    passage_band: int,
+    common: int,
 ) -> _FromIndex:
     """Articles of other batches that share a key with this one (the batch's own are matched in memory)."""
     exact: dict[uuid.UUID, set[Method]] = {}
@@ -240,7 +311,17 @@ def _index_candidates(
         for other in hits.buckets.get((b, h), ()):
             if other not in batch_ids:
                 bands[other] = bands.get(other, 0) + 1
-    return _FromIndex(exact=exact, bands=bands)
+    passages: dict[uuid.UUID, int] = {}
+    rare = []
+    for h in f.passages.tolist():
+        carriers = hits.buckets.get((passage_band, h), ())
+        if len(carriers) >= common:
+            continue  # boilerplate (a release's closing lines, a daily notice's template): no evidence of reuse
+        rare.append(h)
+        for other in carriers:
+            if other not in batch_ids:
+                passages[other] = passages.get(other, 0) + 1
+    return _FromIndex(exact=exact, bands=bands, passages=passages, rare=np.array(rare, dtype=np.int64))
 
 
 def _load_candidates(
@@ -255,6 +336,9 @@ def _load_candidates(
         if not found.exact:
             best = sorted(found.bands.items(), key=lambda kv: (-kv[1], kv[0]))[: s.max_candidates]
             texts.update(i for i, _ in best)
+        # Reuse candidates are verified whatever decided the article: their links are evidence too.
+        sharing = [(i, n) for i, n in found.passages.items() if n >= s.reuse_min_shared]
+        texts.update(i for i, _ in sorted(sharing, key=lambda kv: (-kv[1], kv[0]))[: s.reuse_candidates])
     wanted |= texts
     if not wanted:
         return {}
@@ -266,7 +350,7 @@ def _load_candidates(
     if verify:
         feats = featurize([r.body for r in verify], [r.title for r in verify], s)
         for r, f in zip(verify, feats, strict=True):
-            known[r.id].features = f
+            known[r.id].features, known[r.id].body = f, r.body
     return known
 
 
@@ -274,6 +358,7 @@ def _merge_candidates(
     found: _FromIndex,
     known: dict[uuid.UUID, _Known],
     local_bands: Any,
+    local_passages: Any,
     keys: dict[Method, bytes],
     local_keys: dict[bytes, list[uuid.UUID]],
     local_features: dict[uuid.UUID, Features],
@@ -286,12 +371,19 @@ def _merge_candidates(
         if other in known:
             c = out.setdefault(other, Candidate(id=other, rank=(other,)))
             c.shared_bands, c.features = n, known[other].features
+    for other, n in found.passages.items():
+        if other in known and known[other].features is not None:
+            c = out.setdefault(other, Candidate(id=other, rank=(other,)))
+            c.shared_passages, c.features = n, known[other].features
     for kind, key in keys.items():
         for other in local_keys.get(key, ()):
             out.setdefault(other, Candidate(id=other, rank=(other,))).exact.add(kind)
     for other, n in local_bands.items():
         c = out.setdefault(other, Candidate(id=other, rank=(other,)))
         c.shared_bands, c.features = n, local_features[other]
+    for other, n in local_passages.items():
+        c = out.setdefault(other, Candidate(id=other, rank=(other,)))
+        c.shared_passages, c.features = n, local_features[other]
     return list(out.values())
 
 

@@ -13,6 +13,7 @@ from shared.db.models.channels import WebSubDelivery as WebSubDelivery
 from shared.db.models.dedup import DedupCorrection as DedupCorrection
 from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey
+from shared.db.models.dedup import DedupReuse as DedupReuse
 from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
 from shared.db.models.query import Delivery as Delivery

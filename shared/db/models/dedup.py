@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, SmallInteger, Text, func
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
@@ -78,3 +78,28 @@ class DedupCorrection(Base):
     previous_cluster_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class DedupReuse(Base):
+    """Partial reuse between two articles, measured exactly on their shingles: the share of each text found
+    in the other, the reused passages of each (``[start, end)`` character offsets into the stored body) and
+    what it decided (``joined``: the article joined the other's cluster by it; ``linked``: they stay apart)."""
+
+    __tablename__ = "dedup_reuse"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    share_of_article: Mapped[float] = mapped_column(Float, nullable=False)
+    share_of_other: Mapped[float] = mapped_column(Float, nullable=False)
+    article_passages: Mapped[list[list[int]]] = mapped_column(JSONB, nullable=False)
+    other_passages: Mapped[list[list[int]]] = mapped_column(JSONB, nullable=False)
+    shared_fingerprints: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    decision: Mapped[str] = mapped_column(Text, nullable=False)
+    engine_version: Mapped[str] = mapped_column(Text, nullable=False)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+    __table_args__ = (Index("ix_dedup_reuse_other_id", "other_id"),)

@@ -10,7 +10,8 @@ def test_every_endpoint_documents_its_answers_and_the_error_envelope() -> None:
     paths = {path: ops for path, ops in spec["paths"].items() if path.startswith("/v1/")}
     assert {
         "/v1/articles", "/v1/articles/{article_id}", "/v1/articles/{article_id}/duplicates",
-        "/v1/articles/{article_id}/similar", "/v1/facets", "/v1/timeseries", "/v1/clusters",
+        "/v1/articles/{article_id}/similar", "/v1/articles/{article_id}/reuse", "/v1/facets", "/v1/timeseries",
+        "/v1/clusters",
         "/v1/clusters/{cluster_id}", "/v1/tags", "/v1/stream", "/v1/export", "/v1/saved-searches",
         "/v1/saved-searches/{saved_search_id}/deliveries",
     } <= set(paths)  # fmt: skip

@@ -1,0 +1,155 @@
+"""Partial reuse: an article that reuses a large part of another (a local outlet's version of a wire story).
+
+Whole-text MinHash misses such a rewrite: a new lead, a third of the wire text dropped, paragraphs of its own
+and house-style word edits leave a Jaccard similarity well below the near-duplicate threshold. Two texts that
+share *passages* share winnowed fingerprints, though:
+
+* **Fingerprints** (winnowing, Schleimer, Wilkerson and Aiken 2003): the smallest shingle hash of every
+  window of ``reuse_window`` consecutive shingles. Any passage of ``reuse_window`` shingles that two texts
+  share gives both the same fingerprint, whatever surrounds it; a text keeps about 2 / (window + 1) of its
+  shingles. They are indexed in ``lsh_buckets`` under their own band number, so they cost no extra
+  statement and are locked in the same global order as the bands.
+* **Verification** is exact, never an estimate: each text's words are marked *reused* when a run of at least
+  ``reuse_min_run`` consecutive shingles of it is in the other's shingle set; the reused share of a text is
+  its reused words over all its words. A house-style edit breaks the shingles around one word but leaves the
+  word runs on both sides, so the share counts text, not surviving shingles.
+
+A join also needs the two texts to tell the same figures (``same_figures``): a template filled in with other
+numbers (a daily money market notice, a bond issue, an earnings table) reuses words, not the story.
+
+The share is recorded both ways: the part of the article found in the other and the part of the other found
+in the article. The larger of the two decides (the original is the one whose text is reused, whichever
+arrived first): ``reuse_join_threshold`` or more joins the other's cluster (method ``reuse``),
+``reuse_link_threshold`` or more links the two without merging.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from shared.dedup.shingles import Mode
+
+_WORD = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.words, here with their offsets
+_NO_FINGERPRINTS = np.empty(0, dtype=np.int64)
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
+    """The winnowed fingerprints of one text's shingles (in text order): sorted int64, without repeats."""
+    if raw.size == 0 or window <= 0:
+        return _NO_FINGERPRINTS
+    if raw.size <= window:
+        return raw.min(keepdims=True).view(np.int64)
+    minima = np.lib.stride_tricks.sliding_window_view(raw, window).min(axis=1)
+    return np.unique(minima).view(np.int64)
+
+
+def figures(text: str) -> frozenset[str]:
+    """The numbers of a text ("1.2", "2029", "14"): a restyled unit ("mln" for "million") keeps them."""
+    return frozenset(_FIGURE.findall(text))
+
+
+def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, share: float) -> bool:
+    """Whether two texts tell the same figures: a template filled in with other figures (a daily money
+    market notice, a bond issue, an earnings table) reuses the words of another story, not the story.
+    Texts with fewer than ``min_figures`` numbers pass: there is nothing to compare."""
+    smaller = min(len(a), len(b))
+    return smaller < min_figures or len(a & b) >= share * smaller
+
+
+def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int, max_gap: int = 0) -> np.ndarray:
+    """Which units (words, or letters in character mode) of a text lie in a run of at least ``min_run``
+    consecutive shingles found in ``other`` (a sorted shingle set), gaps of up to ``max_gap`` units between
+    two such runs included; ``span`` is the shingle length."""
+    n_units = raw.size + span - 1
+    pos = np.searchsorted(other, raw)
+    pos[pos == other.size] = 0
+    hit = other[pos] == raw if other.size else np.zeros(raw.size, dtype=bool)
+    if min_run > 1 and hit.any():
+        edges = np.diff(np.r_[0, hit.astype(np.int8), 0])
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        hit = np.zeros(raw.size, dtype=bool)
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            if b - a >= min_run:
+                hit[a:b] = True
+    # A unit is reused when some kept shingle covers it: shingle i covers units i .. i + span - 1.
+    covered = np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
+    if max_gap:
+        # An edit inside a reused passage (a word changed, a number restyled) leaves a gap too short to be a
+        # shingle of its own between two reused runs: it is still the reused passage.
+        found = runs(covered)
+        for (_, end), (start, _) in pairwise(found):
+            if start - end <= max_gap:
+                covered[end:start] = True
+    return covered
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The [start, end) runs of True in a boolean array."""
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Two texts sharing passages, measured exactly on their shingles."""
+
+    other: Hashable
+    of_doc: float  # share of the article's text found in the other
+    of_other: float  # share of the other's text found in the article
+    doc_runs: tuple[tuple[int, int], ...]  # reused [start, end) unit ranges of the article
+    other_runs: tuple[tuple[int, int], ...]  # and of the other
+    shared_fingerprints: int = 0
+
+    @property
+    def share(self) -> float:
+        """The deciding share: the larger part of one text found in the other."""
+        return max(self.of_doc, self.of_other)
+
+
+def measure(
+    doc_raw: np.ndarray,
+    doc_set: np.ndarray,
+    other_raw: np.ndarray,
+    other_set: np.ndarray,
+    *,
+    span: int,
+    min_run: int,
+    max_gap: int = 0,
+    other: Hashable,
+    shared_fingerprints: int = 0,
+) -> Reuse:
+    mine = reused_units(doc_raw, other_set, span=span, min_run=min_run, max_gap=max_gap)
+    theirs = reused_units(other_raw, doc_set, span=span, min_run=min_run, max_gap=max_gap)
+    return Reuse(
+        other=other,
+        of_doc=float(mine.mean()) if mine.size else 0.0,
+        of_other=float(theirs.mean()) if theirs.size else 0.0,
+        doc_runs=tuple(runs(mine)),
+        other_runs=tuple(runs(theirs)),
+        shared_fingerprints=shared_fingerprints,
+    )
+
+
+def unit_offsets(text: str, mode: Mode) -> list[tuple[int, int]]:
+    """Character offsets of each unit the shingles are made of: the words, or in character mode the letters."""
+    spans = [m.span() for m in _WORD.finditer(text)]
+    if mode is Mode.words:
+        return spans
+    return [(i, i + 1) for a, b in spans for i in range(a, b)]
+
+
+def character_spans(text: str, mode: Mode, unit_runs: tuple[tuple[int, int], ...]) -> list[list[int]]:
+    """The reused passages as [start, end) character offsets into ``text`` (the body as stored)."""
+    offsets = unit_offsets(text, mode)
+    out: list[list[int]] = []
+    for a, b in unit_runs:
+        if a >= len(offsets):
+            break
+        out.append([offsets[a][0], offsets[min(b, len(offsets)) - 1][1]])
+    return out

@@ -1,0 +1,117 @@
+"""Partial reuse in the pure engine: winnowed fingerprints, reuse shares both ways, join, link or nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from shared.dedup.engine import Candidate, Features, Method, decide, featurize
+from shared.dedup.reuse import character_spans, fingerprints, reused_units, runs
+from shared.dedup.settings import DedupSettings, engine_version
+from shared.dedup.shingles import Mode
+from shared.text.normalise import normalise_body
+from tests.shared.dedup.reuse_support import story
+
+S = DedupSettings()
+
+
+def features(*names: str, s: DedupSettings = S) -> dict[str, Features]:
+    titles, bodies = zip(*(story(n) for n in names), strict=True)
+    return dict(zip(names, featurize([normalise_body(b).body for b in bodies], list(titles), s), strict=True))
+
+
+def against(doc: Features, other: Features, *, bands: int = 0, passages: int = 50) -> Candidate:
+    """The other article as a candidate found by ``passages`` fingerprints (and ``bands`` LSH bands)."""
+    return Candidate(id="other", rank=("other",), shared_bands=bands, shared_passages=passages, features=other)
+
+
+def test_winnowing_gives_every_shared_passage_of_a_window_a_common_fingerprint() -> None:
+    rng = np.random.default_rng(7)
+    passage = rng.integers(0, 2**63, size=12, dtype=np.uint64)
+    a = np.concatenate([rng.integers(0, 2**63, size=30, dtype=np.uint64), passage])
+    b = np.concatenate([passage, rng.integers(0, 2**63, size=50, dtype=np.uint64)])
+    fa, fb = fingerprints(a, 8), fingerprints(b, 8)
+    assert np.intersect1d(fa, fb).size >= 1
+    assert fa.size < a.size  # a sample, not every shingle
+    assert fingerprints(a[:5], 8).size == 1  # a text shorter than the window keeps its minimum
+    assert fingerprints(a, 0).size == 0
+
+
+def test_reused_units_ignore_runs_shorter_than_the_minimum_and_cover_the_shingles_words() -> None:
+    raw = np.arange(1, 21, dtype=np.uint64)  # 20 shingles of 5 words: 24 words
+    other = np.array([3, 10, 11, 12, 13], dtype=np.uint64)  # a lone shingle and a run of four
+    mask = reused_units(raw, other, span=5, min_run=3)
+    assert mask.size == 24
+    assert runs(mask) == [(9, 17)]  # shingles 9..12 (0-based) cover words 9..16
+    assert runs(reused_units(raw, other, span=5, min_run=1)) == [(2, 7), (9, 17)]
+
+
+def test_a_local_rewrite_of_a_wire_story_joins_it_with_both_shares_recorded() -> None:
+    f = features("wire", "rewrite")
+    verdict = decide(f["rewrite"], [against(f["rewrite"], f["wire"])], S)
+    assert verdict.match is not None and verdict.match.method is Method.reuse
+    (r,) = verdict.reuses
+    # Most of each text is in the other, and the whole-text similarity alone would not have joined them.
+    assert 0.6 <= r.of_doc < 0.8 and 0.6 <= r.of_other < 0.8
+    assert verdict.match.similarity == r.share == max(r.of_doc, r.of_other)
+    assert verdict.match.jaccard is not None and verdict.match.jaccard < S.jaccard_threshold
+    # Either arrival order finds the same pair, with the shares swapped.
+    (back,) = decide(f["wire"], [against(f["wire"], f["rewrite"])], S).reuses
+    assert (back.of_doc, back.of_other) == pytest.approx((r.of_other, r.of_doc))
+
+
+def test_the_passages_are_the_reused_paragraphs_as_character_offsets() -> None:
+    f = features("wire", "rewrite")
+    (r,) = decide(f["rewrite"], [against(f["rewrite"], f["wire"])], S).reuses
+    rewrite = normalise_body(story("rewrite")[1]).body
+    wire = normalise_body(story("wire")[1]).body
+    here = [rewrite[a:b] for a, b in character_spans(rewrite, Mode.words, r.doc_runs)]
+    there = [wire[a:b] for a, b in character_spans(wire, Mode.words, r.other_runs)]
+    assert any("Ingrid Solberg told reporters" in p for p in here)
+    assert any("Ingrid Solberg told reporters" in p for p in there)
+    # The rewrite's own lead and the fisherman's quote are not reused; the wire's analysts' close is not kept.
+    assert not any("reacted with anger" in p or "Arne Haugland" in p for p in here)
+    assert not any("Shipping analysts said" in p for p in there)
+
+
+def test_a_feature_quoting_part_of_the_wire_is_linked_not_merged() -> None:
+    f = features("wire", "feature")
+    verdict = decide(f["feature"], [against(f["feature"], f["wire"])], S)
+    assert verdict.match is None
+    (r,) = verdict.reuses
+    assert S.reuse_link_threshold <= r.share < S.reuse_join_threshold
+
+
+def test_two_earnings_briefs_sharing_boilerplate_never_merge() -> None:
+    f = features("brief_a", "brief_b")
+    verdict = decide(f["brief_b"], [against(f["brief_b"], f["brief_a"])], S)
+    assert verdict.match is None
+    assert all(r.share < S.reuse_join_threshold for r in verdict.reuses)
+
+
+def test_the_thresholds_are_settings() -> None:
+    strict = DedupSettings(reuse_join_threshold=0.8, reuse_link_threshold=0.5)
+    f = features("wire", "rewrite", "feature", s=strict)
+    rewrite = decide(f["rewrite"], [against(f["rewrite"], f["wire"])], strict)
+    assert rewrite.match is None and len(rewrite.reuses) == 1  # linked only
+    assert decide(f["feature"], [against(f["feature"], f["wire"])], strict).reuses == []
+    assert engine_version(strict) != engine_version(S)
+    off = DedupSettings(reuse_window=0)
+    g = features("wire", "rewrite", s=off)
+    assert g["wire"].passages.size == 0
+    assert decide(g["rewrite"], [against(g["rewrite"], g["wire"])], off).match is None
+    # Too few shared fingerprints: not even verified.
+    picky = DedupSettings(reuse_min_shared=10_000)
+    assert decide(f["rewrite"], [against(f["rewrite"], f["wire"])], picky).reuses == []
+
+
+def test_settings_reject_a_link_threshold_above_the_join_threshold() -> None:
+    with pytest.raises(ValidationError, match="REUSE_LINK_THRESHOLD"):
+        DedupSettings(reuse_join_threshold=0.4, reuse_link_threshold=0.5)
+
+
+def test_copies_still_win_over_reuse() -> None:
+    f = features("wire", "wire")
+    verdict = decide(f["wire"], [against(f["wire"], f["wire"], bands=48)], S)
+    assert verdict.match is not None and verdict.match.method is Method.minhash
