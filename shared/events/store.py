@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -97,7 +97,7 @@ def cluster_events(session: Session, cluster_ids: Sequence[uuid.UUID]) -> dict[u
         return {}
     rows = session.execute(
         select(Article.cluster_id, Article.event_id)
-        .distinct(Article.cluster_id)
+        .ext(distinct_on(Article.cluster_id))
         .where(Article.cluster_id.in_(sorted(set(cluster_ids))), Article.event_id.is_not(None))
         .order_by(Article.cluster_id, Article.id)
     )
