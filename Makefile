@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-events chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,7 +47,7 @@ test: install lint ## Lint, then all tests against real PostgreSQL, Redis and wo
 test-fast: install ## Tests without the lint step
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: bench-dedup bench-tagging bench-query ## All benchmarks; figures under benchmarks/results/
+bench: bench-dedup bench-tagging bench-query bench-events ## All benchmarks; figures under benchmarks/results/
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup
@@ -57,6 +57,10 @@ bench-tagging: install ## Entity F1 (CoNLL-2003), topic accuracy (BBC), tagger s
 
 bench-query: install ## Query latency percentiles over 1M articles
 	$(BIN)/python -m benchmarks.query
+
+bench-events: install ## Partial reuse (benchmarks.reuse), then event grouping on SemEval-2022 pairs and its speed
+	$(BIN)/python -m benchmarks.reuse
+	$(BIN)/python -m benchmarks.events
 
 chaos: install ## Fault injection: kill a worker, restart Redis and PostgreSQL while ingesting
 	$(BIN)/python -m pytest tests/chaos -m chaos $(PYTEST_ARGS)

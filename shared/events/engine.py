@@ -27,6 +27,8 @@ from shared.events.settings import EventSettings
 from shared.tagging.base import fold
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# Figures (a death toll, a magnitude, a score) read the same in every language: they are terms too.
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 # wordfreq's Zipf scale: log10 of a word's frequency per billion words; ~7.7 for "the", 0 when unseen.
 _STOP_ZIPF = 6.0
 _MAX_WEIGHT = 6.0
@@ -61,8 +63,12 @@ _SPACELESS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 _BIGRAM_WEIGHT = 3.0
 
 
-def _terms(text: str, language: str, stem_chars: int) -> Iterable[tuple[str, float]]:
-    """(term, weight) for each informative word of the text, in order."""
+def _terms(text: str, language: str, stem_chars: int, number_weight: float) -> Iterable[tuple[str, float]]:
+    """(term, weight) for each informative word and figure of the text."""
+    if number_weight > 0:
+        for figure in _NUMBER.findall(text):
+            if len(figure) >= 2:
+                yield "#" + figure.replace(",", "."), number_weight
     if language in _SPACELESS:
         for run in _WORD.findall(text):
             for i in range(len(run) - 1):
@@ -108,7 +114,7 @@ def featurize(
     counts: dict[str, float] = {}
     weights: dict[str, float] = {}
     for text, factor in ((title, settings.title_weight), (lead(body, settings.lead_words), 1.0)):
-        for stem, w in _terms(fold(text), lang, settings.stem_chars):
+        for stem, w in _terms(fold(text), lang, settings.stem_chars, settings.number_weight):
             counts[stem] = counts.get(stem, 0.0) + factor
             weights[stem] = max(weights.get(stem, 0.0), w)
     vector = {stem: (1.0 + math.log(n)) * weights[stem] for stem, n in counts.items()}

@@ -21,6 +21,7 @@ class EventSettings(BaseSettings):
     lead_words: int = Field(default=120, ge=10, le=2000, description="body words read after the title")
     title_weight: float = Field(default=2.0, ge=1, description="a title word counts this many lead words")
     stem_chars: int = Field(default=7, ge=3, le=40, description="words cut to this many characters")
+    number_weight: float = Field(default=0.0, ge=0, le=10, description="weight of a figure (two digits or more)")
     salient_terms: int = Field(default=10, ge=0, le=50, description="index keys taken from the text")
     max_entities: int = Field(default=10, ge=0, le=50, description="index keys taken from entities and places")
     # A candidate joins with text similarity >= text_threshold and at least one shared entity or place,
@@ -34,6 +35,8 @@ class EventSettings(BaseSettings):
     max_candidates: int = Field(default=30, ge=1, le=500, description="candidates scored per article")
     bucket_cap: int = Field(default=200, ge=2, description="ids kept per (day, key) row")
     index_retention_days: int = Field(default=30, ge=1, description="index rows untouched longer are deleted")
+    expiry_interval_s: float = Field(default=3600.0, gt=0)
+    expiry_batch: int = Field(default=5000, ge=1)
 
 
 def engine_version(s: EventSettings) -> str:

@@ -143,3 +143,18 @@ def test_reprocessing_keeps_every_event_and_corrections_stick(db: Engine) -> Non
     # A new article matching a member of the merged-away event lands in the event it was merged into.
     later = _run(db, ["derby"], source="evening-sports", title="Galatasaray edge Fenerbahce in Istanbul derby")
     assert _event(db, later["derby"]) == quake
+
+
+def test_index_rows_untouched_for_the_retention_period_expire_and_decisions_stay(db: Engine) -> None:
+    from services.worker.event_tasks import expire_index
+
+    ids = _run(db, ["quake_wire"])
+    with db.begin() as conn:
+        rows = conn.scalar(text("SELECT count(*) FROM event_keys"))
+        assert rows > 0
+        conn.execute(text("UPDATE event_keys SET updated_at = now() - interval '31 days' WHERE day % 2 = 0"))
+        stale = conn.scalar(text("SELECT count(*) FROM event_keys WHERE updated_at < now() - interval '30 days'"))
+    assert expire_index(make_sessionmaker(db), EventSettings(expiry_batch=3)) == stale
+    with db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM event_keys")) == rows - stale
+    assert _event(db, ids["quake_wire"]) == ids["quake_wire"]
