@@ -31,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,83 @@ def speed(texts: dict[str, Text], entities: dict[str, list[str]], s: EventSettin
     }
 
 
+def db_index(feats: list[EventFeatures], s: EventSettings, batch: int = 200) -> dict[str, Any]:
+    """The PostgreSQL candidate index as the worker uses it: per batch, one upsert (write, lock, look-up)
+    plus one read of the earlier days, one transaction per batch; then the table's size."""
+    import os
+    import uuid
+    from contextlib import suppress
+
+    from sqlalchemy import text
+
+    from devtools import infra as infra_mod
+    from devtools.processes import alembic_upgrade
+    from shared.config import DatabaseSettings
+    from shared.db.engine import make_engine, make_sessionmaker
+    from shared.events.index import index_batch
+    from shared.ids import uuid7
+
+    infra = infra_mod.resolve(ROOT / ".data" / "bench")
+    name = f"tidings_bench_events_{os.getpid()}"
+    try:
+        url = infra_mod.ensure_database(infra, name, fresh=True)
+        alembic_upgrade({"DATABASE_URL": url}, ROOT)
+        engine = make_engine(DatabaseSettings(**{"DATABASE_URL": url}), application_name="tidings-bench")
+        sessions = make_sessionmaker(engine)
+        ids: list[uuid.UUID] = [uuid7() for _ in feats]
+        found = 0
+        started = time.perf_counter()
+        for start in range(0, len(feats), batch):
+            chunk = range(start, min(start + batch, len(feats)))
+            with sessions.begin() as session:
+                rows = index_batch(
+                    session,
+                    [(feats[i].day, feats[i].keys, ids[i]) for i in chunk],
+                    window_days=s.window_days,
+                    cap=s.bucket_cap,
+                )
+            found += sum(len(v) for v in rows.values())
+        elapsed = time.perf_counter() - started
+        with engine.connect() as conn:
+            count, size = conn.execute(
+                text("SELECT count(*), pg_total_relation_size('event_keys') FROM event_keys")
+            ).one()
+        engine.dispose()
+        return {
+            "articles": len(feats),
+            "batch": batch,
+            "ms_per_article": round(1000 * elapsed / len(feats), 3),
+            "index_rows": count,
+            "index_bytes_per_article": round(size / len(feats)),
+            "note": "one upsert and one read per batch, one transaction each; the server on this shared machine",
+        }
+    except Exception as exc:  # the in-process figures stand without it
+        return {"skipped": f"{type(exc).__name__}: {exc}"}
+    finally:
+        with suppress(Exception):
+            infra_mod.drop_database(infra, name)
+        infra.stop()
+
+
+def spread_over_days(texts: dict[str, Text], entities: dict[str, list[str]], s: EventSettings, copies: int):  # type: ignore[no-untyped-def]
+    """Every text ``copies`` times, published over a week (so rows of several days meet in the window)."""
+    out = []
+    for c in range(copies):
+        for n, t in enumerate(texts.values()):
+            moment = NOW + timedelta(hours=(n * 7 + c * 13) % (24 * 7))
+            out.append(
+                featurize(
+                    title=t.title,
+                    body=t.body,
+                    language=t.language,
+                    entities=entities[t.id],
+                    published_at=moment,
+                    settings=s,
+                )
+            )
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=5, help="passes over the texts for the speed figure")
@@ -265,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "gold_events_test_half": len(set(components(test_items, test_half).values())),
         "predicted_events_test_half": len(set(predicted.values())),
         "speed": speed(texts, entities, tuned, args.copies),
+        "postgres_index": db_index(spread_over_days(texts, entities, tuned, args.copies), tuned),
         "tagging_s_for_entities": round(tagging_s, 1),
         "grouping_s_test_half": round(group_s, 3),
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
