@@ -223,7 +223,7 @@ def speed(texts: dict[str, Text], entities: dict[str, list[str]], s: EventSettin
         "ms_per_article": round(1000 * elapsed / len(items), 3),
         "index_keys_per_article": round(keys / len(items), 2),
         "index_rows": len(index.rows),
-        "postgres_rows_locked_per_article": round(keys * (s.window_days + 1) / len(items), 1),
+        "postgres_rows_locked_per_article": round(keys * 2 / len(items), 1),
     }
 
 

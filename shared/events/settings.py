@@ -33,7 +33,7 @@ class EventSettings(BaseSettings):
     min_shared_places: int = Field(default=2, ge=1, le=10)
     entity_bonus: float = Field(default=0.05, ge=0, le=1, description="score added per shared entity (max 3)")
     max_candidates: int = Field(default=30, ge=1, le=500, description="candidates scored per article")
-    bucket_cap: int = Field(default=200, ge=2, description="ids kept per (day, key) row")
+    bucket_cap: int = Field(default=100, ge=2, description="ids kept per (period, key) row")
     index_retention_days: int = Field(default=30, ge=1, description="index rows untouched longer are deleted")
     expiry_interval_s: float = Field(default=3600.0, gt=0)
     expiry_batch: int = Field(default=5000, ge=1)

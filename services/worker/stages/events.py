@@ -32,7 +32,7 @@ from services.worker.stages import Stage
 from shared.config import Settings
 from shared.db.models import Article, EventDecision, TagKind
 from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
-from shared.events.index import Rows, index_batch
+from shared.events.index import Rows, index_batch, period_of
 from shared.events.settings import EventSettings, engine_version
 from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
 
@@ -145,9 +145,10 @@ class EventsStage:
 
     def _candidates(self, f: EventFeatures, rows: Rows, batch: set[uuid.UUID]) -> list[uuid.UUID]:
         shared: Counter[object] = Counter()
-        for day in range(f.day - self.settings.window_days, f.day + self.settings.window_days + 1):
+        p = period_of(f.day, self.settings.window_days)
+        for period in (p - 1, p, p + 1):
             for key in f.keys:
-                shared.update(i for i in rows.get((day, key), ()) if i not in batch)
+                shared.update(i for i in rows.get((period, key), ()) if i not in batch)
         return [uuid.UUID(str(c)) for c in top_candidates(shared, self.settings.max_candidates)]
 
     def _decide(

@@ -1,7 +1,7 @@
 """Events: different articles (and copy clusters) about one real-world happening, within a time window.
 
-``event_keys`` is the candidate index, race-free like the dedup index: a row per (published day, salient
-key) holding the newest article ids with that key that day. ``event_decisions`` keeps each article's
+``event_keys`` is the candidate index, race-free like the dedup index: a row per (publication period, salient
+key) holding the newest article ids with that key in that period. ``event_decisions`` keeps each article's
 evidence, ``event_corrections`` the users' splits and merges, which reprocessing keeps.
 """
 
@@ -41,12 +41,12 @@ class Event(Base):
 
 
 class EventKey(Base):
-    """One candidate-index row: the newest articles published on ``day`` (days since 1970) carrying ``key``
-    (a 64-bit hash of a salient term, entity or place)."""
+    """One candidate-index row: the newest articles published in ``period`` (days since 1970 divided by the
+    window) carrying ``key`` (a 64-bit hash of a salient term, entity or place)."""
 
     __tablename__ = "event_keys"
 
-    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -152,7 +152,7 @@ def test_index_rows_untouched_for_the_retention_period_expire_and_decisions_stay
     with db.begin() as conn:
         rows = conn.scalar(text("SELECT count(*) FROM event_keys"))
         assert rows > 0
-        conn.execute(text("UPDATE event_keys SET updated_at = now() - interval '31 days' WHERE day % 2 = 0"))
+        conn.execute(text("UPDATE event_keys SET updated_at = now() - interval '31 days' WHERE period % 2 = 0"))
         stale = conn.scalar(text("SELECT count(*) FROM event_keys WHERE updated_at < now() - interval '30 days'"))
     assert expire_index(make_sessionmaker(db), EventSettings(expiry_batch=3)) == stale
     with db.connect() as conn:

@@ -43,7 +43,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "event_keys",
-        sa.Column("day", sa.Integer(), primary_key=True),
+        sa.Column("period", sa.Integer(), primary_key=True),
         sa.Column("key", sa.BigInteger(), primary_key=True),
         sa.Column("article_ids", postgresql.ARRAY(UUID), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
