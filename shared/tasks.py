@@ -24,6 +24,7 @@ class TaskName:
     POLL_DUE_FEEDS = "tidings.feeds.poll_due"
     POLL_FEED = "tidings.feeds.poll"
     EXPIRE_DEDUP_INDEX = "tidings.maintenance.expire_dedup_index"
+    EXPIRE_EVENT_INDEX = "tidings.maintenance.expire_event_index"
     DELIVERY_MATCH = "tidings.delivery.match"  # saved searches against newly processed articles
     DELIVERY_SEND = "tidings.delivery.send"  # one signed webhook message
     REFRESH_TAG_STATS = "tidings.maintenance.refresh_tag_stats"  # /v1/tags counts

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from prometheus_client import make_asgi_app
 
-from services.ingest.routers import api_keys, articles, corrections, dead_letters, feeds, rules, sources, webhooks
+from services.ingest.routers import (
+    api_keys,
+    articles,
+    corrections,
+    dead_letters,
+    events,
+    feeds,
+    rules,
+    sources,
+    webhooks,
+)
 from shared.api.app import create_service_app
 from shared.api.auth import Scope, require_scope
 from shared.config import get_settings
@@ -32,7 +42,7 @@ def create_app() -> FastAPI:
         # Partners' webhooks prove themselves with their signature (Standard Webhooks), not an API key.
         public_prefixes=("/v1/webhooks/",),
     )
-    for module in (articles, corrections, rules, webhooks, feeds, dead_letters, api_keys):
+    for module in (articles, corrections, events, rules, webhooks, feeds, dead_letters, api_keys):
         app.include_router(module.router)
     # Sources hand out webhook signing secrets: admin keys only.
     app.include_router(sources.router, dependencies=[Depends(require_scope(Scope.admin))])

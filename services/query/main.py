@@ -10,7 +10,17 @@ from prometheus_client import make_asgi_app
 from psycopg.types.json import set_json_loads
 from sqlalchemy import event
 
-from services.query.routers import articles, clusters, export, facets, saved_searches, stream, tags, timeseries
+from services.query.routers import (
+    articles,
+    clusters,
+    events,
+    export,
+    facets,
+    saved_searches,
+    stream,
+    tags,
+    timeseries,
+)
 from services.query.settings import QuerySettings, session_statements
 from services.query.ui.mount import PUBLIC_PREFIX, install_ui
 from shared.api.app import create_service_app
@@ -53,7 +63,7 @@ def create_app() -> FastAPI:
         # The web interface checks the key in its own cookie (services/query/ui/session.py).
         public_prefixes=(PUBLIC_PREFIX,),
     )
-    for module in (articles, facets, timeseries, clusters, tags, stream, export, saved_searches):
+    for module in (articles, facets, timeseries, clusters, events, tags, stream, export, saved_searches):
         app.include_router(module.router)
     install_ui(app)
     app.mount("/metrics", make_asgi_app())

@@ -42,6 +42,7 @@ def search_filters(
         Query(description=f"An IPTC Media Topics code (e.g. 11000000) or subject (e.g. politics). {_REPEAT}"),
     ] = None,
     cluster: Annotated[uuid.UUID | None, Query(description="Only this story cluster's articles.")] = None,
+    event: Annotated[uuid.UUID | None, Query(description="Only this event's articles (`/v1/events`).")] = None,
     include_duplicates: Annotated[bool, Query(description="Show non-canonical copies too.")] = False,
 ) -> SearchFilters:
     if date_from and date_to and date_from >= date_to:
@@ -57,6 +58,7 @@ def search_filters(
         "place": place or [],
         "topic": topic or [],
         "cluster": cluster,
+        "event": event,
         "include_duplicates": include_duplicates,
     }
     try:

@@ -246,3 +246,62 @@ class DeliveryOut(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
+
+
+class EventTag(BaseModel):
+    kind: str
+    value: str
+    name: str
+    articles: int = Field(description="Articles of the event carrying it.")
+
+
+class EventCluster(BaseModel):
+    id: uuid.UUID = Field(description="The copy cluster (`/v1/clusters/{id}`).")
+    size: int = Field(description="Its articles in this event.")
+    title: str = Field(description="Its earliest article's title.")
+    first_published_at: datetime
+
+
+class EventSource(BaseModel):
+    source: str
+    articles: int
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    size: int = Field(description="Articles, copies included.")
+    cluster_count: int = Field(description="Copy clusters: different stories about the event.")
+    source_count: int
+    first_seen: datetime | None = Field(description="Earliest publication among its articles.")
+    last_seen: datetime | None = Field(description="Latest publication among its articles.")
+    title: str | None = Field(default=None, description="The earliest article of its largest cluster.")
+    clusters: list[EventCluster] = Field(default_factory=list, description="Largest first (at most 10 here).")
+    sources: list[EventSource] = Field(default_factory=list, description="Most articles first (at most 10 here).")
+    entities: list[EventTag] = Field(default_factory=list, description="Top people, organisations and others.")
+    places: list[EventTag] = Field(default_factory=list, description="Top places.")
+    merged_into: uuid.UUID | None = Field(default=None, description="Set when a user merged it into another.")
+
+
+class EventMember(BaseModel):
+    id: uuid.UUID
+    title: str
+    source: str
+    url: str | None = None
+    published_at: datetime
+    cluster_id: uuid.UUID | None
+    is_canonical: bool
+    rule: str | None = Field(default=None, description="What put it there: `founded`, `copy`, `text+entity`, …")
+    matched_id: uuid.UUID | None = Field(default=None, description="The article it was matched with.")
+    score: float | None = None
+    text_similarity: float | None = None
+    shared_entities: list[str] = Field(default_factory=list, description="`kind:value` it shared with the match.")
+
+
+class EventDetail(EventOut):
+    members: list[EventMember] = Field(description="By publication time.")
+    members_truncated: bool = False
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None = None

@@ -58,6 +58,7 @@ async def load_article(session: AsyncSession, article_id: uuid.UUID, *, with_tag
             method=a.dedup_method,
             version=a.dedup_version,
         ),
+        event_id=a.event_id,
         tags=group_tags(row[1]) if with_tags else {},
     )
 

@@ -11,6 +11,7 @@ from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
 from shared.dedup.settings import DedupSettings
 from shared.delivery.settings import DeliverySettings
+from shared.events.settings import EventSettings
 from shared.logging import configure_logging
 from shared.search.settings import SearchSettings
 from shared.tagging.settings import TaggingSettings
@@ -21,6 +22,7 @@ app = make_celery(settings, "tidings-worker")
 app.conf.include = [
     "services.worker.tasks",  # pipeline and maintenance
     "services.worker.dedup_tasks",  # dedup index expiry (issue 3)
+    "services.worker.event_tasks",  # event index expiry
     "services.worker.backfill",  # re-tagging after rule or tagger changes (issue 4)
     "services.worker.delivery",  # saved-search webhooks (issue 5)
     "services.worker.tag_stats",  # /v1/tags counts (issue 5)
@@ -51,6 +53,11 @@ app.conf.beat_schedule = {
         "task": TaskName.EXPIRE_DEDUP_INDEX,
         "schedule": DedupSettings().expiry_interval_s,
         "options": {"expires": DedupSettings().expiry_interval_s},
+    },
+    "expire-event-index": {
+        "task": TaskName.EXPIRE_EVENT_INDEX,
+        "schedule": EventSettings().expiry_interval_s,
+        "options": {"expires": EventSettings().expiry_interval_s},
     },
     "match-saved-searches": {
         "task": TaskName.DELIVERY_MATCH,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import redis
 import structlog
@@ -14,14 +15,22 @@ STREAM = "tidings:articles:processed"
 STREAM_MAXLEN = 100_000
 
 
-def publish_processed(client: redis.Redis, ids: Sequence[uuid.UUID]) -> None:
-    """One round trip per batch. Best effort: the rows are committed, and readers can catch up from them."""
+def publish_processed(
+    client: redis.Redis,
+    ids: Sequence[uuid.UUID],
+    announce: Mapping[uuid.UUID, Mapping[str, str]] | None = None,
+) -> None:
+    """One round trip per batch. Best effort: the rows are committed, and readers can catch up from them.
+
+    ``announce`` adds fields to an article's entry: ``event`` (``event.created`` or ``event.grew``) and
+    ``event_id`` when the article founded or joined an event."""
     if not ids:
         return
     try:
         pipe = client.pipeline(transaction=False)
         for article_id in ids:
-            pipe.xadd(STREAM, {"id": str(article_id)}, maxlen=STREAM_MAXLEN, approximate=True)
+            fields: dict[Any, Any] = {"id": str(article_id), **((announce or {}).get(article_id) or {})}
+            pipe.xadd(STREAM, fields, maxlen=STREAM_MAXLEN, approximate=True)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("could not publish processed events", count=len(ids), error=str(exc))

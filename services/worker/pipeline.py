@@ -34,6 +34,7 @@ from services.worker.dead_letters import (
 )
 from services.worker.stages import Stage, StoresAfter
 from services.worker.stages.dedup import dedup_stages
+from services.worker.stages.events import events_stages
 from services.worker.stages.faults import FaultInjectionStage
 from services.worker.stages.language import LanguageStage
 from services.worker.stages.normalise import NormaliseStage
@@ -46,13 +47,20 @@ log = structlog.get_logger(__name__)
 
 
 def build_stages(settings: Settings) -> list[Stage]:
-    """The stage list: normalise, language, then deduplication and tagging."""
+    """The stage list: normalise, language, then deduplication, tagging and events (which reads the tags)."""
     faults: list[Stage] = []
     if reliability_settings().fault_injection:
         if settings.env is Environment.production:
             raise RuntimeError("TIDINGS_RELIABILITY_FAULT_INJECTION must not be set in production")
         faults.append(FaultInjectionStage())
-    return [NormaliseStage(), LanguageStage(), *faults, *dedup_stages(settings), *tagging_stages(settings)]
+    return [
+        NormaliseStage(),
+        LanguageStage(),
+        *faults,
+        *dedup_stages(settings),
+        *tagging_stages(settings),
+        *events_stages(settings),
+    ]
 
 
 class StageFailed(Exception):
@@ -71,6 +79,8 @@ class BatchOutcome:
     retry: list[uuid.UUID] = field(default_factory=list)  # failed; the sweeper retries them after ``retry_in_s``
     retry_in_s: float = 0.0
     skipped: list[uuid.UUID] = field(default_factory=list)
+    # What the stages want announced with each processed article on the live stream (e.g. its event).
+    announce: dict[uuid.UUID, dict[str, str]] = field(default_factory=dict)
 
 
 def _run(name: str, step: Callable[[], object]) -> None:
@@ -87,7 +97,11 @@ def _run(name: str, step: Callable[[], object]) -> None:
 
 
 def _run_stages(
-    session: Session, settings: Settings, stages: Sequence[Stage], ids: Sequence[uuid.UUID]
+    session: Session,
+    settings: Settings,
+    stages: Sequence[Stage],
+    ids: Sequence[uuid.UUID],
+    announce: dict[uuid.UUID, dict[str, str]],
 ) -> list[uuid.UUID]:
     items = lock_items(session, ids)
     if not items:
@@ -101,6 +115,7 @@ def _run_stages(
             _run(stage.name, partial(stage.after_store, ctx))
     done = [item.id for item in ctx.items]
     mark_processed(session, done)
+    announce.update({item.id: item.extras["announce"] for item in ctx.items if "announce" in item.extras})
     return done
 
 
@@ -158,7 +173,7 @@ def process_batch(
     if not isolate:
         try:
             with sessions.begin() as session:
-                outcome.processed = _run_stages(session, settings, stages, claimed)
+                outcome.processed = _run_stages(session, settings, stages, claimed, outcome.announce)
         except StageFailed as exc:
             log.warning("batch failed; retrying its items one by one", size=len(claimed), error=str(exc)[:500])
             isolate = True
@@ -172,7 +187,7 @@ def process_batch(
                 last_beat = time.monotonic()
             try:
                 with sessions.begin() as session:
-                    outcome.processed += _run_stages(session, settings, stages, [article_id])
+                    outcome.processed += _run_stages(session, settings, stages, [article_id], outcome.announce)
             except StageFailed as exc:
                 log.warning("article failed", article_id=str(article_id), stage=exc.stage, error=str(exc)[:500])
                 failures.append(Failure.from_exception(article_id, exc.stage, exc.cause))

@@ -56,7 +56,7 @@ def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
         ) from exc
     finally:
         structlog.contextvars.unbind_contextvars("task_id", "request_id")
-    publish_processed(res.redis, outcome.processed)
+    publish_processed(res.redis, outcome.processed, outcome.announce)
     # Failed articles in outcome.retry are re-enqueued by the sweeper once their backoff is over.
     return {
         "processed": len(outcome.processed),

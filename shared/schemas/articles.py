@@ -148,6 +148,7 @@ class ArticleOut(BaseModel):
     processed_at: datetime
     metadata: dict[str, Any] = Field(default_factory=dict)
     dedup: DedupDecision = Field(default_factory=DedupDecision)
+    event_id: uuid.UUID | None = Field(default=None, description="The event it reports on (`/v1/events/{id}`).")
 
 
 class ArticleSummary(BaseModel):
@@ -161,6 +162,7 @@ class ArticleSummary(BaseModel):
     language: str | None = None
     published_at: datetime
     cluster_id: uuid.UUID | None = None
+    event_id: uuid.UUID | None = None
     is_canonical: bool = True
     snippet: str | None = Field(default=None, description="Matching passage, when searching with `q`.")
 

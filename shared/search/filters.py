@@ -82,6 +82,7 @@ class SearchFilters(BaseModel):
     place: list[Value] = Field(default_factory=list, max_length=MAX_VALUES)
     topic: list[Annotated[str, AfterValidator(_topic_code)]] = Field(default_factory=list, max_length=MAX_VALUES)
     cluster: uuid.UUID | None = None
+    event: uuid.UUID | None = Field(default=None, description="Only this event's articles.")
     include_duplicates: bool = False
 
     @field_validator("q")
@@ -178,7 +179,7 @@ def split_tag(tag: str) -> tuple[str | None, str]:
 
 
 def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
-    """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, and
+    """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, event and
     the canonical flag."""
     out: list[ColumnElement[bool]] = []
     if f.source:
@@ -191,6 +192,8 @@ def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
         out.append(Article.published_at < f.date_to)
     if f.cluster:
         out.append(Article.cluster_id == f.cluster)
+    if f.event:
+        out.append(Article.event_id == f.event)
     if not f.include_duplicates:
         out.append(Article.is_canonical.expression)
     return out

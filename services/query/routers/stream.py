@@ -7,6 +7,10 @@ whose SSE ``id`` is the stream entry id. A client that reconnects with ``Last-Ev
 that entry; entries that did not match still advance the id (an event with an id and no data), so a resumed
 client does not re-read them. If the stream was trimmed past the client's position, a ``gap`` event says so
 before the replay continues from the oldest entry kept.
+
+An entry may also say that its article founded an event or joined one (fields ``event``, ``event_id``):
+the client then gets an ``event.created`` or ``event.grew`` event right after the article's, with the same
+SSE id (both come from one entry, so a resumed client never gets one without the other).
 """
 
 from __future__ import annotations
@@ -92,12 +96,21 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+_EVENT_CHANGES = frozenset({"event.created", "event.grew"})
+
+
+def _field(fields: Any, name: str) -> str | None:
+    raw = fields.get(name.encode()) or fields.get(name)
+    return _text(raw) if raw is not None else None
+
+
 @router.get(
     "",
     response_class=EventSourceResponse,
     summary="Newly processed articles matching a search, as Server-Sent Events",
     description="Takes the same `q` and filters as `/v1/articles`. Events: `article` (data: the article as in "
-    "search results), `gap` (the stream was trimmed past `Last-Event-ID`; data: the oldest id kept). Resume "
+    "search results), `event.created` / `event.grew` (the article founded or joined an event; data: "
+    "`event_id`, `article_id`), `gap` (the stream was trimmed past `Last-Event-ID`; data: the oldest id kept). Resume "
     "with the `Last-Event-ID` header.",
     # Errors are JSON even here: say so, or OpenAPI would list them under the stream's media type.
     responses={
@@ -126,7 +139,11 @@ async def stream(
         entries = [(_text(entry_id), fields) for _, batch in answer for entry_id, fields in batch]
         position = entries[-1][0]
         ids = {}
+        announced: dict[str, tuple[str, str]] = {}
         for entry_id, fields in entries:
+            change, event_id = _field(fields, "event"), _field(fields, "event_id")
+            if change in _EVENT_CHANGES and event_id:
+                announced[entry_id] = (change, event_id)
             raw = fields.get(b"id") or fields.get("id")
             try:
                 ids[entry_id] = str(uuid.UUID(_text(raw)))
@@ -139,6 +156,10 @@ async def stream(
             sent_last = item is not None
             if item is not None:
                 yield ServerSentEvent(event="article", id=entry_id, data=item)
+                if entry_id in announced:
+                    change, event_id = announced[entry_id]
+                    data = {"event_id": event_id, "article_id": ids[entry_id]}
+                    yield ServerSentEvent(event=change, id=entry_id, data=data)
         if not sent_last:
             yield ServerSentEvent(id=position, comment="no match")
 

@@ -15,6 +15,7 @@ from shared.db.models.dedup import DedupDecision as DedupDecision
 from shared.db.models.dedup import DedupKey as DedupKey
 from shared.db.models.dedup import DedupReuse as DedupReuse
 from shared.db.models.dedup import LshBucket as LshBucket
+from shared.db.models.events import Event, EventCorrection, EventDecision, EventKey
 from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
 from shared.db.models.query import Delivery as Delivery
 from shared.db.models.query import DeliveryAttempt as DeliveryAttempt
@@ -28,4 +29,17 @@ from shared.db.models.tagging import BackfillJob as BackfillJob
 from shared.db.models.tagging import TaggerVersion as TaggerVersion
 from shared.db.models.tagging import TagRule as TagRule
 
-__all__ = ["Article", "ArticleTag", "Base", "Cluster", "IdempotencyKey", "Ingestion", "IngestionState", "TagKind"]
+__all__ = [
+    "Article",
+    "ArticleTag",
+    "Base",
+    "Cluster",
+    "Event",
+    "EventCorrection",
+    "EventDecision",
+    "EventKey",
+    "IdempotencyKey",
+    "Ingestion",
+    "IngestionState",
+    "TagKind",
+]

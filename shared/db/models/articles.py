@@ -64,6 +64,8 @@ class Article(Base):
     dedup_similarity: Mapped[float | None] = mapped_column(Float)
     dedup_method: Mapped[str | None] = mapped_column(Text)
     dedup_version: Mapped[str | None] = mapped_column(Text)
+    # The event the article reports on (filled by the events stage), a level above its copy cluster.
+    event_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Title weighs most, then the standfirst, then the body; one English configuration on both sides keeps
     # documents and queries stemmed alike.
     search_vector: Mapped[Any] = mapped_column(
@@ -85,4 +87,5 @@ class Article(Base):
         Index("ix_articles_canonical_url", "canonical_url"),
         Index("ix_articles_content_hash", "content_hash"),
         Index("ix_articles_cluster_id", "cluster_id"),
+        Index("ix_articles_event_id_published_at", "event_id", text("published_at DESC")),
     )

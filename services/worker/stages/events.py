@@ -1,0 +1,213 @@
+"""The events stage: each article joins an event (different stories about one happening) or founds one.
+
+Runs after tagging, whose entities and places it compares (read from the batch's tag rows, by kind).
+
+``process`` (before the articles upsert):
+1. articles decided before keep their event (reprocessing never moves one, and a user's split or merge
+   stays where the user put it);
+2. a copy of an article already in an event (the same dedup cluster) joins that event;
+3. the others are featurized (``shared.events.engine``), indexed and looked up in one upsert plus one read
+   of ``event_keys`` (``shared.events.index``), which takes the rows' locks until commit: two workers with
+   articles on one event are serialised and the second sees the first;
+4. the candidates' kept features are loaded in one query, scored and verified; the batch's earlier
+   articles are candidates too, through an in-memory index;
+5. the events joined are locked in id order (a user's merge meanwhile is followed).
+
+``after_store`` records each decision's evidence and rebuilds the touched events from their members.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import Counter as Metric
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from services.worker.context import BatchContext, WorkItem
+from services.worker.stages import Stage
+from shared.config import Settings
+from shared.db.models import Article, EventDecision, TagKind
+from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
+from shared.events.index import Rows, index_batch, period_of
+from shared.events.settings import EventSettings, engine_version
+from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
+
+EVENT_DECISIONS = Metric("tidings_event_decisions_total", "Event decisions by the rule that decided", ["rule"])
+
+
+@dataclass
+class _Decision:
+    event_id: uuid.UUID
+    rule: Rule
+    features: EventFeatures
+    verdict: Verdict | None = None
+    matched: uuid.UUID | None = None
+    candidates: int = 0
+
+
+def entities_of(item: WorkItem) -> list[str]:
+    """``kind:value`` of the article's people, organisations, places and other named entities."""
+    return sorted({f"{t.kind}:{t.value}" for t in item.extras.get("tags", ()) if t.kind in TagKind.ENTITIES})
+
+
+class EventsStage:
+    name = "events"
+
+    def __init__(self, settings: EventSettings) -> None:
+        self.settings = settings
+        self.version = engine_version(settings)
+
+    def warm_up(self) -> None:
+        from datetime import UTC, datetime
+
+        featurize(
+            title="Warming up",
+            body="The event engine loads its word frequencies once per process.",
+            language="en",
+            entities=(),
+            published_at=datetime.now(UTC),
+            settings=self.settings,
+        )
+
+    def process(self, ctx: BatchContext) -> None:
+        s = self.settings
+        items = sorted(ctx.items, key=lambda i: i.id)
+        if not items:
+            return
+        session = ctx.session
+        kept: dict[uuid.UUID, uuid.UUID] = {
+            r.id: r.event_id
+            for r in session.execute(
+                select(Article.id, Article.event_id).where(
+                    Article.id.in_([i.id for i in items]), Article.event_id.is_not(None)
+                )
+            )
+        }
+        new = [i for i in items if i.id not in kept]
+        feats = {
+            i.id: featurize(
+                title=i.record.get("title") or "",
+                body=i.record.get("body") or "",
+                language=i.record.get("language"),
+                entities=entities_of(i),
+                published_at=i.record["published_at"],
+                settings=s,
+            )
+            for i in new
+        }
+        copies = {i.id: i.record["cluster_id"] for i in new if i.record.get("cluster_id") not in (None, i.id)}
+        rows = index_batch(
+            session,
+            [(feats[i.id].day, feats[i.id].keys, i.id) for i in new],
+            window_days=s.window_days,
+            cap=s.bucket_cap,
+        )
+        new_ids = {i.id for i in new}
+        from_index = {i.id: self._candidates(feats[i.id], rows, new_ids) for i in new}
+        known = load_known(session, sorted({c for found in from_index.values() for c in found}))
+        by_cluster = cluster_events(session, sorted(set(copies.values())))
+
+        decisions: dict[uuid.UUID, _Decision] = {}
+        batch_clusters: dict[uuid.UUID, uuid.UUID] = {}
+        local = MemoryIndex(s)
+        for item in new:
+            f = feats[item.id]
+            cluster = copies.get(item.id)
+            event = batch_clusters.get(cluster) if cluster else None
+            event = event or (by_cluster.get(cluster) if cluster else None)
+            if event is not None:
+                decisions[item.id] = _Decision(event, Rule.copy, f, matched=cluster)
+            else:
+                decisions[item.id] = self._decide(item, f, from_index[item.id], known, local, decisions)
+                local.add(item.id, f)
+            if item.record.get("cluster_id"):
+                batch_clusters.setdefault(item.record["cluster_id"], decisions[item.id].event_id)
+
+        joined = sorted({d.event_id for i, d in decisions.items() if d.event_id != i} | set(kept.values()))
+        merged = {r.id: r.merged_into for r in session.execute(lock_events(joined)) if r.merged_into}
+        for item in items:
+            if item.id in kept:
+                item.record["event_id"] = kept[item.id]
+                continue
+            d = decisions[item.id]
+            d.event_id = merged.get(d.event_id, d.event_id)
+            item.record["event_id"] = d.event_id
+            item.extras["events"] = d
+            item.extras["announce"] = {
+                "event": "event.created" if d.rule is Rule.founded else "event.grew",
+                "event_id": str(d.event_id),
+            }
+            EVENT_DECISIONS.labels(rule=d.rule.value).inc()
+
+    def _candidates(self, f: EventFeatures, rows: Rows, batch: set[uuid.UUID]) -> list[uuid.UUID]:
+        shared: Counter[object] = Counter()
+        p = period_of(f.day, self.settings.window_days)
+        for period in (p - 1, p, p + 1):
+            for key in f.keys:
+                shared.update(i for i in rows.get((period, key), ()) if i not in batch)
+        return [uuid.UUID(str(c)) for c in top_candidates(shared, self.settings.max_candidates)]
+
+    def _decide(
+        self,
+        item: WorkItem,
+        f: EventFeatures,
+        found: list[uuid.UUID],
+        known: dict[uuid.UUID, Any],
+        local: MemoryIndex,
+        decided: dict[uuid.UUID, _Decision],
+    ) -> _Decision:
+        s = self.settings
+        candidates: list[tuple[object, EventFeatures]] = [(c, known[c].features) for c in found if c in known]
+        in_batch = top_candidates(local.query(f), s.max_candidates)
+        candidates += [(c, decided[c].features) for c in in_batch if isinstance(c, uuid.UUID)]
+        verdict, scored = best_verdict(f, candidates, s)
+        if verdict is None:
+            return _Decision(item.id, Rule.founded, f, candidates=scored)
+        matched = uuid.UUID(str(verdict.candidate))
+        event = decided[matched].event_id if matched in decided else known[matched].event_id
+        assert verdict.rule is not None
+        return _Decision(event, verdict.rule, f, verdict=verdict, matched=matched, candidates=scored)
+
+    def after_store(self, ctx: BatchContext) -> None:
+        rows = []
+        for item in ctx.items:
+            d = item.extras.get("events")
+            if not isinstance(d, _Decision):
+                continue
+            v = d.verdict
+            rows.append(
+                {
+                    "article_id": item.id,
+                    "event_id": d.event_id,
+                    "matched_id": d.matched,
+                    "rule": d.rule.value,
+                    "score": v.score if v else None,
+                    "text_similarity": v.text_similarity if v else None,
+                    "shared_entities": list(v.shared) if v else [],
+                    "hours_apart": v.hours_apart if v else None,
+                    "candidates": d.candidates,
+                    "engine_version": self.version,
+                    "vector": {k: round(w, 4) for k, w in d.features.vector.items()},
+                    "entities": sorted(d.features.entities),
+                }
+            )
+        if rows:
+            stmt = insert(EventDecision).values(rows)
+            ctx.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[EventDecision.article_id],
+                    set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
+                )
+            )
+        touched = sorted({item.record["event_id"] for item in ctx.items if item.record.get("event_id")})
+        for refresh in refresh_statements(touched):
+            ctx.session.execute(refresh)
+
+
+def events_stages(settings: Settings) -> list[Stage]:
+    s = EventSettings()
+    return [EventsStage(s)] if s.enabled else []

@@ -1,0 +1,227 @@
+"""The pure event engine: what an article says (weighted terms, entities, places, time), and whether two
+articles report the same event.
+
+Text similarity is a TF-IDF cosine over the title and lead. The inverse document frequency comes from
+``wordfreq`` (word frequencies of 40+ languages over large corpora, shipped inside the package): a word's
+weight is how much rarer it is than the commonest words, so "the", "said" and "Tuesday" weigh little and
+"earthquake" or a surname much. Words are cut to their first ``stem_chars`` characters, a crude stemmer that
+works in every language with spaces ("earthquakes" and "earthquake" meet). The verification wants either a
+strong text match or a moderate one backed by a shared named entity or place, within the time window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+
+from wordfreq import available_languages, zipf_frequency
+
+from shared.events.settings import EventSettings
+from shared.tagging.base import fold
+
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# Figures (a death toll, a magnitude, a score) read the same in every language: they are terms too.
+_NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+# wordfreq's Zipf scale: log10 of a word's frequency per billion words; ~7.7 for "the", 0 when unseen.
+_STOP_ZIPF = 6.0
+_MAX_WEIGHT = 6.0
+_ENTITY_BONUS_CAP = 3
+
+
+class Rule(StrEnum):
+    founded = "founded"  # no candidate matched: the article starts an event
+    copy = "copy"  # a copy of an article already in an event (same dedup cluster)
+    text_and_entity = "text+entity"  # similar text and a shared entity or place
+    strong_text = "strong_text"  # very similar text
+    correction = "correction"  # where a user put it
+    kept = "kept"  # decided before; reprocessing keeps it
+
+
+@lru_cache(maxsize=200_000)
+def term_weight(word: str, language: str) -> float:
+    """How much a word says: 0 for the commonest words, up to ``_MAX_WEIGHT`` for words never seen."""
+    zipf = zipf_frequency(word, language) if language else 0.0
+    return max(0.0, min(_MAX_WEIGHT, _STOP_ZIPF + 1.0 - zipf)) if zipf < _STOP_ZIPF else 0.0
+
+
+def _language(language: str | None) -> str:
+    if language in _SPACELESS:
+        return language
+    return language if language in _LANGUAGES else "en"
+
+
+# Written without spaces: a "word" is a whole clause, so terms are character bigrams, evenly weighted
+# (wordfreq would need a segmenter for them, jieba or MeCab, that the project does not ship).
+_SPACELESS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
+_BIGRAM_WEIGHT = 3.0
+
+
+def _terms(text: str, language: str, stem_chars: int, number_weight: float) -> Iterable[tuple[str, float]]:
+    """(term, weight) for each informative word and figure of the text."""
+    if number_weight > 0:
+        for figure in _NUMBER.findall(text):
+            if len(figure) >= 2:
+                yield "#" + figure.replace(",", "."), number_weight
+    if language in _SPACELESS:
+        for run in _WORD.findall(text):
+            for i in range(len(run) - 1):
+                yield run[i : i + 2], _BIGRAM_WEIGHT
+        return
+    for word in _WORD.findall(text):
+        w = term_weight(word, language)
+        if w > 0:
+            yield word[:stem_chars], w
+
+
+_LANGUAGES = frozenset(available_languages())
+
+
+@dataclass(frozen=True)
+class EventFeatures:
+    """An article as the event engine sees it."""
+
+    vector: dict[str, float]  # stem → TF-IDF weight, L2-normalised
+    entities: frozenset[str]  # ``kind:value`` of people, organisations, places and other named entities
+    day: int  # days since 1970 of the publication date
+    published_at: datetime
+    keys: tuple[int, ...] = field(default=())  # index keys: the salient stems and the entities
+
+
+def lead(body: str, words: int) -> str:
+    """The first ``words`` words of the body (the lead carries the who, what, where and when)."""
+    parts = body.split(maxsplit=words)
+    return " ".join(parts[:words])
+
+
+def featurize(
+    *,
+    title: str,
+    body: str,
+    language: str | None,
+    entities: Iterable[str],
+    published_at: datetime,
+    settings: EventSettings,
+) -> EventFeatures:
+    """The article's weighted terms over title and lead, its entities, and its index keys."""
+    lang = _language(language)
+    counts: dict[str, float] = {}
+    weights: dict[str, float] = {}
+    for text, factor in ((title, settings.title_weight), (lead(body, settings.lead_words), 1.0)):
+        for stem, w in _terms(fold(text), lang, settings.stem_chars, settings.number_weight):
+            counts[stem] = counts.get(stem, 0.0) + factor
+            weights[stem] = max(weights.get(stem, 0.0), w)
+    vector = {stem: (1.0 + math.log(n)) * weights[stem] for stem, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    vector = {k: v / norm for k, v in vector.items()}
+    ents = frozenset(entities)
+    salient = sorted(vector, key=lambda k: (-vector[k], k))[: settings.salient_terms]
+    keys = {key_hash("t", s) for s in salient} | {key_hash("e", e) for e in sorted(ents)[: settings.max_entities]}
+    return EventFeatures(
+        vector=vector,
+        entities=ents,
+        day=day_of(published_at),
+        published_at=published_at,
+        keys=tuple(sorted(keys)),
+    )
+
+
+def day_of(moment: datetime) -> int:
+    return int(moment.timestamp() // 86_400)
+
+
+def key_hash(kind: str, value: str) -> int:
+    """A stable signed 64-bit key (PostgreSQL ``bigint``) for a salient term or an entity."""
+    digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(k, 0.0) for k, v in a.items())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The comparison of an article with one candidate: the scores and, when it passes, the rule."""
+
+    candidate: object
+    score: float
+    text_similarity: float
+    shared: tuple[str, ...]
+    hours_apart: float
+    rule: Rule | None
+
+
+def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings) -> Verdict:
+    """Score one candidate and verify it: within the window, then strong text or text plus an entity."""
+    hours = abs((f.published_at - other.published_at).total_seconds()) / 3600
+    text = cosine(f.vector, other.vector)
+    shared = tuple(sorted(f.entities & other.entities))
+    score = text + s.entity_bonus * min(len(shared), _ENTITY_BONUS_CAP)
+    rule: Rule | None = None
+    if abs(f.day - other.day) <= s.window_days:
+        if text >= s.strong_threshold:
+            rule = Rule.strong_text
+        elif text >= s.text_threshold and _enough(shared, s.min_shared_places):
+            rule = Rule.text_and_entity
+    return Verdict(candidate=candidate, score=score, text_similarity=text, shared=shared, hours_apart=hours, rule=rule)
+
+
+def _enough(shared: tuple[str, ...], min_places: int) -> bool:
+    places = sum(1 for e in shared if e.startswith(_PLACE_PREFIX))
+    return len(shared) > places or places >= min_places
+
+
+_PLACE_PREFIX = "place:"
+
+
+def best_verdict(
+    f: EventFeatures, candidates: Sequence[tuple[object, EventFeatures]], s: EventSettings
+) -> tuple[Verdict | None, int]:
+    """The best verified candidate (highest score; the earliest id on a tie) and how many were scored."""
+    best: Verdict | None = None
+    for candidate, other in candidates:
+        v = compare(f, other, candidate, s)
+        if v.rule is None:
+            continue
+        if best is None or (v.score, _neg(candidate)) > (best.score, _neg(best.candidate)):
+            best = v
+    return best, len(candidates)
+
+
+def _neg(candidate: object) -> tuple[int, ...]:
+    # Ties go to the earlier candidate id (UUIDv7: the earlier received), so every worker picks the same.
+    return tuple(-b for b in str(candidate).encode())
+
+
+class MemoryIndex:
+    """The candidate index in memory, for the benchmark and for the batch's own earlier articles."""
+
+    def __init__(self, s: EventSettings) -> None:
+        self.s = s
+        self.rows: dict[tuple[int, int], list[object]] = {}
+
+    def add(self, item: object, f: EventFeatures) -> None:
+        for key in f.keys:
+            self.rows.setdefault((f.day, key), []).append(item)
+
+    def query(self, f: EventFeatures) -> Counter[object]:
+        """Items sharing a key with ``f`` within the window, with the number of keys they share."""
+        found: Counter[object] = Counter()
+        for day in range(f.day - self.s.window_days, f.day + self.s.window_days + 1):
+            for key in f.keys:
+                found.update(self.rows.get((day, key), ()))
+        return found
+
+
+def top_candidates(shared_keys: Counter[object], limit: int) -> list[object]:
+    """The candidates sharing the most keys (the earliest on a tie), at most ``limit``."""
+    return [c for c, _ in sorted(shared_keys.items(), key=lambda kv: (-kv[1], str(kv[0])))[:limit]]

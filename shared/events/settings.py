@@ -1,0 +1,46 @@
+"""Event grouping parameters, read from the environment (prefix ``TIDINGS_EVENTS_``).
+
+The thresholds were tuned on one half of the SemEval-2022 task 8 pairs and are reported on the other half
+(``make bench-events``); they are part of :func:`engine_version`, so each decision says what decided it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Bump when the algorithm changes in a way that changes decisions for the same parameters.
+ALGORITHM_VERSION = "1"
+
+
+class EventSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_EVENTS_", extra="ignore")
+
+    enabled: bool = True
+    window_days: int = Field(default=3, ge=0, le=30, description="publication days apart an event may span")
+    lead_words: int = Field(default=300, ge=10, le=2000, description="body words read after the title")
+    title_weight: float = Field(default=2.0, ge=1, description="a title word counts this many lead words")
+    stem_chars: int = Field(default=7, ge=3, le=40, description="words cut to this many characters")
+    number_weight: float = Field(default=2.0, ge=0, le=10, description="weight of a figure (two digits or more)")
+    salient_terms: int = Field(default=10, ge=0, le=50, description="index keys taken from the text")
+    max_entities: int = Field(default=10, ge=0, le=50, description="index keys taken from entities and places")
+    # A candidate joins with text similarity >= text_threshold and at least one shared entity or place,
+    # or with text similarity >= strong_threshold alone.
+    text_threshold: float = Field(default=0.24, ge=0, le=1)
+    strong_threshold: float = Field(default=0.26, ge=0, le=1)
+    # A shared place alone is weak evidence (many stories happen in one country on one day): without a shared
+    # person, organisation or other name, this many shared places are needed.
+    min_shared_places: int = Field(default=2, ge=1, le=10)
+    entity_bonus: float = Field(default=0.05, ge=0, le=1, description="score added per shared entity (max 3)")
+    max_candidates: int = Field(default=30, ge=1, le=500, description="candidates scored per article")
+    bucket_cap: int = Field(default=100, ge=2, description="ids kept per (period, key) row")
+    index_retention_days: int = Field(default=30, ge=1, description="index rows untouched longer are deleted")
+    expiry_interval_s: float = Field(default=3600.0, gt=0)
+    expiry_batch: int = Field(default=5000, ge=1)
+
+
+def engine_version(s: EventSettings) -> str:
+    return (
+        f"events-{ALGORITHM_VERSION}:w{s.window_days}:l{s.lead_words}:s{s.stem_chars}:n{s.number_weight:g}:"
+        f"k{s.salient_terms}e{s.max_entities}:t{s.text_threshold:g}/{s.strong_threshold:g}p{s.min_shared_places}"
+    )

@@ -1,0 +1,88 @@
+"""The event engine on its own: what it compares and what it verifies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.events.engine import MemoryIndex, Rule, best_verdict, compare, featurize, key_hash, top_candidates
+from shared.events.settings import EventSettings
+from tests.fixtures.events import ARTICLES, published
+
+S = EventSettings()
+ENTITIES = {
+    "quake_wire": ["organisation:AFAD", "place:Malatya", "place:Turkey", "person:Ali Yerlikaya"],
+    "quake_local": ["organisation:AFAD", "place:Malatya", "place:Turkey", "person:Recep Tayyip Erdogan"],
+    "quake_follow_up": ["organisation:AFAD", "place:Turkey", "place:Yesilyurt"],
+    "quake_much_later": ["organisation:AFAD", "place:Malatya", "place:Turkey", "place:Yesilyurt"],
+    "central_bank": ["organisation:Central Bank of the Republic of Turkey", "place:Turkey"],
+    "derby": ["person:Galatasaray", "place:Istanbul", "place:Turkey"],
+}
+
+
+def features(name: str, **changes: object):  # type: ignore[no-untyped-def]
+    a = ARTICLES[name]
+    return featurize(
+        title=a["title"],
+        body=a["body"],
+        language="en",
+        entities=ENTITIES[name],
+        published_at=changes.get("published_at", published(name)),  # type: ignore[arg-type]
+        settings=S,
+    )
+
+
+def test_two_outlets_telling_one_event_are_verified_with_their_evidence() -> None:
+    v = compare(features("quake_local"), features("quake_wire"), "quake_wire", S)
+    assert v.rule in (Rule.text_and_entity, Rule.strong_text)
+    assert v.text_similarity >= S.text_threshold
+    assert {"organisation:AFAD", "place:Malatya"} <= set(v.shared)
+    assert 3 < v.hours_apart < 4
+
+
+def test_unrelated_stories_of_the_same_day_sharing_only_the_country_are_not() -> None:
+    quake = features("quake_wire")
+    for other in ("central_bank", "derby"):
+        v = compare(features(other), quake, "quake_wire", S)
+        assert v.shared == ("place:Turkey",)
+        assert v.rule is None, (other, v)
+
+
+def test_the_time_window_bounds_an_event() -> None:
+    follow_up, much_later = features("quake_follow_up"), features("quake_much_later")
+    assert compare(follow_up, features("quake_wire"), "w", S).rule is not None  # two days later
+    # Nine days later the text is as close, but the window (3 days) has closed.
+    assert compare(much_later, features("quake_wire"), "w", S).text_similarity >= S.text_threshold
+    assert compare(much_later, features("quake_wire"), "w", S).rule is None
+    moved = features("quake_much_later", published_at=published("quake_wire") + timedelta(days=2))
+    assert compare(moved, features("quake_wire"), "w", S).rule is not None
+
+
+def test_common_words_weigh_nothing_and_word_forms_meet() -> None:
+    a = featurize(
+        title="The earthquakes", body="", language="en", entities=(), published_at=published("derby"), settings=S
+    )
+    b = featurize(
+        title="An earthquake", body="", language="en", entities=(), published_at=published("derby"), settings=S
+    )
+    assert set(a.vector) == set(b.vector) == {"earthqu"}
+    assert compare(a, b, "b", S).text_similarity > 0.99
+
+
+def test_index_keys_are_stable_and_shared_by_one_event() -> None:
+    assert key_hash("e", "place:Malatya") == key_hash("e", "place:Malatya")
+    assert -(2**63) <= key_hash("t", "earthqu") < 2**63
+    assert set(features("quake_wire").keys) & set(features("quake_local").keys)
+
+
+def test_incremental_grouping_in_memory_puts_each_article_where_it_belongs() -> None:
+    index = MemoryIndex(S)
+    event: dict[str, str] = {}
+    feats = {name: features(name) for name in sorted(ARTICLES, key=published)}
+    for name, f in feats.items():
+        candidates = [(c, feats[str(c)]) for c in top_candidates(index.query(f), S.max_candidates)]
+        verdict, _ = best_verdict(f, candidates, S)
+        event[name] = event[str(verdict.candidate)] if verdict else name
+        index.add(name, f)
+    assert event["quake_local"] == event["quake_follow_up"] == event["quake_wire"] == "quake_wire"
+    assert event["quake_much_later"] == "quake_much_later"
+    assert event["central_bank"] == "central_bank" and event["derby"] == "derby"
