@@ -86,3 +86,19 @@ def test_incremental_grouping_in_memory_puts_each_article_where_it_belongs() -> 
     assert event["quake_local"] == event["quake_follow_up"] == event["quake_wire"] == "quake_wire"
     assert event["quake_much_later"] == "quake_much_later"
     assert event["central_bank"] == "central_bank" and event["derby"] == "derby"
+
+
+def test_figures_are_terms_shared_across_languages() -> None:
+    en = featurize(
+        title="Death toll rises to 63", body="", language="en", entities=(), published_at=published("derby"), settings=S
+    )
+    de = featurize(
+        title="Zahl der Toten steigt auf 63",
+        body="",
+        language="de",
+        entities=(),
+        published_at=published("derby"),
+        settings=S,
+    )
+    assert "#63" in en.vector and "#63" in de.vector
+    assert compare(en, de, "de", S).text_similarity > 0
