@@ -38,7 +38,10 @@ async def get_events(
     date_from: Annotated[datetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
     date_to: Annotated[datetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
     sort: Annotated[EventSort, Query(description="`newest` (latest article first) or `largest`.")] = "newest",
-    min_size: Annotated[int, Query(ge=1, description="Only events with at least this many articles.")] = 1,
+    min_size: Annotated[
+        # The column is a 32-bit integer: a larger bound would be refused by PostgreSQL, not answered.
+        int, Query(ge=1, le=2**31 - 1, description="Only events with at least this many articles.")
+    ] = 1,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:

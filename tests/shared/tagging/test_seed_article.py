@@ -44,7 +44,8 @@ def test_seed_article_tags(tagging: TaggingPipeline, seed: Document) -> None:
     topics = _by_kind(tags, "topic")
     assert topics["16000000"].name == "conflict, war and peace"
     assert topics["11000000"].name == "politics"
-    assert topics["16000000"].score > topics["11000000"].score
+    # A war story with a political side: both subjects clear the model's threshold.
+    assert min(topics["16000000"].score, topics["11000000"].score) >= 0.5
 
     assert _by_kind(tags, "tone").keys() == {"negative"}
     keywords = _by_kind(tags, "keyword")
