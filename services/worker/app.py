@@ -21,12 +21,12 @@ settings = get_settings()
 app = make_celery(settings, "tidings-worker")
 app.conf.include = [
     "services.worker.tasks",  # pipeline and maintenance
-    "services.worker.dedup_tasks",  # dedup index expiry (issue 3)
+    "services.worker.dedup_tasks",  # dedup index expiry
     "services.worker.event_tasks",  # event index expiry
-    "services.worker.backfill",  # re-tagging after rule or tagger changes (issue 4)
-    "services.worker.delivery",  # saved-search webhooks (issue 5)
-    "services.worker.tag_stats",  # /v1/tags counts (issue 5)
-    "services.worker.feeds",  # feed polling (issue 6)
+    "services.worker.backfill",  # re-tagging after rule or tagger changes
+    "services.worker.delivery",  # saved-search webhooks
+    "services.worker.tag_stats",  # /v1/tags counts
+    "services.worker.feeds",  # feed polling
 ]
 app.conf.beat_schedule = {
     "sweep-stalled": {

@@ -1,4 +1,4 @@
-"""Outbound delivery of saved-search matches as signed webhooks — issue 5.
+"""Outbound delivery of saved-search matches as signed webhooks.
 
 Two tasks, thin wrappers over ``delivery_match`` and ``delivery_send``: beat runs the matcher every few
 seconds; the matcher queues one send task per delivery; a send that fails transiently retries itself with

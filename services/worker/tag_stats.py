@@ -1,4 +1,4 @@
-"""Refresh ``tag_stats``, the materialised view behind ``/v1/tags`` (issue 5)."""
+"""Refresh ``tag_stats``, the materialised view behind ``/v1/tags``."""
 
 from __future__ import annotations
 

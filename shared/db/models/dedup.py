@@ -1,4 +1,4 @@
-"""The shared dedup index, the decisions' evidence and the users' corrections (issue 3).
+"""The shared dedup index, the decisions' evidence and the users' corrections.
 
 The index rows double as locks: a worker upserts every key of its batch in key order, which takes the rows'
 locks, so two workers holding near-identical articles are serialised on the keys they share and the second

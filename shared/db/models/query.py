@@ -1,4 +1,4 @@
-"""Saved searches and their outbound deliveries (issue 5): what the query service writes.
+"""Saved searches and their outbound deliveries: what the query service writes.
 
 A saved search is a ``SearchFilters`` definition and, optionally, a subscriber URL. The worker matches newly
 processed articles against the active ones and sends each batch of matches as a signed Standard Webhook;

@@ -1,4 +1,4 @@
-"""Deduplication: signatures, LSH buckets, clusters, corrections (issue 3).
+"""Deduplication: signatures, LSH buckets, clusters, corrections.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Tagging: user rules, backfill jobs, tagger versions (issue 4).
+"""Tagging: user rules, backfill jobs, tagger versions.
 
 Revision ID: 0003
 Revises: 0002

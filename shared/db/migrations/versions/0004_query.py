@@ -1,4 +1,4 @@
-"""Query service: saved searches and deliveries, the indexes the query plans need, tag statistics (issue 5).
+"""Query service: saved searches and deliveries, the indexes the query plans need, tag statistics.
 
 The covering indexes let counts (time series, facets) run as index-only scans: the articles heap holds the
 body and the tsvector, three rows to a page, so fetching it per matching row costs more than anything else.

@@ -1,4 +1,4 @@
-"""Ingestion channels: sources, webhook secrets, feeds (issue 6).
+"""Ingestion channels: sources, webhook secrets, feeds.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Reliability: dead letters, API keys (issue 7).
+"""Reliability: dead letters, API keys.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""Tag rows carry their article's date and canonical flag, so a tag filter can be read in date order (issue 5).
+"""Tag rows carry their article's date and canonical flag, so a tag filter can be read in date order.
 
 "Articles placed in the United States over the last month" used to probe the tags of each of the month's
 articles (or read the tag's half a million postings in id order): ~100 ms either way. With the article's
