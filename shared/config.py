@@ -94,6 +94,24 @@ class PipelineSettings(_Base):
     worker_concurrency: int = 2
 
 
+# Where each service answers by default (``make run``); one definition for the services' links, the UI and
+# the Python client.
+INGEST_URL = "http://127.0.0.1:8000"
+QUERY_URL = "http://127.0.0.1:8001"
+
+
+class ServiceUrls(_Base):
+    """The services' addresses as their users reach them, for the links one service writes to another."""
+
+    public_query_url: str = Field(
+        default=QUERY_URL, validation_alias=AliasChoices("TIDINGS_PUBLIC_QUERY_URL", "TIDINGS_INGEST_PUBLIC_QUERY_URL")
+    )
+
+    def query_article(self, article_id: object) -> str:
+        """The query service's URL of a processed article."""
+        return f"{self.public_query_url.rstrip('/')}/v1/articles/{article_id}"
+
+
 class ObservabilitySettings(_Base):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_", extra="ignore")
 
@@ -110,6 +128,7 @@ class Settings(_Base):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    urls: ServiceUrls = Field(default_factory=ServiceUrls)
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

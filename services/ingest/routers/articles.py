@@ -9,16 +9,13 @@ import anyio
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from services.ingest import idempotency
 from services.ingest.authority import refusal, refused_sources, require_sources
-from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDep
+from services.ingest.deps import CeleryDep, PrincipalDep, RequestIdDep, SessionDep, SettingsDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
-from services.ingest.queue import enqueue
-from services.ingest.settings import IngestServiceSettings
-from services.ingest.store import Stored, store_articles
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.intake import IdempotencyKeyRef, Stored, claim, queue_taken_async, request_fingerprint, take_in
+from shared.intake.idempotency import owner_of
 from shared.schemas.articles import (
     Accepted,
     ArticleIn,
@@ -30,7 +27,6 @@ from shared.schemas.articles import (
 from shared.schemas.errors import error_responses
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
-_service_settings = IngestServiceSettings()
 
 _ARTICLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -73,27 +69,19 @@ def _accepted(stored: Stored) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-async def _idempotent(
-    request: Request,
-    session: SessionDep,
-    key: str | None,
-    raw: bytes,
-    *,
-    owner: str,
-    scope: str,
-) -> tuple[bytes | None, JSONResponse | None]:
+async def _claim_key(
+    request: Request, session: SessionDep, key: str | None, raw: bytes, *, owner: str, scope: str
+) -> tuple[IdempotencyKeyRef | None, JSONResponse | None]:
+    """Take the request's ``Idempotency-Key``; a replay gets the first response, nothing else happens."""
     if key is None:
         return None, None
-    fingerprint = idempotency.request_fingerprint(
-        request.method, request.url.path, request.headers.get("content-type"), raw
-    )
-    previous = await idempotency.claim(session, owner=owner, scope=scope, key=key, fingerprint=fingerprint)
+    fingerprint = request_fingerprint(request.method, request.url.path, request.headers.get("content-type"), raw)
+    ref = IdempotencyKeyRef(owner=owner, scope=scope, key=key, fingerprint=fingerprint)
+    previous = await session.run_sync(claim, ref)
     if previous is not None:
         await session.rollback()
-        return fingerprint, JSONResponse(
-            previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"}
-        )
-    return fingerprint, None
+        return ref, JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+    return ref, None
 
 
 @router.post(
@@ -110,6 +98,7 @@ async def post_article(
     settings: SettingsDep,
     celery: CeleryDep,
     principal: PrincipalDep,
+    request_id: RequestIdDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -118,28 +107,23 @@ async def post_article(
         article_from_request, raw, request.headers.get("content-type"), request.query_params
     )
     await require_sources(session, principal, [article.source])
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles")
+    key, replay = await _claim_key(
+        request, session, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles"
+    )
     if replay is not None:
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    [stored] = await store_articles(session, articles=[article], channel="api", request_id=request_id)
-    body = _accepted(stored)
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
+    taken = await session.run_sync(
+        take_in,
+        articles=[article],
+        channel="api",
+        request_id=request_id,
+        answer=lambda stored: _accepted(stored[0]),
+        key=key,
+    )
     await session.commit()
-    _count([stored], "api")
-    if not stored.duplicate:
-        await enqueue(celery, [stored.id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
+    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
+    [stored] = taken.stored
+    return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
 
 
 @router.post(
@@ -156,6 +140,7 @@ async def post_batch(
     settings: SettingsDep,
     celery: CeleryDep,
     principal: PrincipalDep,
+    request_id: RequestIdDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -192,32 +177,30 @@ async def post_batch(
             )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles/batch")
+    key, replay = await _claim_key(
+        request, session, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles/batch"
+    )
     if replay is not None:
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await store_articles(session, articles=[a for _, a in valid], channel="batch", request_id=request_id)
-    accepted = [
-        BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
-        for (index, _), s in zip(valid, stored, strict=True)
-    ]
-    body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles/batch",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
+
+    def answer(stored: list[Stored]) -> dict[str, Any]:
+        accepted = [
+            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+            for (index, _), s in zip(valid, stored, strict=True)
+        ]
+        return BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
+
+    taken = await session.run_sync(
+        take_in,
+        articles=[a for _, a in valid],
+        channel="batch",
+        request_id=request_id,
+        answer=answer,
+        key=key,
+    )
     await session.commit()
-    _count(stored, "batch")
-    new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
-    await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202)
+    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
+    return JSONResponse(taken.answer, status_code=202)
 
 
 def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list[BatchItemRejected]]:
@@ -241,21 +224,13 @@ def _forbidden_item(index: int, source: str) -> BatchItemRejected:
     )
 
 
-def _count(stored: list[Stored], channel: str) -> None:
-    fresh = sum(1 for s in stored if not s.duplicate)
-    if fresh:
-        ARTICLES_ACCEPTED.labels(channel=channel).inc(fresh)
-    if len(stored) - fresh:
-        ARTICLES_REPLAYED.inc(len(stored) - fresh)
-
-
 @router.get(
     "/{article_id}/status",
     response_model=IngestionStatus,
     summary="Where an accepted article is in the pipeline",
     responses=error_responses(404, 422),
 )
-async def get_status(article_id: uuid.UUID, session: SessionDep) -> IngestionStatus:
+async def get_status(article_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> IngestionStatus:
     row = await session.get(Ingestion, article_id)
     if row is None:
         raise ApiError(404, f"no article {article_id}", field="article_id")
@@ -267,7 +242,5 @@ async def get_status(article_id: uuid.UUID, session: SessionDep) -> IngestionSta
         received_at=row.received_at,
         updated_at=row.updated_at,
         processed_at=row.processed_at,
-        article_url=(
-            f"{_service_settings.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None
-        ),
+        article_url=(settings.urls.query_article(row.id) if row.state == "processed" else None),
     )

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 
-from services.ingest.deps import CeleryDep, SessionDep
+from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep
 from shared.api.errors import ApiError
 from shared.db.models import BackfillJob, TagRule
 from shared.ids import uuid7
+from shared.intake import send
 from shared.schemas.errors import error_responses
 from shared.schemas.text import StorableText
 from shared.tagging.jobs import new_job, supersede
@@ -175,17 +176,10 @@ async def _start_job(session: SessionDep, rule: TagRule, *, reason: str, remove:
     return job
 
 
-async def _enqueue(celery: CeleryDep, job: BackfillJob) -> None:
+async def _enqueue(celery: CeleryDep, job: BackfillJob, request_id: str | None) -> None:
     """Best effort: the job is committed, and the worker's sweep starts jobs whose message was lost."""
     try:
-        await anyio.to_thread.run_sync(
-            lambda: celery.send_task(
-                TaskName.BACKFILL_RUN,
-                args=[str(job.id)],
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-            )
-        )
+        await anyio.to_thread.run_sync(send, celery, TaskName.BACKFILL_RUN, [([str(job.id)], request_id)])
     except Exception as exc:
         log.warning("could not queue the backfill; the sweep will start it", job_id=str(job.id), error=str(exc))
 
@@ -197,7 +191,9 @@ async def _enqueue(celery: CeleryDep, job: BackfillJob) -> None:
     summary="Create a rule; recent articles are re-tagged in the background",
     responses=error_responses(400, 422),
 )
-async def create_rule(body: RuleIn, session: SessionDep, celery: CeleryDep, response: Response) -> RuleOut:
+async def create_rule(
+    body: RuleIn, session: SessionDep, celery: CeleryDep, response: Response, request_id: RequestIdDep
+) -> RuleOut:
     _check_expression(body.expression)
     rule = TagRule(
         id=uuid7(), name=body.name, tag=body.tag, expression=body.expression, enabled=body.enabled, version=1
@@ -209,7 +205,7 @@ async def create_rule(body: RuleIn, session: SessionDep, celery: CeleryDep, resp
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job)
+        await _enqueue(celery, job, request_id)
     response.headers["Location"] = f"/v1/rules/{rule.id}"
     return rule_out(rule, job)
 
@@ -248,7 +244,9 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> RuleOut:
     summary="Replace a rule; a change re-tags recent articles (disabling removes its tags)",
     responses=error_responses(400, 404, 422),
 )
-async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, celery: CeleryDep) -> RuleOut:
+async def replace_rule(
+    rule_id: uuid.UUID, body: RuleIn, session: SessionDep, celery: CeleryDep, request_id: RequestIdDep
+) -> RuleOut:
     _check_expression(body.expression)
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
@@ -271,7 +269,7 @@ async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, ce
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job)
+        await _enqueue(celery, job, request_id)
     return rule_out(rule, job or await _latest_job(session, rule.id))
 
 
@@ -282,7 +280,9 @@ async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, ce
     summary="Delete a rule; its tags are removed in the background",
     responses=error_responses(400, 404),
 )
-async def delete_rule(rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep) -> RuleDeleted:
+async def delete_rule(
+    rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep, request_id: RequestIdDep
+) -> RuleDeleted:
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
         raise ApiError(404, f"no rule {rule_id}", field="rule_id")
@@ -290,7 +290,7 @@ async def delete_rule(rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep
     await session.delete(rule)
     await session.commit()
     await session.refresh(job)
-    await _enqueue(celery, job)
+    await _enqueue(celery, job, request_id)
     return RuleDeleted(id=rule_id, backfill=backfill_out(job))
 
 

@@ -26,13 +26,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.datastructures import Headers
 
-from services.ingest import idempotency
-from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
+from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
 from services.ingest.parsing import load_json, media_type, validate_article
-from services.ingest.queue import enqueue
 from services.ingest.routers.articles import status_url
 from services.ingest.secrets import webhook_secrets
-from services.ingest.store import store_articles
 from shared.api.errors import ApiError
 from shared.channels.common import Item
 from shared.channels.errors import ChannelError
@@ -40,7 +37,9 @@ from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
+from shared.intake import IdempotencyKeyRef, Stored, claim, queue_taken_async, request_fingerprint, take_in
+from shared.intake.idempotency import NO_OWNER, check_key
+from shared.metrics import WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
 from shared.schemas.channels import WebhookAccepted
 from shared.schemas.errors import error_responses
@@ -114,10 +113,7 @@ def authenticate(headers: Headers, raw: bytes, secrets: list[str], *, now: float
         WEBHOOK_DELIVERIES.labels(outcome="unauthorized").inc()
         raise _unauthorised(exc) from exc
     delivery_id = headers["webhook-id"]
-    if len(delivery_id) > idempotency.MAX_KEY_CHARS or not delivery_id.isprintable():
-        raise ApiError(
-            400, f"webhook-id must be 1-{idempotency.MAX_KEY_CHARS} printable characters", field="webhook-id"
-        )
+    check_key(delivery_id, "webhook-id")
     return delivery_id
 
 
@@ -166,6 +162,7 @@ async def receive(
     session: SessionDep,
     settings: SettingsDep,
     celery: CeleryDep,
+    request_id: RequestIdDep,
 ) -> JSONResponse:
     raw = await request.body()
     found, secrets = await webhook_secrets(session, source)
@@ -179,19 +176,17 @@ async def receive(
     )
     assert found is not None  # authenticate refuses every delivery to a source that is not receiving
 
-    scope = f"webhooks:{source}"
-    owner = idempotency.NO_OWNER
-    fingerprint = idempotency.request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw)
-    try:
-        previous = await idempotency.claim(session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint)
-    except ApiError as exc:
-        if exc.code == "idempotency_key_reused":
-            raise ApiError(
-                422, "this webhook-id was used for a different delivery", code="delivery_id_reused", field="webhook-id"
-            ) from exc
-        raise ApiError(
-            exc.status, exc.message.replace("Idempotency-Key", "webhook-id"), field="webhook-id", headers=exc.headers
-        ) from exc
+    # The delivery id is the idempotency key, under the sender's own header name in every error.
+    key = IdempotencyKeyRef(
+        owner=NO_OWNER,
+        scope=f"webhooks:{source}",
+        key=delivery_id,
+        fingerprint=request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw),
+        header="webhook-id",
+        what="delivery",
+        reused_code="delivery_id_reused",
+    )
+    previous = await session.run_sync(claim, key)
     if previous is not None:
         await session.rollback()
         WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
@@ -231,32 +226,34 @@ async def receive(
             422, "no valid article in the delivery", details={"rejected": [r.model_dump() for r in rejected]}
         )
 
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await store_articles(session, articles=[a for _, a in valid], channel=CHANNEL, request_id=request_id)
-    body = WebhookAccepted(
-        delivery_id=delivery_id,
-        format=delivery.format,
-        accepted=[
-            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
-            for (index, _), s in zip(valid, stored, strict=True)
-        ],
-        rejected=rejected,
-    ).model_dump(mode="json")
-    await idempotency.remember(
-        session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body
+    def answer(stored: list[Stored]) -> dict[str, Any]:
+        return WebhookAccepted(
+            delivery_id=delivery_id,
+            format=delivery.format,
+            accepted=[
+                BatchItemAccepted(
+                    index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate
+                )
+                for (index, _), s in zip(valid, stored, strict=True)
+            ],
+            rejected=rejected,
+        ).model_dump(mode="json")
+
+    taken = await session.run_sync(
+        take_in,
+        articles=[a for _, a in valid],
+        channel=CHANNEL,
+        request_id=request_id,
+        answer=answer,
+        key=key,
     )
     if websub_digest is not None:
         await remember_delivery(session, source_id=found.id, digest=websub_digest)
     await session.commit()
 
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
-    fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
-    if fresh:
-        ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
-    if len(stored) > len(fresh):
-        ARTICLES_REPLAYED.inc(len(stored) - len(fresh))
-    await enqueue(celery, fresh, chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202)
+    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
+    return JSONResponse(taken.answer, status_code=202)
 
 
 @router.get(

@@ -6,13 +6,15 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import INGEST_URL
+
 
 class UISettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_UI_", extra="ignore")
 
     # The ingest API as this server reaches it: the operations pages read feeds and dead letters there and
     # ask it to replay, with the signed-in user's own key, so the ingest service keeps deciding who may.
-    ingest_url: str = "http://127.0.0.1:8000"
+    ingest_url: str = INGEST_URL
     ingest_timeout_s: float = 10.0
     page_size: int = 20
     # How long the sign-in cookie lasts; the key itself may expire or be revoked sooner (checked on every page).
