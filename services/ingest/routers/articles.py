@@ -10,11 +10,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.ingest.authority import refusal, refused_sources, require_sources
-from services.ingest.deps import CeleryDep, PrincipalDep, RequestIdDep, SessionDep, SettingsDep
+from services.ingest.deps import PrincipalDep, SessionDep, SettingsDep
+from services.ingest.intake import IntakeDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.intake import IdempotencyKeyRef, Stored, claim, queue_taken_async, request_fingerprint, take_in
+from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
 from shared.intake.idempotency import owner_of
 from shared.schemas.articles import (
     Accepted,
@@ -69,19 +70,11 @@ def _accepted(stored: Stored) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-async def _claim_key(
-    request: Request, session: SessionDep, key: str | None, raw: bytes, *, owner: str, scope: str
-) -> tuple[IdempotencyKeyRef | None, JSONResponse | None]:
-    """Take the request's ``Idempotency-Key``; a replay gets the first response, nothing else happens."""
+def _key(request: Request, key: str | None, raw: bytes, *, owner: str, scope: str) -> IdempotencyKeyRef | None:
     if key is None:
-        return None, None
+        return None
     fingerprint = request_fingerprint(request.method, request.url.path, request.headers.get("content-type"), raw)
-    ref = IdempotencyKeyRef(owner=owner, scope=scope, key=key, fingerprint=fingerprint)
-    previous = await session.run_sync(claim, ref)
-    if previous is not None:
-        await session.rollback()
-        return ref, JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
-    return ref, None
+    return IdempotencyKeyRef(owner=owner, scope=scope, key=key, fingerprint=fingerprint)
 
 
 @router.post(
@@ -95,10 +88,8 @@ async def _claim_key(
 async def post_article(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
-    request_id: RequestIdDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -107,21 +98,10 @@ async def post_article(
         article_from_request, raw, request.headers.get("content-type"), request.query_params
     )
     await require_sources(session, principal, [article.source])
-    key, replay = await _claim_key(
-        request, session, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles"
-    )
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
+    if replay := await intake.replay(key):
         return replay
-    taken = await session.run_sync(
-        take_in,
-        articles=[article],
-        channel="api",
-        request_id=request_id,
-        answer=lambda stored: _accepted(stored[0]),
-        key=key,
-    )
-    await session.commit()
-    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
+    taken = await intake.take_in([article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key)
     [stored] = taken.stored
     return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
 
@@ -138,9 +118,8 @@ async def post_batch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
-    request_id: RequestIdDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
     raw = await request.body()
@@ -177,10 +156,8 @@ async def post_batch(
             )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
-    key, replay = await _claim_key(
-        request, session, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles/batch"
-    )
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles/batch")
+    if replay := await intake.replay(key):
         return replay
 
     def answer(stored: list[Stored]) -> dict[str, Any]:
@@ -190,16 +167,7 @@ async def post_batch(
         ]
         return BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
 
-    taken = await session.run_sync(
-        take_in,
-        articles=[a for _, a in valid],
-        channel="batch",
-        request_id=request_id,
-        answer=answer,
-        key=key,
-    )
-    await session.commit()
-    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
+    taken = await intake.take_in([a for _, a in valid], channel="batch", answer=answer, key=key)
     return JSONResponse(taken.answer, status_code=202)
 
 

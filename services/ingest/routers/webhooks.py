@@ -24,9 +24,11 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 
-from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from services.ingest.parsing import load_json, media_type, validate_article
 from services.ingest.routers.articles import status_url
 from services.ingest.secrets import webhook_secrets
@@ -37,7 +39,7 @@ from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
-from shared.intake import IdempotencyKeyRef, Stored, claim, queue_taken_async, request_fingerprint, take_in
+from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
 from shared.intake.idempotency import NO_OWNER, check_key
 from shared.metrics import WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
@@ -160,9 +162,7 @@ async def receive(
     source: str,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
-    request_id: RequestIdDep,
+    intake: IntakeDep,
 ) -> JSONResponse:
     raw = await request.body()
     found, secrets = await webhook_secrets(session, source)
@@ -186,11 +186,9 @@ async def receive(
         what="delivery",
         reused_code="delivery_id_reused",
     )
-    previous = await session.run_sync(claim, key)
-    if previous is not None:
-        await session.rollback()
+    if replay := await intake.replay(key):
         WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
-        return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+        return replay
     websub_digest = (
         bytes.fromhex(delivery_id.removeprefix(WEBSUB_PREFIX)) if delivery_id.startswith(WEBSUB_PREFIX) else None
     )
@@ -239,20 +237,14 @@ async def receive(
             rejected=rejected,
         ).model_dump(mode="json")
 
-    taken = await session.run_sync(
-        take_in,
-        articles=[a for _, a in valid],
-        channel=CHANNEL,
-        request_id=request_id,
-        answer=answer,
-        key=key,
-    )
-    if websub_digest is not None:
-        await remember_delivery(session, source_id=found.id, digest=websub_digest)
-    await session.commit()
+    async def remember_websub(session: AsyncSession) -> None:
+        if websub_digest is not None:
+            await remember_delivery(session, source_id=found.id, digest=websub_digest)
 
+    taken = await intake.take_in(
+        [a for _, a in valid], channel=CHANNEL, answer=answer, key=key, before_commit=remember_websub
+    )
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
-    await queue_taken_async(celery, taken, chunk=settings.ingest.task_chunk_size)
     return JSONResponse(taken.answer, status_code=202)
 
 
