@@ -20,11 +20,17 @@ def backoff_s(
     factor: float = 2.0,
     jitter: tuple[float, float] = (0.0, 1.0),
     at_least: float | None = None,
+    spread_at_cap: bool = True,
 ) -> float:
     """``min(cap, base × factor^attempt)`` scaled by a uniform draw from ``jitter`` (``(1, 1)``: none), then
-    raised to ``at_least`` (a server's ``Retry-After``) and capped again. ``attempt`` counts from 0."""
+    raised to ``at_least`` (a server's ``Retry-After``) and capped again. ``attempt`` counts from 0.
+
+    ``spread_at_cap=False`` draws the jitter before the cap instead, so that once the delays have grown past
+    it they wait the cap itself: for a schedule that promises its longest wait."""
     # Bounded exponent: a long-failing source must not overflow the float.
-    delay = min(cap, base * factor ** min(max(0, attempt), 64))
+    delay = base * factor ** min(max(0, attempt), 64)
+    if spread_at_cap:
+        delay = min(cap, delay)
     low, high = jitter
     delay *= random.uniform(low, high) if low != high else low
     if at_least is not None:

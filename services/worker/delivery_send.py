@@ -51,6 +51,7 @@ def backoff_s(attempt: int, settings: DeliverySettings, retry_after_s: float | N
         factor=4.0,
         jitter=(0.5, 1.5),
         at_least=retry_after_s,
+        spread_at_cap=False,
     )
 
 
