@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, clip, drop_empty, external_id, language_code
 from shared.channels.errors import ChannelError
-from shared.channels.htmltext import decode_references, text_from_html
+from shared.channels.htmltext import decode_references, looks_like_html, text_from_html
 
 # Properties only ninjs has (a Tidings article has ``title`` and ``body`` instead), compared in lower case.
 _NINJS_TEXT_KEYS = frozenset(
@@ -82,12 +82,17 @@ def _pick(items: Any, preferred_roles: tuple[str, ...], *, only_preferred: bool 
     return entries[0] if entries else None
 
 
+def _plain(value: str) -> str:
+    """A property the spec makes plain text: read as HTML when a sender put tags in it anyway."""
+    return text_from_html(value) if looks_like_html(value) else decode_references(value).strip()
+
+
 def _as_text(entry: dict[str, Any] | None) -> str:
     if entry is None:
         return ""
     value = entry["value"]
     kind = str(entry.get("contenttype") or entry.get("role") or "")
-    return text_from_html(value) if "html" in kind or "<" in value else decode_references(value).strip()
+    return text_from_html(value) if "html" in kind else _plain(value)
 
 
 def _string(data: dict[str, Any], key: str) -> str | None:
@@ -97,7 +102,7 @@ def _string(data: dict[str, Any], key: str) -> str | None:
 
 def _body(data: dict[str, Any]) -> str:
     if (text := _string(data, "body_text")) is not None:
-        return text_from_html(text) if "<" in text else decode_references(text).strip()
+        return _plain(text)
     for key in ("body_html", "body_xhtml"):
         if (html := _string(data, key)) is not None:
             return text_from_html(html)
@@ -106,7 +111,7 @@ def _body(data: dict[str, Any]) -> str:
 
 def _summary(data: dict[str, Any]) -> str | None:
     if (text := _string(data, "description_text")) is not None:
-        return decode_references(text)
+        return _plain(text)
     if (html := _string(data, "description_html")) is not None:
         return text_from_html(html)
     return _as_text(_pick(data.get("descriptions"), (*_SUMMARY_ROLES, ""), only_preferred=True)) or None
@@ -146,7 +151,7 @@ def ninjs_article(data: dict[str, Any], *, source: str) -> dict[str, Any]:
     uri = str(item[identity]).strip()
     headline = _string(item, "headline")
     title = clip(
-        text_from_html(headline) if headline else _as_text(_pick(item.get("headlines"), ("main", ""))),
+        _plain(headline) if headline else _as_text(_pick(item.get("headlines"), ("main", ""))),
         MAX_TITLE_CHARS,
     )
     if not title:

@@ -228,3 +228,16 @@ def test_a_page_of_navigation_and_footer_only_has_no_main_text() -> None:
 def test_a_real_page_with_navigation_still_gives_its_text() -> None:
     page = extract_page(html_page())
     assert page is not None and page.text.startswith("A strong earthquake struck the city")
+
+
+def test_ninjs_plain_text_with_a_less_than_sign_is_not_taken_for_html() -> None:
+    item = {**NINJS_SUPERDESK, "headline": "Fares rise < 5% on island routes", "body_html": None}
+    item["body_text"] = "Fares rise by less than 5%: 3 < 5.\n\nThe operator confirmed it."
+    article = ninjs_article(item, source="desk")
+    assert article["title"] == "Fares rise < 5% on island routes"
+    assert article["body"] == "Fares rise by less than 5%: 3 < 5.\n\nThe operator confirmed it."
+
+
+def test_ninjs_body_text_that_holds_html_is_read_as_html() -> None:
+    item = {**NINJS_SUPERDESK, "body_html": None, "body_text": "<p>Crews walked out.</p><p>Talks resume Monday.</p>"}
+    assert ninjs_article(item, source="desk")["body"] == "Crews walked out.\n\nTalks resume Monday."
