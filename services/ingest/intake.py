@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
+import structlog
 from celery import Celery
 from fastapi import Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
-from shared.intake import IdempotencyKeyRef, Stored, Taken, claim, queue_taken_async, take_in
+from shared.intake import IdempotencyKeyRef, Stored, Taken, claim, enqueue_async, queue_taken_async, send, take_in
 from shared.schemas.articles import ArticleIn
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -54,6 +59,20 @@ class Intake:
         await self.session.commit()
         await queue_taken_async(self.celery, taken, chunk=self.chunk)
         return taken
+
+    async def requeue(self, ids: Sequence[uuid.UUID]) -> bool:
+        """Queue the pipeline again for rows already committed (a dead-letter replay)."""
+        return await enqueue_async(self.celery, ids, chunk=self.chunk, request_id=self.request_id)
+
+    async def send(self, name: str, args: list[Any]) -> bool:
+        """Queue one other task for committed work (a backfill job). Best effort, like every enqueue here:
+        the rows are the record, and the worker's sweeps start work whose message was lost."""
+        try:
+            await anyio.to_thread.run_sync(send, self.celery, name, [(args, self.request_id)])
+            return True
+        except Exception as exc:
+            log.warning("could not queue the task; a sweep will start it", task=name, args=args, error=str(exc))
+            return False
 
 
 def _intake(session: SessionDep, settings: SettingsDep, celery: CeleryDep, request_id: RequestIdDep) -> Intake:

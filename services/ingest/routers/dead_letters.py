@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Select, and_, func, select, update
 
-from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from shared.api.auth import Scope, require_scope
 from shared.api.errors import ApiError
 from shared.db.models import DeadLetter, Ingestion, IngestionState
-from shared.intake import enqueue_async
 from shared.schemas.errors import error_responses
 from shared.schemas.reliability import DeadLetterOut, DeadLetterPage, DeadLetterStatus, ReplayAccepted
 
@@ -130,13 +130,7 @@ async def get_dead_letter(dead_letter_id: uuid.UUID, session: SessionDep) -> Dea
     summary="Send a parked article through the pipeline again, with a fresh set of attempts",
     responses=error_responses(404, 409),
 )
-async def replay_dead_letter(
-    dead_letter_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
-    request_id: RequestIdDep,
-) -> JSONResponse:
+async def replay_dead_letter(dead_letter_id: uuid.UUID, session: SessionDep, intake: IntakeDep) -> JSONResponse:
     letter = (
         await session.execute(select(DeadLetter).where(DeadLetter.id == dead_letter_id).with_for_update())
     ).scalar_one_or_none()
@@ -158,11 +152,6 @@ async def replay_dead_letter(
     ingestion_id = letter.ingestion_id
     await session.commit()
     # Committed first: if Redis cannot take the task now, the sweeper queues the accepted row later.
-    await enqueue_async(
-        celery,
-        [ingestion_id],
-        chunk=settings.ingest.task_chunk_size,
-        request_id=request_id,
-    )
+    await intake.requeue([ingestion_id])
     body = ReplayAccepted(id=dead_letter_id, ingestion_id=ingestion_id, status_url=_status_url(ingestion_id))
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": body.status_url})

@@ -10,17 +10,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import anyio
-import structlog
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 
-from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from shared.api.errors import ApiError
 from shared.db.models import BackfillJob, TagRule
 from shared.ids import uuid7
-from shared.intake import send
 from shared.schemas.errors import error_responses
 from shared.schemas.text import StorableText
 from shared.tagging.jobs import new_job, supersede
@@ -29,7 +27,6 @@ from shared.tagging.rules import rule_tagger_name
 from shared.tagging.settings import TaggingSettings
 from shared.tasks import TaskName
 
-log = structlog.get_logger(__name__)
 router = APIRouter(tags=["rules"])
 _settings = TaggingSettings()
 
@@ -176,14 +173,6 @@ async def _start_job(session: SessionDep, rule: TagRule, *, reason: str, remove:
     return job
 
 
-async def _enqueue(celery: CeleryDep, job: BackfillJob, request_id: str | None) -> None:
-    """Best effort: the job is committed, and the worker's sweep starts jobs whose message was lost."""
-    try:
-        await anyio.to_thread.run_sync(send, celery, TaskName.BACKFILL_RUN, [([str(job.id)], request_id)])
-    except Exception as exc:
-        log.warning("could not queue the backfill; the sweep will start it", job_id=str(job.id), error=str(exc))
-
-
 @router.post(
     "/v1/rules",
     status_code=201,
@@ -191,9 +180,7 @@ async def _enqueue(celery: CeleryDep, job: BackfillJob, request_id: str | None) 
     summary="Create a rule; recent articles are re-tagged in the background",
     responses=error_responses(400, 422),
 )
-async def create_rule(
-    body: RuleIn, session: SessionDep, celery: CeleryDep, response: Response, request_id: RequestIdDep
-) -> RuleOut:
+async def create_rule(body: RuleIn, session: SessionDep, intake: IntakeDep, response: Response) -> RuleOut:
     _check_expression(body.expression)
     rule = TagRule(
         id=uuid7(), name=body.name, tag=body.tag, expression=body.expression, enabled=body.enabled, version=1
@@ -205,7 +192,7 @@ async def create_rule(
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job, request_id)
+        await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     response.headers["Location"] = f"/v1/rules/{rule.id}"
     return rule_out(rule, job)
 
@@ -244,9 +231,7 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> RuleOut:
     summary="Replace a rule; a change re-tags recent articles (disabling removes its tags)",
     responses=error_responses(400, 404, 422),
 )
-async def replace_rule(
-    rule_id: uuid.UUID, body: RuleIn, session: SessionDep, celery: CeleryDep, request_id: RequestIdDep
-) -> RuleOut:
+async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, intake: IntakeDep) -> RuleOut:
     _check_expression(body.expression)
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
@@ -269,7 +254,7 @@ async def replace_rule(
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job, request_id)
+        await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     return rule_out(rule, job or await _latest_job(session, rule.id))
 
 
@@ -280,9 +265,7 @@ async def replace_rule(
     summary="Delete a rule; its tags are removed in the background",
     responses=error_responses(400, 404),
 )
-async def delete_rule(
-    rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep, request_id: RequestIdDep
-) -> RuleDeleted:
+async def delete_rule(rule_id: uuid.UUID, session: SessionDep, intake: IntakeDep) -> RuleDeleted:
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
         raise ApiError(404, f"no rule {rule_id}", field="rule_id")
@@ -290,7 +273,7 @@ async def delete_rule(
     await session.delete(rule)
     await session.commit()
     await session.refresh(job)
-    await _enqueue(celery, job, request_id)
+    await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     return RuleDeleted(id=rule_id, backfill=backfill_out(job))
 
 
