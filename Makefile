@@ -13,18 +13,21 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+# The development environment: the runtime lock plus the embedded servers, test, lint and ops tools.
+$(STAMP): requirements-dev.lock requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create the virtual environment and install the locked dependencies
 
-lock: ## Re-resolve requirements.lock from pyproject.toml (hashes included)
+lock: ## Re-resolve requirements.lock (runtime, the image) and requirements-dev.lock (all extras) with hashes
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes --no-header pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --no-header pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra embedded --extra dev --generate-hashes --no-header \
+		--constraint requirements.lock pyproject.toml -o requirements-dev.lock
 
 run: install ## Start ingest (:8000), query (:8001), worker and beat; Ctrl-C stops all
 	$(BIN)/python -m devtools.run
