@@ -75,6 +75,11 @@ class BrokerSettings(_Base):
 
     url: str | None = Field(default=None, validation_alias=AliasChoices("TIDINGS_BROKER_URL", "CELERY_BROKER_URL"))
 
+    @field_validator("url")
+    @classmethod
+    def _unset_when_empty(cls, v: str | None) -> str | None:
+        return v or None  # compose passes an unset variable as ""
+
     @property
     def is_amqp(self) -> bool:
         return self.url is not None and self.url.startswith(("amqp://", "amqps://", "pyamqp://"))
