@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events train-topics chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lock: ## Re-resolve requirements.lock (runtime, the image) and requirements-dev.
 run: install ## Start ingest (:8000), query (:8001), worker and beat; Ctrl-C stops all
 	$(BIN)/python -m devtools.run
 
+flower: install ## Flower, Celery's monitor, on http://127.0.0.1:5555 (the broker of REDIS_URL / TIDINGS_BROKER_URL)
+	$(BIN)/celery -A services.worker.app flower --address=$(or $(FLOWER_ADDRESS),127.0.0.1) --port=$(or $(FLOWER_PORT),5555)
+
 migrate: install ## Apply the database migrations (DATABASE_URL)
 	$(BIN)/alembic upgrade head
 
@@ -54,6 +57,9 @@ bench: bench-dedup bench-events bench-tagging bench-query bench-readers ## All b
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup
+
+bench-capacity: install ## Articles per second one ingest process accepts and one worker core processes (Reuters-21578)
+	$(BIN)/python -m benchmarks.capacity
 
 bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
 	$(BIN)/python -m benchmarks.reuse

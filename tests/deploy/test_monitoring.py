@@ -81,9 +81,7 @@ def test_each_alert_fires_on_its_series_and_not_on_healthy_ones() -> None:
     tested = _promtool("test", "rules", "alerts_test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     cases = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())["tests"]
-    fired = {
-        case["alertname"] for test in cases for case in test.get("alert_rule_test", []) if case.get("exp_alerts")
-    }
+    fired = {case["alertname"] for test in cases for case in test.get("alert_rule_test", []) if case.get("exp_alerts")}
     required = {
         "TidingsBacklogGrowing",
         "TidingsOldestTaskTooOld",
@@ -145,7 +143,7 @@ def test_the_dashboard_covers_every_area_and_is_well_formed() -> None:
         assert dashboard["uid"] and dashboard["title"]
         for panel in panels:
             grid = panel["gridPos"]
-            assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24
+            assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24
             if panel["type"] == "row":
                 continue
             assert panel["targets"], f"{path.name}: {panel['title']} shows nothing"
