@@ -6,7 +6,8 @@ from one client, with no worker running: that is the accept rate. Then one Celer
 child (``-c 1``: one core) is started and the time until every ingestion is ``processed`` gives the processing
 rate, models loaded beforehand. PostgreSQL and Redis are the local ones (or the embedded ones of ``make run``);
 ``TIDINGS_BROKER_URL`` is passed on, so the same run measures RabbitMQ as the broker.
-``TIDINGS_BENCH_CAPACITY_ARTICLES`` sets the count (default 2,000).
+``TIDINGS_BENCH_CAPACITY_ARTICLES`` sets the count (default 2,000). Besides wall-clock rates the report gives
+articles per CPU second of the measured processes, which holds on a machine whose cores are shared.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import psycopg
 
 from benchmarks.data import require
@@ -48,6 +50,19 @@ def _articles(n: int) -> list[dict[str, Any]]:
 def _states(dsn: str) -> dict[str, int]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         return dict(conn.execute("SELECT state, count(*) FROM ingestions GROUP BY state").fetchall())
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children so far: the share of a core it really got."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in (root, *root.children(recursive=True)):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def _api_key(url: str) -> str:
@@ -86,26 +101,27 @@ def main() -> int:
         headers = {"Authorization": f"Bearer {_api_key(url)}"}
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        plat.start("ingest", uvicorn_argv("services.ingest.main:app", "127.0.0.1", port), env, ROOT, url=base,
+        ingest = plat.start("ingest", uvicorn_argv("services.ingest.main:app", "127.0.0.1", port), env, ROOT, url=base,
                    log=log_dir / "ingest.log")  # fmt: skip
         plat.wait_healthy(120)
 
         load_before = os.getloadavg()
         with httpx.Client(base_url=base, timeout=120, headers=headers) as client:
-            started = time.perf_counter()
+            started, ingest_cpu = time.perf_counter(), _cpu_s(ingest.proc.pid)
             for start in range(0, len(articles), BATCH):
                 answer = client.post("/v1/articles/batch", json={"articles": articles[start : start + BATCH]})
                 answer.raise_for_status()
             accept_s = time.perf_counter() - started
+            ingest_cpu = _cpu_s(ingest.proc.pid) - ingest_cpu
         accepted = sum(_states(_libpq(url)).values())
 
-        plat.start("worker", [*worker_argv(1, hostname="bench-capacity@%h", queues=(QueueName.PIPELINE,))], env,
+        worker = plat.start("worker", [*worker_argv(1, hostname="bench-capacity@%h", queues=(QueueName.PIPELINE,))], env,
                    ROOT, log=log_dir / "worker.log")  # fmt: skip
         # The clock starts at the first processed article, so the model loading of the worker is not counted.
         deadline = time.monotonic() + 1800
         while not _states(_libpq(url)).get("processed") and time.monotonic() < deadline:
             time.sleep(0.2)
-        first = time.perf_counter()
+        first, worker_cpu = time.perf_counter(), _cpu_s(worker.proc.pid)
         first_done = _states(_libpq(url)).get("processed", 0)
         while time.monotonic() < deadline:
             states = _states(_libpq(url))
@@ -113,6 +129,7 @@ def main() -> int:
                 break
             time.sleep(0.5)
         process_s = time.perf_counter() - first
+        worker_cpu = _cpu_s(worker.proc.pid) - worker_cpu
         states = _states(_libpq(url))
         load_after = os.getloadavg()
     finally:
@@ -129,19 +146,25 @@ def main() -> int:
             "articles": accepted,
             "seconds": round(accept_s, 2),
             "articles_per_s": round(accepted / accept_s, 1),
+            "cpu_s": round(ingest_cpu, 2),
+            "articles_per_cpu_s": round(accepted / ingest_cpu, 1) if ingest_cpu > 0 else None,
         },
         "process": {
             "processes": "1 Celery worker, 1 pool child (-c 1), pipeline queue only",
             "articles_timed": done,
             "seconds": round(process_s, 2),
             "articles_per_s": round(done / process_s, 1) if process_s > 0 else None,
+            "cpu_s": round(worker_cpu, 2),
+            "articles_per_cpu_s": round(done / worker_cpu, 1) if worker_cpu > 0 else None,
             "final_states": states,
         },
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
-            "note": "2-core machine shared with other engineers' test runs; PostgreSQL and Redis on the same cores.",
+            "note": "2-core machine shared with other engineers' test runs; PostgreSQL and Redis on the same cores. "
+            "articles_per_cpu_s counts the CPU time the measured processes got (not PostgreSQL's): the rate of "
+            "one core of their own.",
         },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,7 @@ class RedisSettings(_Base):
 
 class BrokerSettings(_Base):
     """Where Celery tasks travel. Unset: the Redis of ``RedisSettings``. ``amqp://`` selects RabbitMQ; Redis then
-    still holds everything else (locks, rate limits, the event stream)."""
+    still holds everything else (rate limits, feed politeness slots, the event stream)."""
 
     model_config = SettingsConfigDict(env_prefix="TIDINGS_BROKER_", extra="ignore")
 

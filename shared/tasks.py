@@ -71,9 +71,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_url": broker_url,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": transport_options,
-        # A batch whose broker connection dropped is redelivered to another worker; running it on here too
-        # would only do the work twice (it is idempotent, but not free).
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
         "task_ignore_result": True,
         "result_backend": None,
         "task_serializer": "json",
