@@ -5,7 +5,8 @@ Reuters-21578 stories (``benchmarks/data.py``) go to the batch endpoint of one u
 from one client, with no worker running: that is the accept rate. Then one Celery worker process with one pool
 child (``-c 1``: one core) is started and the time until every ingestion is ``processed`` gives the processing
 rate, models loaded beforehand. PostgreSQL and Redis are the local ones (or the embedded ones of ``make run``);
-``TIDINGS_BROKER_URL`` is passed on, so the same run measures RabbitMQ as the broker.
+``TIDINGS_BROKER_URL`` is passed on, so the same run measures RabbitMQ as the broker
+(``results/capacity-rabbitmq.json``; Redis: ``results/capacity.json``).
 ``TIDINGS_BENCH_CAPACITY_ARTICLES`` sets the count (default 2,000). Besides wall-clock rates the report gives
 articles per CPU second of the measured processes, which holds on a machine whose cores are shared.
 """
@@ -29,7 +30,7 @@ from services.cli.reuters import read_reuters
 from shared.tasks import QueueName
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "capacity.json"
+RESULTS = ROOT / "benchmarks" / "results"
 BATCH = 100
 
 
@@ -167,8 +168,9 @@ def main() -> int:
             "one core of their own.",
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "capacity.json" if report["broker"] == "redis" else "capacity-rabbitmq.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0
 
