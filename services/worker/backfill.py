@@ -25,8 +25,7 @@ from services.worker.app import app
 from services.worker.pipeline import is_transient
 from services.worker.resources import resources
 from services.worker.stages.tagging import TAGS_WRITTEN, pipeline, tagging_settings
-from shared.db.models import Article, ArticleTag, BackfillJob, TaggerVersion
-from shared.db.models.tagging import BackfillState
+from shared.db.models import Article, ArticleTag, BackfillJob, BackfillState, TaggerVersion
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger
