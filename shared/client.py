@@ -25,14 +25,8 @@ import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.schemas.articles import (
-    Accepted,
-    ArticleIn,
-    ArticleOut,
-    ArticleSummary,
-    BatchAccepted,
-    IngestionStatus,
-)
+from shared.schemas.articles import ArticleIn, ArticleOut, ArticleSummary
+from shared.schemas.ingestions import Accepted, BatchAccepted, IngestionStatus
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0

@@ -79,41 +79,6 @@ class BatchIn(BaseModel):
     articles: list[dict[str, Any]] = Field(description="Up to the configured limit (1,000 by default).")
 
 
-class Accepted(BaseModel):
-    id: uuid.UUID
-    status: str = Field(examples=["accepted"])
-    status_url: str
-    duplicate: bool = Field(
-        default=False,
-        description="True when the article replays an earlier one (same source and external_id).",
-    )
-
-
-class BatchItemAccepted(Accepted):
-    index: int
-
-
-class BatchItemRejected(BaseModel):
-    index: int
-    error: dict[str, Any]
-
-
-class BatchAccepted(BaseModel):
-    accepted: list[BatchItemAccepted]
-    rejected: list[BatchItemRejected]
-
-
-class IngestionStatus(BaseModel):
-    id: uuid.UUID
-    status: str = Field(examples=["processed"])
-    error: str | None = None
-    attempts: int
-    received_at: datetime
-    updated_at: datetime
-    processed_at: datetime | None = None
-    article_url: str | None = Field(default=None, description="Where the query service serves the record.")
-
-
 class DedupDecision(BaseModel):
     cluster_id: uuid.UUID | None = None
     duplicate_of: uuid.UUID | None = None

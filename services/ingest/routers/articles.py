@@ -19,15 +19,9 @@ from services.ingest.store import Stored, store_articles
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
-from shared.schemas.articles import (
-    Accepted,
-    ArticleIn,
-    BatchAccepted,
-    BatchItemAccepted,
-    BatchItemRejected,
-    IngestionStatus,
-)
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import Accepted, BatchAccepted, BatchItemAccepted, BatchItemRejected, IngestionStatus
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 _service_settings = IngestServiceSettings()
