@@ -37,10 +37,10 @@ from typing import Any
 
 from shared.db.models import TagKind
 from shared.events.engine import EventFeatures, MemoryIndex, best_verdict, compare, featurize, top_candidates
-from shared.events.settings import EventSettings
+from shared.events.settings import EventSettings, get_event_settings
 from shared.tagging.base import Document
 from shared.tagging.pipeline import TaggingPipeline
-from shared.tagging.settings import TaggingSettings
+from shared.tagging.settings import get_tagging_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "semeval2022_task8_dev" / "pairs.csv"
@@ -97,7 +97,7 @@ def read_pairs(path: Path) -> tuple[dict[str, Text], list[Pair]]:
 
 def tag_entities(texts: dict[str, Text], lead_words: int) -> dict[str, list[str]]:
     """``kind:value`` of the named entities and places our taggers find in each title and lead."""
-    pipeline = TaggingPipeline(TaggingSettings(), only=("entities", "places"))
+    pipeline = TaggingPipeline(get_tagging_settings(), only=("entities", "places"))
     docs = [
         Document(id=t.id, title=t.title, body=" ".join(t.body.split()[:lead_words]), language=t.language)
         for t in texts.values()
@@ -308,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=5, help="passes over the texts for the speed figure")
     args = parser.parse_args(argv)
-    base = EventSettings()
+    base = get_event_settings()
     texts, pairs = read_pairs(DATA)
     started = time.perf_counter()
     entities = tag_entities(texts, base.lead_words)
