@@ -102,9 +102,7 @@ def _store_articles(engine: Engine, sources: list[str]) -> None:
         )
 
 
-def test_the_new_endpoint_reads_the_database(
-    client: TestClient, db: Engine, api_key_headers: dict[str, str]
-) -> None:
+def test_the_new_endpoint_reads_the_database(client: TestClient, db: Engine, api_key_headers: dict[str, str]) -> None:
     _store_articles(db, ["wire", "wire", "wire", "desk", "desk", "partner"])
 
     r = client.get("/v1/recipe-sources", headers=api_key_headers)
