@@ -6,8 +6,10 @@ Each concern has one env prefix and one cached getter, made with :func:`settings
 a process reads its environment once per concern and every part of it sees the same values; nothing builds
 settings at import time or once per call. :class:`Settings` is the root the services start from: it
 composes the platform-wide sections (database, Redis, ingest limits, pipeline, logging) from the same
-getters. Tests that change the environment call :func:`reset_settings`, the one way to make the next
-getter calls read it again.
+getters. Getters rather than one object passed down every call chain: each area's settings stay beside
+the code that documents them, and ``shared`` never has to import a service to know its settings. Tests
+that change the environment call :func:`reset_settings`, the one way to make the next getter calls read it
+again.
 
 ``DATABASE_URL`` and ``REDIS_URL`` are also honoured without the prefix, as the platform conventions expect.
 """
