@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
+from shared.config import reset_settings
 from tests.brokers import broker_env, session_vhost
 from tests.support import ROOT, empty_tables, free_port, wait_for
 
@@ -102,6 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _infra, SESSION_API_KEY
     _infra = TestInfra()
     os.environ.update(_infra.env)
+    reset_settings()  # whatever read the environment before this point read the wrong database
     alembic_upgrade(_infra.env, ROOT)
     redis.Redis.from_url(_infra.redis_url).flushdb()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -111,6 +113,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _infra is not None:
         _infra.close()
+
+
+@pytest.fixture(autouse=True)
+def _settings_reread_after_each_test() -> Iterator[None]:
+    """Settings are read once per process and cached (``shared.config``). A test that changes the environment
+    calls ``reset_settings()`` after ``monkeypatch.setenv``; this makes sure the next test never sees it."""
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")

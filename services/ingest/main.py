@@ -32,8 +32,9 @@ async def _stop(app: FastAPI) -> None:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = create_service_app(
-        get_settings(),
+        settings,
         service="ingest",
         title="Tidings ingest API",
         description="Send news articles: they are stored durably, answered with 202, deduplicated and tagged.",
@@ -41,6 +42,7 @@ def create_app() -> FastAPI:
         on_shutdown=_stop,
         # Partners' webhooks prove themselves with their signature (Standard Webhooks), not an API key.
         public_prefixes=("/v1/webhooks/",),
+        max_body_bytes=settings.ingest.max_body_bytes,
     )
     for module in (articles, corrections, events, rules, webhooks, feeds, dead_letters, api_keys):
         app.include_router(module.router)

@@ -9,12 +9,12 @@ from celery import signals
 from services.worker import resources
 from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
-from shared.dedup.settings import DedupSettings
-from shared.delivery.settings import DeliverySettings
-from shared.events.settings import EventSettings
+from shared.dedup.settings import get_dedup_settings
+from shared.delivery.settings import get_delivery_settings
+from shared.events.settings import get_event_settings
 from shared.logging import configure_logging
-from shared.search.settings import SearchSettings
-from shared.tagging.settings import TaggingSettings
+from shared.search.settings import get_search_settings
+from shared.tagging.settings import get_tagging_settings
 from shared.tasks import TaskName, make_celery
 
 settings = get_settings()
@@ -46,28 +46,28 @@ app.conf.beat_schedule = {
     },
     "backfill-sweep": {  # tagger version changes start backfills; stalled backfills resume
         "task": TaskName.BACKFILL_SWEEP,
-        "schedule": TaggingSettings().backfill_sweep_interval_s,
-        "options": {"expires": TaggingSettings().backfill_sweep_interval_s},
+        "schedule": get_tagging_settings().backfill_sweep_interval_s,
+        "options": {"expires": get_tagging_settings().backfill_sweep_interval_s},
     },
     "expire-dedup-index": {
         "task": TaskName.EXPIRE_DEDUP_INDEX,
-        "schedule": DedupSettings().expiry_interval_s,
-        "options": {"expires": DedupSettings().expiry_interval_s},
+        "schedule": get_dedup_settings().expiry_interval_s,
+        "options": {"expires": get_dedup_settings().expiry_interval_s},
     },
     "expire-event-index": {
         "task": TaskName.EXPIRE_EVENT_INDEX,
-        "schedule": EventSettings().expiry_interval_s,
-        "options": {"expires": EventSettings().expiry_interval_s},
+        "schedule": get_event_settings().expiry_interval_s,
+        "options": {"expires": get_event_settings().expiry_interval_s},
     },
     "match-saved-searches": {
         "task": TaskName.DELIVERY_MATCH,
-        "schedule": DeliverySettings().match_interval_s,
-        "options": {"expires": DeliverySettings().match_interval_s},
+        "schedule": get_delivery_settings().match_interval_s,
+        "options": {"expires": get_delivery_settings().match_interval_s},
     },
     "refresh-tag-stats": {
         "task": TaskName.REFRESH_TAG_STATS,
-        "schedule": SearchSettings().tag_stats_refresh_s,
-        "options": {"expires": SearchSettings().tag_stats_refresh_s},
+        "schedule": get_search_settings().tag_stats_refresh_s,
+        "options": {"expires": get_search_settings().tag_stats_refresh_s},
     },
 }
 

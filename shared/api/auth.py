@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select, update
 
 from shared.api.errors import ApiError
 from shared.api.keys import Scope, hash_key, looks_like_key
+from shared.config import settings_getter
 from shared.db.models import ApiKey
 from shared.metrics import AUTH_FAILURES, RATE_LIMITED
 
@@ -29,6 +30,9 @@ class AuthSettings(BaseSettings):
 
     # Serve the query API without keys, for a laptop or a trusted network. Never the ingest API.
     open_query: bool = False
+
+
+get_auth_settings = settings_getter(AuthSettings)
 
 
 @dataclass(frozen=True)

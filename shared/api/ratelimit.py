@@ -17,6 +17,7 @@ import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.exceptions import RedisError
 
+from shared.config import settings_getter
 from shared.metrics import RATE_LIMIT_UNCHECKED
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,9 @@ class RateLimitSettings(BaseSettings):
     per_minute: int = 1_200  # the default for keys without their own limit
     burst_seconds: float = 10.0  # how many seconds' worth of requests may arrive at once
     redis_timeout_s: float = 1.0  # past this the request goes through unchecked
+
+
+get_rate_limit_settings = settings_getter(RateLimitSettings)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
-from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
-from shared.schemas.channels import WebhookAccepted
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import BatchItemAccepted, BatchItemRejected
+from shared.schemas.webhooks import WebhookAccepted
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

@@ -39,7 +39,7 @@ from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method,
 from shared.dedup.index import IndexHits, index_batch
 from shared.dedup.keys import exact_keys, window_floor
 from shared.dedup.reuse import Reuse, character_spans
-from shared.dedup.settings import DedupSettings, engine_version
+from shared.dedup.settings import DedupSettings, engine_version, get_dedup_settings
 
 DEDUP_DECISIONS = Counter("tidings_dedup_decisions_total", "Dedup decisions by the method that decided", ["method"])
 
@@ -388,4 +388,4 @@ def _merge_candidates(
 
 
 def dedup_stages(settings: Settings) -> list[Stage]:
-    return [DedupStage(DedupSettings())]
+    return [DedupStage(get_dedup_settings())]
