@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events train-topics chaos clean
+.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events train-topics chaos clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -26,8 +26,11 @@ lock: ## Re-resolve requirements.lock from pyproject.toml (hashes included)
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes --no-header pyproject.toml -o requirements.lock
 
-run: install ## Start ingest (:8000), query (:8001), worker and beat; Ctrl-C stops all
+run: install ## Start ingest (:8000), query (:8001), worker and beat, restarting what exits; Ctrl-C stops all
 	$(BIN)/python -m devtools.run
+
+status: install ## What `make run` is running: each process's state, pid, restarts and health
+	$(BIN)/tidings status
 
 migrate: install ## Apply the database migrations (DATABASE_URL)
 	$(BIN)/alembic upgrade head

@@ -53,6 +53,9 @@ class TestInfra:
             # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
+            # Workers and beat export no metrics unless a test gives them free ports: no clashes on 9101.
+            "TIDINGS_METRICS_WORKER_PORT": "0",
+            "TIDINGS_METRICS_BEAT_PORT": "0",
         }
 
     def close(self) -> None:

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.worker.app import app
 from services.worker.pipeline import is_transient
 from services.worker.resources import resources
-from services.worker.stages.tagging import TAGS_WRITTEN, pipeline, tagging_settings
+from services.worker.stages.tagging import pipeline, tagging_settings
 from shared.db.models import Article, ArticleTag, BackfillJob, TaggerVersion
 from shared.db.models.tagging import BackfillState
+from shared.metrics import TAGS_WRITTEN
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger
