@@ -17,9 +17,7 @@ DEFAULT_STATUS_FILE = Path(".data") / "run-status.json"
 
 def register(subparsers: Any) -> None:
     status = subparsers.add_parser("status", help="show the processes of `make run` and probe each")
-    status.add_argument(
-        "--status-file", type=Path, default=DEFAULT_STATUS_FILE, help=f"default: {DEFAULT_STATUS_FILE}"
-    )
+    status.add_argument("--status-file", type=Path, default=DEFAULT_STATUS_FILE, help=f"default: {DEFAULT_STATUS_FILE}")
     status.set_defaults(func=_status)
 
 
