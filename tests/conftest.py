@@ -211,4 +211,5 @@ def query(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str])
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Fast unit tests first, the end-to-end ones last.
-    items.sort(key=lambda item: ("/e2e/" in str(item.fspath) or "/chaos/" in str(item.fspath), str(Path(item.fspath))))
+    slow = ("/e2e/", "/chaos/", "/ops/")
+    items.sort(key=lambda item: (any(part in str(item.fspath) for part in slow), str(Path(item.fspath))))
