@@ -20,10 +20,10 @@ import redis
 import structlog
 from kombu import Connection
 from prometheus_client import start_http_server
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from shared.config import Settings
-from shared.db.engine import make_engine
 from shared.metrics import DEPENDENCY_UP, QUEUE_DEPTH, QUEUE_OLDEST_AGE, MetricsSettings, registry
 from shared.tasks import QueueName, celery_config, message_enqueued_at
 
@@ -67,7 +67,16 @@ class Collector(threading.Thread):
         self.queues = queues
         self.interval_s = MetricsSettings().collect_interval_s
         self._stop_event = threading.Event()
-        self.engine = make_engine(settings.database, application_name="tidings-metrics")
+        # No pool: the worker's main process forks pool children at any time, and a child must never inherit
+        # an open connection of this thread's.
+        self.engine = create_engine(
+            settings.database.url,
+            poolclass=NullPool,
+            connect_args={
+                "connect_timeout": settings.database.connect_timeout_s,
+                "application_name": "tidings-metrics",
+            },
+        )
         self.redis = redis.Redis.from_url(
             settings.redis.url,
             socket_timeout=settings.redis.socket_timeout_s,
