@@ -57,6 +57,9 @@ class TestInfra:
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
             **broker_env(self.rabbit),
+            # Workers and beat export no metrics unless a test gives them free ports: no clashes on 9101.
+            "TIDINGS_METRICS_WORKER_PORT": "0",
+            "TIDINGS_METRICS_BEAT_PORT": "0",
         }
 
     def close(self) -> None:
@@ -223,4 +226,5 @@ def query(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str])
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Fast unit tests first, the end-to-end ones last.
-    items.sort(key=lambda item: ("/e2e/" in str(item.fspath) or "/chaos/" in str(item.fspath), str(Path(item.fspath))))
+    slow = ("/e2e/", "/chaos/", "/ops/")
+    items.sort(key=lambda item: (any(part in str(item.fspath) for part in slow), str(Path(item.fspath))))

@@ -19,6 +19,7 @@ from services.ingest.routers import (
 from shared.api.app import create_service_app
 from shared.api.auth import Scope, require_scope
 from shared.config import get_settings
+from shared.metrics import registry
 from shared.schemas.articles import ArticleIn, BatchIn
 from shared.tasks import make_celery
 
@@ -48,7 +49,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     # Sources hand out webhook signing secrets: admin keys only.
     app.include_router(sources.router, dependencies=[Depends(require_scope(Scope.admin))])
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", make_asgi_app(registry=registry()))
     _register_schemas(app)
     return app
 

@@ -26,6 +26,7 @@ from services.query.ui.mount import PUBLIC_PREFIX, install_ui
 from shared.api.app import create_service_app
 from shared.config import get_settings
 from shared.db.engine import make_async_sessionmaker
+from shared.metrics import registry
 
 
 async def _on_startup(app: FastAPI) -> None:
@@ -67,7 +68,7 @@ def create_app() -> FastAPI:
     for module in (articles, facets, timeseries, clusters, events, tags, stream, export, saved_searches):
         app.include_router(module.router)
     install_ui(app)
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", make_asgi_app(registry=registry()))
     return app
 
 

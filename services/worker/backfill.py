@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.worker.app import app
 from services.worker.pipeline import is_transient
 from services.worker.resources import resources
-from services.worker.stages.tagging import TAGS_WRITTEN, pipeline
+from services.worker.stages.tagging import pipeline
 from shared.db.models import Article, ArticleTag, BackfillJob, BackfillState, TaggerVersion
+from shared.metrics import TAGS_WRITTEN
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger

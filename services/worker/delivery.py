@@ -21,6 +21,7 @@ from services.worker.delivery_match import match_once
 from services.worker.delivery_send import send_delivery
 from services.worker.resources import resources
 from shared.delivery.settings import get_delivery_settings
+from shared.metrics import DELIVERIES
 from shared.tasks import QueueName, TaskName
 
 MATCH_BUDGET_S = 10.0  # a run catches up on a backlog for at most this long, then leaves it to the next
@@ -62,6 +63,7 @@ def send_task(self: Task, delivery_id: str) -> dict[str, Any]:
     outcome = send_delivery(
         res.sessions, get_delivery_settings(), uuid.UUID(delivery_id), client=_http(), env=res.settings.env
     )
+    DELIVERIES.labels(outcome=outcome.status).inc()
     if outcome.status == "retry":
         # The attempts are counted in the database, which decides when to give up.
         raise self.retry(countdown=outcome.retry_in_s, max_retries=None)

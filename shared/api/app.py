@@ -3,6 +3,7 @@ the API-key check every route goes through (``shared.api.auth``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,8 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.api.auth import AuthPolicy, Scope, authenticate, get_auth_settings
 from shared.api.errors import install_error_handlers
 from shared.api.health import router as health_router
+from shared.api.health import watch_dependencies
 from shared.api.middleware import (
     BodySizeLimitMiddleware,
+    HttpMetricsMiddleware,
     RequestContextMiddleware,
     RequestDeadlineMiddleware,
     RequestSanityMiddleware,
@@ -24,6 +27,7 @@ from shared.api.ratelimit import RateLimiter, get_rate_limit_settings
 from shared.config import Settings, settings_getter
 from shared.db.engine import make_async_engine, make_async_sessionmaker
 from shared.logging import configure_logging
+from shared.metrics import get_metrics_settings
 from shared.schemas.errors import error_responses
 
 Hook = Callable[[FastAPI], Any]
@@ -70,9 +74,11 @@ def create_service_app(
         app.state.rate_limiter = RateLimiter(app.state.redis, get_rate_limit_settings())
         if on_startup:
             await on_startup(app)
+        watcher = asyncio.create_task(watch_dependencies(app, get_metrics_settings().collect_interval_s))
         try:
             yield
         finally:
+            watcher.cancel()
             if on_shutdown:
                 await on_shutdown(app)
             await app.state.redis.aclose()
@@ -98,6 +104,7 @@ def create_service_app(
     app.add_middleware(RequestSanityMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, service=service)
     install_error_handlers(app)
     app.include_router(health_router)
     return app

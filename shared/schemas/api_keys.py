@@ -27,12 +27,16 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: RequiredStorableText = Field(max_length=200, examples=["newsroom importer"])
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)] = Field(
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))] = Field(
         description="`ingest` (the write API), `query` (the read API), `deliver` (saved searches that send "
-        "webhooks, with `query`), `admin` (everything)."
+        "webhooks, with `query`), `admin` (everything), `unlimited` (never rate limited, for internal "
+        "services; grants nothing else)."
     )
     rate_limit_per_minute: int | None = Field(
-        default=None, ge=1, le=1_000_000, description="Requests per minute; the server default when null."
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Requests per minute; when null, the server's default for the key's scopes.",
     )
     expires_at: datetime | None = Field(default=None, description="ISO 8601; never expires when null.")
     sources: GrantedSources = None

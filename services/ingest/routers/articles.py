@@ -17,7 +17,7 @@ from services.ingest.queue import enqueue
 from services.ingest.store import Stored, store_articles
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
 from shared.schemas.ingestions import Accepted, BatchAccepted, BatchItemAccepted, BatchItemRejected, IngestionStatus
@@ -207,6 +207,8 @@ async def post_batch(
         )
     await session.commit()
     _count(stored, "batch")
+    for item in rejected:  # the batch is answered 202, but these items were refused
+        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
     new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
     await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202)

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -40,8 +39,7 @@ from shared.dedup.index import IndexHits, index_batch
 from shared.dedup.keys import exact_keys, window_floor
 from shared.dedup.reuse import Reuse, character_spans
 from shared.dedup.settings import DedupSettings, engine_version, get_dedup_settings
-
-DEDUP_DECISIONS = Counter("tidings_dedup_decisions_total", "Dedup decisions by the method that decided", ["method"])
+from shared.metrics import DEDUP_DECISIONS
 
 
 @dataclass

@@ -12,16 +12,14 @@ from collections import Counter
 from functools import lru_cache
 
 from celery import signals
-from prometheus_client import Counter as Metric
 
 from services.worker.context import BatchContext
 from services.worker.stages import Stage
 from shared.config import Settings
+from shared.metrics import TAGS_WRITTEN
 from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.settings import get_tagging_settings
 from shared.tagging.store import document_from_record, load_rules, lock_rules_shared, replace_tags
-
-TAGS_WRITTEN = Metric("tidings_tags_written_total", "Tags written by the tagging stage and backfills", ["kind"])
 
 
 @lru_cache(maxsize=16)
