@@ -48,11 +48,18 @@ class Intake:
         answer: Callable[[list[Stored]], dict[str, Any]] | None = None,
         key: IdempotencyKeyRef | None = None,
         before_commit: Callable[[AsyncSession], Any] | None = None,
+        rejected: Sequence[str] = (),
     ) -> Taken:
         """Store, record the answer under ``key``, commit, then count and queue. The commit comes before the
         queueing and before the caller's 2xx: the article is durable before anyone is told so."""
         taken = await self.session.run_sync(
-            take_in, articles=articles, channel=channel, request_id=self.request_id, answer=answer, key=key
+            take_in,
+            articles=articles,
+            channel=channel,
+            request_id=self.request_id,
+            answer=answer,
+            key=key,
+            rejected=rejected,
         )
         if before_commit is not None:
             await before_commit(self.session)

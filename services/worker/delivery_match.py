@@ -128,7 +128,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             Article.published_at, Article.cluster_id, Article.is_canonical,
         ).where(Article.id.in_(ids))
     )  # fmt: skip
-    urls = get_settings().urls  # subscribers follow the link from outside: the query service's public address
+    ingest = get_settings().ingest  # subscribers follow the link from outside: the query service's address
     return {
         r.id: {
             "id": str(r.id),
@@ -140,7 +140,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             "published_at": r.published_at.isoformat(),
             "cluster_id": str(r.cluster_id) if r.cluster_id else None,
             "is_canonical": r.is_canonical,
-            "article_url": urls.query_article(r.id),
+            "article_url": ingest.query_article_url(r.id),
         }
         for r in rows
     }

@@ -32,7 +32,7 @@ from shared.channels.polling import failure_delay, next_interval, per_host_share
 from shared.channels.settings import ChannelSettings, get_channel_settings
 from shared.db.models import Feed, FeedPoll
 from shared.intake import queue_taken, take_in
-from shared.metrics import FEED_POLLS
+from shared.metrics import FEED_LAST_SUCCESS, FEED_POLLS
 from shared.retry import parse_retry_after
 from shared.schemas.articles import ArticleIn
 from shared.tasks import QueueName, TaskName
@@ -265,6 +265,8 @@ def poll_feed(
             )
         )
     FEED_POLLS.labels(outcome=outcome).inc()
+    if new_ids:
+        FEED_LAST_SUCCESS.labels(feed=str(feed_id)).set(now.timestamp())
     queue_taken(celery, taken, chunk=chunk)
     log.info(
         "feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error, request_id=request_id

@@ -17,7 +17,7 @@ import structlog
 from celery import Celery
 
 from shared.intake.store import Taken
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, ENQUEUE_FAILURES
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED, ENQUEUE_FAILURES
 from shared.tasks import TaskName
 
 log = structlog.get_logger(__name__)
@@ -86,12 +86,14 @@ async def enqueue_async(celery: Celery, ids: Sequence[uuid.UUID], *, chunk: int,
 
 
 def count(taken: Taken) -> None:
-    """One metric point per batch: how many articles were new, how many replays."""
+    """One metric point per batch: how many articles were new, how many replays, which items were refused."""
     fresh = sum(1 for s in taken.stored if not s.duplicate)
     if fresh:
         ARTICLES_ACCEPTED.labels(channel=taken.channel).inc(fresh)
     if len(taken.stored) - fresh:
         ARTICLES_REPLAYED.inc(len(taken.stored) - fresh)
+    for code in taken.rejected:
+        ARTICLES_REJECTED.labels(reason=code).inc()
 
 
 def queue_taken(celery: Celery, taken: Taken, *, chunk: int) -> bool:

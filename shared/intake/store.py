@@ -59,6 +59,8 @@ class Taken:
     channel: str
     request_id: str | None
     answer: dict[str, Any] | None = None
+    # The error codes of the items refused from an accepted request (answered 2xx all the same).
+    rejected: tuple[str, ...] = ()
 
     @property
     def fresh(self) -> list[uuid.UUID]:
@@ -131,6 +133,7 @@ def take_in(
     request_id: str | None,
     answer: Callable[[list[Stored]], dict[str, Any]] | None = None,
     key: IdempotencyKeyRef | None = None,
+    rejected: Sequence[str] = (),
 ) -> Taken:
     """Store the articles and, when the request carried an idempotency key (claimed before with
     :func:`~shared.intake.idempotency.claim`), record ``answer`` under it in the same transaction, so the key
@@ -139,4 +142,4 @@ def take_in(
     body = answer(stored) if answer is not None else None
     if key is not None and body is not None:
         remember(session, key, status=202, body=body)
-    return Taken(stored=stored, channel=channel, request_id=request_id, answer=body)
+    return Taken(stored=stored, channel=channel, request_id=request_id, answer=body, rejected=tuple(rejected))

@@ -17,15 +17,9 @@ from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
 from shared.intake.idempotency import owner_of
-from shared.schemas.articles import (
-    Accepted,
-    ArticleIn,
-    BatchAccepted,
-    BatchItemAccepted,
-    BatchItemRejected,
-    IngestionStatus,
-)
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import Accepted, BatchAccepted, BatchItemAccepted, BatchItemRejected, IngestionStatus
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -167,7 +161,9 @@ async def post_batch(
         ]
         return BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
 
-    taken = await intake.take_in([a for _, a in valid], channel="batch", answer=answer, key=key)
+    taken = await intake.take_in(
+        [a for _, a in valid], channel="batch", answer=answer, key=key, rejected=[r.error["code"] for r in rejected]
+    )
     return JSONResponse(taken.answer, status_code=202)
 
 
@@ -210,5 +206,5 @@ async def get_status(article_id: uuid.UUID, session: SessionDep, settings: Setti
         received_at=row.received_at,
         updated_at=row.updated_at,
         processed_at=row.processed_at,
-        article_url=(settings.urls.query_article(row.id) if row.state == "processed" else None),
+        article_url=(settings.ingest.query_article_url(row.id) if row.state == "processed" else None),
     )

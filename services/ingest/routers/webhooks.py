@@ -42,9 +42,10 @@ from shared.channels.websub import already_received, remember_delivery
 from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
 from shared.intake.idempotency import NO_OWNER, check_key
 from shared.metrics import WEBHOOK_DELIVERIES
-from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
-from shared.schemas.channels import WebhookAccepted
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import BatchItemAccepted, BatchItemRejected
+from shared.schemas.webhooks import WebhookAccepted
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -243,7 +244,12 @@ async def receive(
             await remember_delivery(session, source_id=found.id, digest=websub_digest)
 
     taken = await intake.take_in(
-        [a for _, a in valid], channel=CHANNEL, answer=answer, key=key, before_commit=remember_websub
+        [a for _, a in valid],
+        channel=CHANNEL,
+        answer=answer,
+        key=key,
+        before_commit=remember_websub,
+        rejected=[r.error["code"] for r in rejected],
     )
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
     return JSONResponse(taken.answer, status_code=202)

@@ -1,4 +1,4 @@
-"""Ingestion receipts and idempotency keys: what the ingest service writes."""
+"""Ingestions (each accepted article exactly as received) and idempotency keys: what the ingest service writes."""
 
 from __future__ import annotations
 
