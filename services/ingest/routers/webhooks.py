@@ -40,10 +40,11 @@ from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
-from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
-from shared.schemas.channels import WebhookAccepted
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import BatchItemAccepted, BatchItemRejected
+from shared.schemas.webhooks import WebhookAccepted
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -59,7 +60,7 @@ _DELIVERY_BODY: dict[str, Any] = {
                     "oneOf": [
                         {"$ref": "#/components/schemas/ArticleIn"},
                         {"type": "array", "items": {"$ref": "#/components/schemas/ArticleIn"}},
-                        {"type": "object", "description": "IPTC ninjs 1.x or 2.x (one item or a list)"},
+                        {"type": "object", "description": "IPTC ninjs 1.x, 2.x or 3.0 (one item or a list)"},
                     ]
                 }
             },
@@ -75,6 +76,7 @@ _DELIVERY_BODY: dict[str, Any] = {
             ("webhook-timestamp", "Standard Webhooks: seconds since the epoch; at most 5 minutes off"),
             ("webhook-signature", "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`"),
             ("X-Hub-Signature-256", "WebSub content delivery: `sha256=<hex HMAC-SHA256 of the body>`"),
+            ("X-Hub-Signature", "WebSub content delivery: `sha1=`, `sha256=`, `sha384=` or `sha512=` + hex HMAC"),
         ]
     ],
 }
@@ -250,6 +252,8 @@ async def receive(
     await session.commit()
 
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
+    for item in rejected:  # the delivery is answered 202, but these items were refused
+        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
     fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
     if fresh:
         ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
