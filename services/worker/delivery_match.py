@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.events import STREAM
+from shared.config import get_settings
 from shared.dates import STORED
 from shared.db.models import Article, Delivery, DeliveryStatus, SavedSearch, SavedSearchMatch
 from shared.delivery.messages import message_body
@@ -127,6 +128,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             Article.published_at, Article.cluster_id, Article.is_canonical,
         ).where(Article.id.in_(ids))
     )  # fmt: skip
+    ingest = get_settings().ingest  # subscribers follow the link from outside: the query service's address
     return {
         r.id: {
             "id": str(r.id),
@@ -138,7 +140,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             "published_at": r.published_at.isoformat(),
             "cluster_id": str(r.cluster_id) if r.cluster_id else None,
             "is_canonical": r.is_canonical,
-            "article_url": f"/v1/articles/{r.id}",
+            "article_url": ingest.query_article_url(r.id),
         }
         for r in rows
     }

@@ -9,15 +9,14 @@ import anyio
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from services.ingest import idempotency
 from services.ingest.authority import refusal, refused_sources, require_sources
-from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDep
+from services.ingest.deps import PrincipalDep, SessionDep, SettingsDep
+from services.ingest.intake import IntakeDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
-from services.ingest.queue import enqueue
-from services.ingest.store import Stored, store_articles
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED
+from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
+from shared.intake.idempotency import owner_of
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
 from shared.schemas.ingestions import Accepted, BatchAccepted, BatchItemAccepted, BatchItemRejected, IngestionStatus
@@ -65,27 +64,11 @@ def _accepted(stored: Stored) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-async def _idempotent(
-    request: Request,
-    session: SessionDep,
-    key: str | None,
-    raw: bytes,
-    *,
-    owner: str,
-    scope: str,
-) -> tuple[bytes | None, JSONResponse | None]:
+def _key(request: Request, key: str | None, raw: bytes, *, owner: str, scope: str) -> IdempotencyKeyRef | None:
     if key is None:
-        return None, None
-    fingerprint = idempotency.request_fingerprint(
-        request.method, request.url.path, request.headers.get("content-type"), raw
-    )
-    previous = await idempotency.claim(session, owner=owner, scope=scope, key=key, fingerprint=fingerprint)
-    if previous is not None:
-        await session.rollback()
-        return fingerprint, JSONResponse(
-            previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"}
-        )
-    return fingerprint, None
+        return None
+    fingerprint = request_fingerprint(request.method, request.url.path, request.headers.get("content-type"), raw)
+    return IdempotencyKeyRef(owner=owner, scope=scope, key=key, fingerprint=fingerprint)
 
 
 @router.post(
@@ -99,8 +82,7 @@ async def _idempotent(
 async def post_article(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
@@ -110,28 +92,12 @@ async def post_article(
         article_from_request, raw, request.headers.get("content-type"), request.query_params
     )
     await require_sources(session, principal, [article.source])
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles")
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
+    if replay := await intake.replay(key):
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    [stored] = await store_articles(session, articles=[article], channel="api", request_id=request_id)
-    body = _accepted(stored)
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
-    await session.commit()
-    _count([stored], "api")
-    if not stored.duplicate:
-        await enqueue(celery, [stored.id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
+    taken = await intake.take_in([article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key)
+    [stored] = taken.stored
+    return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
 
 
 @router.post(
@@ -146,7 +112,7 @@ async def post_batch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
@@ -184,34 +150,21 @@ async def post_batch(
             )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles/batch")
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles/batch")
+    if replay := await intake.replay(key):
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await store_articles(session, articles=[a for _, a in valid], channel="batch", request_id=request_id)
-    accepted = [
-        BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
-        for (index, _), s in zip(valid, stored, strict=True)
-    ]
-    body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles/batch",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
-    await session.commit()
-    _count(stored, "batch")
-    for item in rejected:  # the batch is answered 202, but these items were refused
-        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
-    new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
-    await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202)
+
+    def answer(stored: list[Stored]) -> dict[str, Any]:
+        accepted = [
+            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+            for (index, _), s in zip(valid, stored, strict=True)
+        ]
+        return BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
+
+    taken = await intake.take_in(
+        [a for _, a in valid], channel="batch", answer=answer, key=key, rejected=[r.error["code"] for r in rejected]
+    )
+    return JSONResponse(taken.answer, status_code=202)
 
 
 def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list[BatchItemRejected]]:
@@ -235,14 +188,6 @@ def _forbidden_item(index: int, source: str) -> BatchItemRejected:
     )
 
 
-def _count(stored: list[Stored], channel: str) -> None:
-    fresh = sum(1 for s in stored if not s.duplicate)
-    if fresh:
-        ARTICLES_ACCEPTED.labels(channel=channel).inc(fresh)
-    if len(stored) - fresh:
-        ARTICLES_REPLAYED.inc(len(stored) - fresh)
-
-
 @router.get(
     "/{article_id}/status",
     response_model=IngestionStatus,
@@ -261,5 +206,5 @@ async def get_status(article_id: uuid.UUID, session: SessionDep, settings: Setti
         received_at=row.received_at,
         updated_at=row.updated_at,
         processed_at=row.processed_at,
-        article_url=(f"{settings.ingest.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None),
+        article_url=(settings.ingest.query_article_url(row.id) if row.state == "processed" else None),
     )
