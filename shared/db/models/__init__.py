@@ -24,7 +24,7 @@ from shared.db.models.query import SavedSearch as SavedSearch
 from shared.db.models.query import SavedSearchMatch as SavedSearchMatch
 from shared.db.models.reliability import ApiKey as ApiKey
 from shared.db.models.reliability import DeadLetter as DeadLetter
-from shared.db.models.stories import ArticleTag, Cluster, TagKind
+from shared.db.models.stories import ArticleTag, Cluster
 from shared.db.models.tagging import BackfillJob as BackfillJob
 from shared.db.models.tagging import TaggerVersion as TaggerVersion
 from shared.db.models.tagging import TagRule as TagRule
@@ -41,5 +41,4 @@ __all__ = [
     "IdempotencyKey",
     "Ingestion",
     "IngestionState",
-    "TagKind",
 ]

@@ -1,4 +1,7 @@
-"""Story clusters and tags: the shared contract between the dedup and tagging stages and the query service."""
+"""Story clusters and tags: the shared contract between the dedup and tagging stages and the query service.
+
+The kinds a tag may have are the tag vocabulary's (``shared/tagging/vocabulary.py``).
+"""
 
 from __future__ import annotations
 
@@ -33,21 +36,6 @@ class Cluster(Base):
         Index("ix_clusters_last_published_at", text("last_published_at DESC")),
         Index("ix_clusters_size_last_published_at", text("size DESC"), text("last_published_at DESC")),
     )
-
-
-class TagKind:
-    LANGUAGE = "language"
-    PERSON = "person"
-    ORGANISATION = "organisation"
-    PLACE = "place"
-    MISC = "misc"  # other named entities (CoNLL's MISC)
-    TOPIC = "topic"  # IPTC Media Topics; value is the code, e.g. "16000000"
-    KEYWORD = "keyword"
-    TONE = "tone"
-    RULE = "rule"  # from user rules; tagger is "rule:<rule id>"
-
-    ALL = (LANGUAGE, PERSON, ORGANISATION, PLACE, MISC, TOPIC, KEYWORD, TONE, RULE)
-    ENTITIES = (PERSON, ORGANISATION, PLACE, MISC)
 
 
 class ArticleTag(Base):
