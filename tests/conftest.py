@@ -53,6 +53,9 @@ class TestInfra:
             # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
+            # A tagger added from outside the package, as docs/architecture.md's recipe says
+            # (tests/e2e/test_tagger_plugin.py); it tags only "(NYSE: X)"-style tickers, which no other test writes.
+            "TIDINGS_TAGGING_PLUGINS": '["tests.ticker_tagger"]',
         }
 
     def close(self) -> None:
