@@ -115,11 +115,6 @@ class Vocabulary:
                 out[facet] = (*counted, kind.name)
         return out
 
-    def kinds_of(self, tagger: str) -> frozenset[str]:
-        """The kind names ``tagger`` may emit (rule taggers are named ``rule:<id>``)."""
-        entry = self.taggers.get(RULES if tagger.startswith("rule:") else tagger)
-        return frozenset(k.name for k in entry.kinds) if entry else frozenset()
-
 
 def load_plugins(modules: tuple[str, ...]) -> tuple[TaggerEntry, ...]:
     """The entries of the plug-in modules (each a module with a ``TAGGERS`` tuple), in the order named."""

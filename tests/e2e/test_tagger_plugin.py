@@ -4,15 +4,12 @@ searchable at once: in facets, in ``tag=kind:value`` and bare ``tag=value`` filt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from celery import Celery
 from sqlalchemy import Engine, text
 
-from shared.config import get_settings
-from shared.tasks import TaskName, celery_config
+from shared.tasks import TaskName
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -32,14 +29,6 @@ OTHER = {
     "source": "city-desk",
     "external_id": "tram-line",
 }
-
-
-@pytest.fixture
-def producer() -> Iterator[Celery]:
-    app = Celery("tidings-plugin-tests")
-    app.conf.update(celery_config(get_settings()))
-    yield app
-    app.close()
 
 
 def _processed(ingest: httpx.Client, article_id: str) -> bool:
