@@ -43,6 +43,8 @@ _LATIN_WORD = re.compile(
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _PLACE_WEIGHT = 2.0
+# Many unrelated stories of a day share a country: it says less than a city or a name.
+_COUNTRY_WEIGHT = 1.0
 _FIGURE_WEIGHT = 2.0
 _YEAR_WEIGHT = 1.0
 # Names rarer than this in English and in the article's language are anchors (Zipf 4.5: about one in 30,000
@@ -166,6 +168,10 @@ def anchors(text: str, language: str, settings: EventSettings) -> dict[str, floa
     """The text's language-independent evidence (see the module docstring), as an L2-normalised vector:
     ``place:<geonames id or country code>``, ``name:<folded name stem>`` and ``#<figure>``."""
     out: dict[str, float] = {}
+    pattern, codes = country_names(language)
+    if pattern is not None:
+        for name in pattern.findall(fold(text)):
+            out[f"place:{codes[name]}"] = _COUNTRY_WEIGHT
     for word in _LATIN_WORD.findall(text):
         if len(word) < 3 or not word[0].isupper() or (len(word) >= _SHOUTED and word.isupper()):
             continue
@@ -180,6 +186,41 @@ def anchors(text: str, language: str, settings: EventSettings) -> dict[str, floa
     return {k: v / norm for k, v in out.items()}
 
 
+# pycountry's translations of the ISO 3166 country names, by our language code where its locale differs.
+_COUNTRY_LOCALES = {"zh": ["zh_CN", "zh_TW"], "pt": ["pt", "pt_BR"], "nb": ["nb_NO"]}
+# Scripts whose words run into their neighbours ("在德国", "والصين"): a name is found inside a longer run.
+_UNBOUNDED = frozenset({"zh", "ja", "ar"})
+
+
+@lru_cache(maxsize=64)
+def country_names(language: str) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """The country names of a language (as pycountry's ISO 3166 translations spell them, folded) and their
+    codes, with a pattern that finds them in folded text: "Deutschland", "Alemania" and "德国" are all DE."""
+    import gettext
+
+    import pycountry
+
+    codes: dict[str, str] = {}
+    if language and language != "en":
+        for locale in _COUNTRY_LOCALES.get(language, [language]):
+            try:
+                tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
+            except OSError:  # no translation for this language: its country names are the English ones
+                continue
+            for country in pycountry.countries:
+                for attr in ("name", "common_name"):
+                    english = getattr(country, attr, None)
+                    translated = tr.gettext(english) if english else ""
+                    if translated and translated != english and len(translated) >= 2:
+                        codes.setdefault(fold(translated), country.alpha_2)
+    if not codes:
+        return None, codes
+    alternatives = "|".join(re.escape(n) for n in sorted(codes, key=len, reverse=True))
+    if language in _UNBOUNDED:
+        return re.compile(f"(?:{alternatives})"), codes
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), codes
+
+
 @lru_cache(maxsize=200_000)
 def word_anchor(word: str, language: str, min_population: int) -> tuple[str, float]:
     """The anchor a capitalised word gives: the most prominent country, region or city of ``min_population``
@@ -191,7 +232,7 @@ def word_anchor(word: str, language: str, min_population: int) -> tuple[str, flo
     if known:
         p = max(known, key=lambda p: (p.feature == "country", p.population, p.geonames_id or 0))
         ref = p.country_code if p.feature == "country" or p.geonames_id is None else str(p.geonames_id)
-        return f"place:{ref}", _PLACE_WEIGHT
+        return f"place:{ref}", _COUNTRY_WEIGHT if p.feature == "country" else _PLACE_WEIGHT
     # Rarity as written (accents kept: "über" is common, "uber" is not), the key folded.
     zipf = zipf_frequency(word, "en")
     # wordfreq would need a segmenter for the scripts without spaces; their Latin-script names are English's.

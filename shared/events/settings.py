@@ -33,7 +33,7 @@ class EventSettings(BaseSettings):
     min_shared_places: int = Field(default=2, ge=1, le=10)
     # Articles in different languages share few words: they join on their anchors (places, names, figures)
     # when the anchor vectors' cosine reaches anchor_threshold and they share min_shared_anchors of them.
-    anchor_threshold: float = Field(default=0.13, ge=0, le=1)
+    anchor_threshold: float = Field(default=0.14, ge=0, le=1)
     min_shared_anchors: int = Field(default=3, ge=1, le=20)
     anchor_keys: int = Field(default=5, ge=0, le=50, description="index keys taken from the anchors")
     anchor_place_population: int = Field(default=100_000, ge=0, description="smaller towns are names, not places")

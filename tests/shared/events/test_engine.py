@@ -161,3 +161,16 @@ def test_anchors_only_decide_between_languages() -> None:
     loose = S.model_copy(update={"anchor_threshold": 0.0, "min_shared_anchors": 1})
     # Two German texts are compared by their words; a shared anchor alone never joins them.
     assert compare(same, _in("derby_de", "de"), "d", loose).rule is not Rule.anchors
+
+
+def test_country_names_are_read_in_the_article_s_language() -> None:
+    chinese = featurize(
+        title="德国和西班牙", body="", language="zh", entities=(), published_at=published("derby"), settings=S
+    )
+    spanish = featurize(
+        title="Alemania y España", body="", language="es", entities=(), published_at=published("derby"), settings=S
+    )
+    english = featurize(
+        title="Germany and Spain", body="", language="en", entities=(), published_at=published("derby"), settings=S
+    )
+    assert {"place:DE", "place:ES"} <= set(chinese.anchors) & set(spanish.anchors) & set(english.anchors)
