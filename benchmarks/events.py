@@ -31,7 +31,7 @@ import platform
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -139,33 +139,44 @@ def tune(pairs: Sequence[Pair], feats: dict[str, EventFeatures], base: EventSett
     """The thresholds that keep unrelated pairs at or under 4% (a margin under the 5% target, for pairs we do
     not have) with the most same-event pairs together; among those within one point of the best, the highest
     strong-text threshold, so that a moderate text match needs a shared name to back it."""
-    scored: list[tuple[float, float, EventSettings]] = []
-    for text_t in [x / 100 for x in range(5, 61)]:
-        for strong_t in [x / 100 for x in range(20, 91, 2)]:
-            if strong_t < text_t:
-                continue
-            s = base.model_copy(update={"text_threshold": text_t, "strong_threshold": strong_t})
-            r = rates(pairs, feats, s)
-            if r["unrelated_together"] <= 0.04:
-                scored.append((r["same_event_together"], r["unrelated_together"], s))
-    top = max(same for same, _, _ in scored)
-    near = [c for c in scored if c[0] >= top - 0.01]
-    return max(near, key=lambda c: (c[2].strong_threshold, -c[1], c[0]))[2]
+    grid = [
+        {"text_threshold": text_t, "strong_threshold": strong_t}
+        for text_t in [x / 100 for x in range(5, 61)]
+        for strong_t in [x / 100 for x in range(20, 91, 2)]
+        if strong_t >= text_t
+    ]
+    return _choose(pairs, feats, base, grid, strictest=lambda s: (s.strong_threshold,))
 
 
 def tune_anchors(pairs: Sequence[Pair], feats: dict[str, EventFeatures], base: EventSettings) -> EventSettings:
     """The anchor threshold and shared-anchor count for articles in different languages, chosen like the text
     thresholds (unrelated pairs at or under 4%, the most same-event pairs; then the strictest near the best)."""
+    grid = [
+        {"anchor_threshold": threshold, "min_shared_anchors": min_shared}
+        for threshold in [x / 100 for x in range(5, 61)]
+        for min_shared in range(1, 7)
+    ]
+    return _choose(pairs, feats, base, grid, strictest=lambda s: (s.anchor_threshold, s.min_shared_anchors))
+
+
+def _choose(
+    pairs: Sequence[Pair],
+    feats: dict[str, EventFeatures],
+    base: EventSettings,
+    grid: list[dict[str, float]],
+    strictest: Callable[[EventSettings], tuple[float, ...]],
+) -> EventSettings:
+    """Of the grid's settings keeping unrelated pairs at or under 4%, those within one point of the most
+    same-event pairs together; of these the strictest, then the fewest unrelated together."""
     scored: list[tuple[float, float, EventSettings]] = []
-    for threshold in [x / 100 for x in range(5, 61)]:
-        for min_shared in range(1, 7):
-            s = base.model_copy(update={"anchor_threshold": threshold, "min_shared_anchors": min_shared})
-            r = rates(pairs, feats, s)
-            if r["unrelated_together"] <= 0.04:
-                scored.append((r["same_event_together"], r["unrelated_together"], s))
+    for update in grid:
+        s = base.model_copy(update=update)
+        r = rates(pairs, feats, s)
+        if r["unrelated_together"] <= 0.04:
+            scored.append((r["same_event_together"], r["unrelated_together"], s))
     top = max(same for same, _, _ in scored)
     near = [c for c in scored if c[0] >= top - 0.01]
-    return max(near, key=lambda c: (c[2].anchor_threshold, c[2].min_shared_anchors, -c[1], c[0]))[2]
+    return max(near, key=lambda c: (*strictest(c[2]), -c[1], c[0]))[2]
 
 
 def group_incrementally(
