@@ -7,6 +7,15 @@ weight is how much rarer it is than the commonest words, so "the", "said" and "T
 "earthquake" or a surname much. Words are cut to their first ``stem_chars`` characters, a crude stemmer that
 works in every language with spaces ("earthquakes" and "earthquake" meet). The verification wants either a
 strong text match or a moderate one backed by a shared named entity or place, within the time window.
+
+Two articles in different languages share few words, so between them the engine compares *anchors* instead:
+evidence that reads the same in every language written in Latin script or with Arabic numerals. Places named in
+the text resolve to one gazetteer entry whatever the language spells them ("Monaco di Baviera", "München" and
+"Munich" are one city), other capitalised Latin-script words are names (people, companies, teams, compared
+case- and accent-insensitively, cut like the stems), and figures of two digits or more are figures. A name is
+weighted by how rare it is as a word in English and in the article's language, so a capitalised common word
+says little; a year weighs less than another figure. Cross-language articles join when their anchor vectors
+are close enough and share at least ``min_shared_anchors`` anchors.
 """
 
 from __future__ import annotations
@@ -27,6 +36,22 @@ from shared.events.settings import EventSettings
 from shared.tagging.base import fold
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# A Latin-script word (letters of the Latin blocks, with inner apostrophes and hyphens): the script that
+# writes names the same way across the languages the engine meets.
+_LATIN_WORD = re.compile(
+    r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f][A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f'’-]*"
+)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_PLACE_WEIGHT = 2.0
+# Many unrelated stories of a day share a country: it says less than a city or a name.
+_COUNTRY_WEIGHT = 1.0
+_FIGURE_WEIGHT = 2.0
+_YEAR_WEIGHT = 1.0
+# Names rarer than this in English and in the article's language are anchors (Zipf 4.5: about one in 30,000
+# words, "Berlin" is rarer, "House" is not).
+_NAME_MAX_ZIPF = 4.5
+# Shouted words this long are headline furniture ("BREAKING", "EXCLUSIVE"), not names.
+_SHOUTED = 7
 # Figures (a death toll, a magnitude, a score) read the same in every language: they are terms too.
 _NUMBER = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 # wordfreq's Zipf scale: log10 of a word's frequency per billion words; ~7.7 for "the", 0 when unseen.
@@ -40,6 +65,7 @@ class Rule(StrEnum):
     copy = "copy"  # a copy of an article already in an event (same dedup cluster)
     text_and_entity = "text+entity"  # similar text and a shared entity or place
     strong_text = "strong_text"  # very similar text
+    anchors = "anchors"  # articles in different languages sharing places, names and figures
     correction = "correction"  # where a user put it
     kept = "kept"  # decided before; reprocessing keeps it
 
@@ -91,7 +117,9 @@ class EventFeatures:
     entities: frozenset[str]  # ``kind:value`` of people, organisations, places and other named entities
     day: int  # days since 1970 of the publication date
     published_at: datetime
-    keys: tuple[int, ...] = field(default=())  # index keys: the salient stems and the entities
+    keys: tuple[int, ...] = field(default=())  # index keys: the salient stems, the entities and anchors
+    language: str = ""  # ISO 639-1 as the engine read it ("" when unknown)
+    anchors: dict[str, float] = field(default_factory=dict)  # language-independent evidence, L2-normalised
 
 
 def lead(body: str, words: int) -> str:
@@ -123,13 +151,97 @@ def featurize(
     ents = frozenset(entities)
     salient = sorted(vector, key=lambda k: (-vector[k], k))[: settings.salient_terms]
     keys = {key_hash("t", s) for s in salient} | {key_hash("e", e) for e in sorted(ents)[: settings.max_entities]}
+    found = anchors(f"{title}\n{lead(body, settings.lead_words)}", lang, settings)
+    keys |= {key_hash("a", a) for a in sorted(found, key=lambda k: (-found[k], k))[: settings.anchor_keys]}
     return EventFeatures(
         vector=vector,
         entities=ents,
         day=day_of(published_at),
         published_at=published_at,
         keys=tuple(sorted(keys)),
+        language=language or "",
+        anchors=found,
     )
+
+
+def anchors(text: str, language: str, settings: EventSettings) -> dict[str, float]:
+    """The text's language-independent evidence (see the module docstring), as an L2-normalised vector:
+    ``place:<geonames id or country code>``, ``name:<folded name stem>`` and ``#<figure>``."""
+    out: dict[str, float] = {}
+    pattern, codes = country_names(language)
+    if pattern is not None:
+        for name in pattern.findall(fold(text)):
+            out[f"place:{codes[name]}"] = _COUNTRY_WEIGHT
+    for word in _LATIN_WORD.findall(text):
+        if len(word) < 3 or not word[0].isupper() or (len(word) >= _SHOUTED and word.isupper()):
+            continue
+        key, weight = word_anchor(word, language, settings.anchor_place_population)
+        if weight > out.get(key, 0.0):
+            out[key] = weight
+    for figure in _NUMBER.findall(text):
+        if len(figure) >= 2:
+            key = "#" + figure.replace(",", ".")
+            out[key] = max(out.get(key, 0.0), _YEAR_WEIGHT if _YEAR.fullmatch(figure) else _FIGURE_WEIGHT)
+    norm = math.sqrt(sum(v * v for v in out.values())) or 1.0
+    return {k: v / norm for k, v in out.items()}
+
+
+# pycountry's translations of the ISO 3166 country names, by our language code where its locale differs.
+_COUNTRY_LOCALES = {"zh": ["zh_CN", "zh_TW"], "pt": ["pt", "pt_BR"], "nb": ["nb_NO"]}
+# Scripts whose words run into their neighbours ("在德国", "والصين"): a name is found inside a longer run.
+_UNBOUNDED = frozenset({"zh", "ja", "ar"})
+
+
+@lru_cache(maxsize=64)
+def country_names(language: str) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """The country names of a language (as pycountry's ISO 3166 translations spell them, folded) and their
+    codes, with a pattern that finds them in folded text: "Deutschland", "Alemania" and "德国" are all DE."""
+    import gettext
+
+    import pycountry
+
+    codes: dict[str, str] = {}
+    if language and language != "en":
+        for locale in _COUNTRY_LOCALES.get(language, [language]):
+            try:
+                tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
+            except OSError:  # no translation for this language: its country names are the English ones
+                continue
+            for country in pycountry.countries:
+                for attr in ("name", "common_name"):
+                    english = getattr(country, attr, None)
+                    translated = tr.gettext(english) if english else ""
+                    if translated and translated != english and len(translated) >= 2:
+                        codes.setdefault(fold(translated), country.alpha_2)
+    if not codes:
+        return None, codes
+    alternatives = "|".join(re.escape(n) for n in sorted(codes, key=len, reverse=True))
+    if language in _UNBOUNDED:
+        return re.compile(f"(?:{alternatives})"), codes
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), codes
+
+
+@lru_cache(maxsize=200_000)
+def word_anchor(word: str, language: str, min_population: int) -> tuple[str, float]:
+    """The anchor a capitalised word gives: the most prominent country, region or city of ``min_population``
+    or more of that name in any language the gazetteer knows, else the name itself weighted by its rarity
+    (weight 0 for a common word)."""
+    from shared.tagging.gazetteer import gazetteer  # built once per process, shared with the place tagger
+
+    known = [p for p in gazetteer().lookup(word) if p.feature != "city" or p.population >= min_population]
+    if known:
+        p = max(known, key=lambda p: (p.feature == "country", p.population, p.geonames_id or 0))
+        ref = p.country_code if p.feature == "country" or p.geonames_id is None else str(p.geonames_id)
+        return f"place:{ref}", _COUNTRY_WEIGHT if p.feature == "country" else _PLACE_WEIGHT
+    # Rarity as written (accents kept: "über" is common, "uber" is not), the key folded.
+    zipf = zipf_frequency(word, "en")
+    # wordfreq would need a segmenter for the scripts without spaces; their Latin-script names are English's.
+    if language in _LANGUAGES and language != "en" and language not in _SPACELESS:
+        zipf = max(zipf, zipf_frequency(word, language))
+    folded = fold(word)
+    if zipf >= _NAME_MAX_ZIPF:
+        return "", 0.0
+    return f"name:{folded[:7]}", min(_MAX_WEIGHT, _NAME_MAX_ZIPF + 2.0 - zipf)
 
 
 def day_of(moment: datetime) -> int:
@@ -161,7 +273,8 @@ class Verdict:
 
 
 def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings) -> Verdict:
-    """Score one candidate and verify it: within the window, then strong text or text plus an entity."""
+    """Score one candidate and verify it: within the window, then strong text or text plus an entity; for
+    two articles in different languages, their anchors too."""
     hours = abs((f.published_at - other.published_at).total_seconds()) / 3600
     text = cosine(f.vector, other.vector)
     shared = tuple(sorted(f.entities & other.entities))
@@ -172,6 +285,13 @@ def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventS
             rule = Rule.strong_text
         elif text >= s.text_threshold and _enough(shared, s.min_shared_places):
             rule = Rule.text_and_entity
+        elif f.language and other.language and f.language != other.language:
+            common = f.anchors.keys() & other.anchors.keys()
+            similarity = cosine(f.anchors, other.anchors)
+            if similarity >= s.anchor_threshold and len(common) >= s.min_shared_anchors:
+                rule = Rule.anchors
+                score = similarity
+                shared = tuple(sorted(set(shared) | {a for a in common if not a.startswith("place:")}))
     return Verdict(candidate=candidate, score=score, text_similarity=text, shared=shared, hours_apart=hours, rule=rule)
 
 

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"  # 2: anchors between languages
 
 
 class EventSettings(BaseSettings):
@@ -33,6 +33,12 @@ class EventSettings(BaseSettings):
     # A shared place alone is weak evidence (many stories happen in one country on one day): without a shared
     # person, organisation or other name, this many shared places are needed.
     min_shared_places: int = Field(default=2, ge=1, le=10)
+    # Articles in different languages share few words: they join on their anchors (places, names, figures)
+    # when the anchor vectors' cosine reaches anchor_threshold and they share min_shared_anchors of them.
+    anchor_threshold: float = Field(default=0.14, ge=0, le=1)
+    min_shared_anchors: int = Field(default=3, ge=1, le=20)
+    anchor_keys: int = Field(default=5, ge=0, le=50, description="index keys taken from the anchors")
+    anchor_place_population: int = Field(default=100_000, ge=0, description="smaller towns are names, not places")
     entity_bonus: float = Field(default=0.05, ge=0, le=1, description="score added per shared entity (max 3)")
     max_candidates: int = Field(default=30, ge=1, le=500, description="candidates scored per article")
     bucket_cap: int = Field(default=100, ge=2, description="ids kept per (period, key) row")
@@ -47,5 +53,6 @@ get_event_settings = settings_getter(EventSettings)
 def engine_version(s: EventSettings) -> str:
     return (
         f"events-{ALGORITHM_VERSION}:w{s.window_days}:l{s.lead_words}:s{s.stem_chars}:n{s.number_weight:g}:"
-        f"k{s.salient_terms}e{s.max_entities}:t{s.text_threshold:g}/{s.strong_threshold:g}p{s.min_shared_places}"
+        f"k{s.salient_terms}e{s.max_entities}a{s.anchor_keys}:t{s.text_threshold:g}/{s.strong_threshold:g}p{s.min_shared_places}"
+        f":a{s.anchor_threshold:g}/{s.min_shared_anchors}"
     )

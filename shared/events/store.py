@@ -73,7 +73,14 @@ def load_known(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Kn
     if not ids:
         return {}
     rows = session.execute(
-        select(Article.id, Article.event_id, Article.published_at, EventDecision.vector, EventDecision.entities)
+        select(
+            Article.id,
+            Article.event_id,
+            Article.published_at,
+            EventDecision.vector,
+            EventDecision.entities,
+            EventDecision.details,
+        )
         .join(EventDecision, EventDecision.article_id == Article.id)
         .where(Article.id.in_(sorted(set(ids))), Article.event_id.is_not(None))
     )
@@ -85,6 +92,8 @@ def load_known(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Kn
                 entities=frozenset(r.entities),
                 day=day_of(r.published_at),
                 published_at=r.published_at,
+                language=r.details.get("language") or "",
+                anchors=r.details.get("anchors") or {},
             ),
         )
         for r in rows

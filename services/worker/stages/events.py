@@ -196,6 +196,11 @@ class EventsStage:
                     "engine_version": self.version,
                     "vector": {k: round(w, 4) for k, w in d.features.vector.items()},
                     "entities": sorted(d.features.entities),
+                    # What the next articles in other languages compare with (read back by load_known).
+                    "details": {
+                        "language": d.features.language,
+                        "anchors": {k: round(w, 4) for k, w in d.features.anchors.items()},
+                    },
                 }
             )
         if rows:

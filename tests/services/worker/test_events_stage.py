@@ -77,6 +77,22 @@ def test_two_outlets_on_one_event_share_it_and_the_same_day_stories_sharing_the_
     assert events[ids["central_bank"]]["size"] == 1
 
 
+def test_an_outlet_in_another_language_joins_the_event_and_a_same_day_story_of_its_language_does_not(
+    db: Engine,
+) -> None:
+    # Separate batches: the German articles meet the English one through the index and its stored features.
+    ids = _run(db, ["quake_local"]) | _run(db, ["quake_de"]) | _run(db, ["derby_de"])
+    quake = _event(db, ids["quake_local"])
+    assert _event(db, ids["quake_de"]) == quake
+    assert _event(db, ids["derby_de"]) == ids["derby_de"]
+    joined = _decision(db, ids["quake_de"])
+    assert joined["rule"] == "anchors"
+    assert joined["matched_id"] == ids["quake_local"]
+    assert "name:afad" in joined["shared_entities"]
+    assert joined["details"]["language"] == "de"
+    assert _events(db)[quake]["size"] == 2
+
+
 def test_articles_of_one_batch_are_grouped_as_if_they_came_one_by_one(db: Engine) -> None:
     ids = _run(db, ["derby", "quake_local", "central_bank", "quake_wire", "quake_follow_up"])
     events = {name: _event(db, i) for name, i in ids.items()}

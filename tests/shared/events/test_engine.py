@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.events.engine import MemoryIndex, Rule, best_verdict, compare, featurize, key_hash, top_candidates
+from shared.events.engine import (
+    MemoryIndex,
+    Rule,
+    best_verdict,
+    compare,
+    featurize,
+    key_hash,
+    top_candidates,
+    word_anchor,
+)
 from shared.events.settings import EventSettings
 from tests.fixtures.events import ARTICLES, published
 
@@ -77,7 +86,7 @@ def test_index_keys_are_stable_and_shared_by_one_event() -> None:
 def test_incremental_grouping_in_memory_puts_each_article_where_it_belongs() -> None:
     index = MemoryIndex(S)
     event: dict[str, str] = {}
-    feats = {name: features(name) for name in sorted(ARTICLES, key=published)}
+    feats = {name: features(name) for name in sorted(ENTITIES, key=published)}
     for name, f in feats.items():
         candidates = [(c, feats[str(c)]) for c in top_candidates(index.query(f), S.max_candidates)]
         verdict, _ = best_verdict(f, candidates, S)
@@ -102,3 +111,66 @@ def test_figures_are_terms_shared_across_languages() -> None:
     )
     assert "#63" in en.vector and "#63" in de.vector
     assert compare(en, de, "de", S).text_similarity > 0
+
+
+def _in(name: str, language: str):  # type: ignore[no-untyped-def]
+    a = ARTICLES[name]
+    return featurize(
+        title=a["title"], body=a["body"], language=language, entities=(), published_at=published(name), settings=S
+    )
+
+
+def test_one_event_told_in_two_languages_joins_on_its_places_names_and_figures() -> None:
+    german, english = _in("quake_de", "de"), features("quake_local")
+    v = compare(german, english, "quake_local", S)
+    assert v.text_similarity < S.text_threshold  # the words differ: the text alone would not join them
+    assert v.rule is Rule.anchors
+    assert {"name:afad", "name:yesilyu"} <= set(v.shared)
+    assert set(german.keys) & set(english.keys)  # the index finds one from the other
+
+
+def test_a_story_in_another_language_sharing_only_the_country_and_the_day_stays_apart() -> None:
+    derby = _in("derby_de", "de")
+    for other in ("quake_wire", "quake_local", "central_bank"):
+        assert compare(derby, features(other), other, S).rule is None, other
+
+
+def test_anchors_read_one_place_and_one_figure_the_same_in_every_language() -> None:
+    assert word_anchor("München", "de", S.anchor_place_population) == word_anchor(
+        "Munich", "en", S.anchor_place_population
+    )
+    assert word_anchor("Munich", "en", S.anchor_place_population)[0].startswith("place:")
+    assert word_anchor("House", "en", S.anchor_place_population)[1] == 0  # a common word is no name
+    assert word_anchor("Yerlikaya", "tr", S.anchor_place_population) == (
+        "name:yerlika",
+        word_anchor("YERLIKAYA", "en", S.anchor_place_population)[1],
+    )
+    german, english = _in("quake_de", "de"), features("quake_wire")
+    assert "#6.8" in german.anchors and "#6.8" in english.anchors  # "6,8" and "6.8"
+
+
+def test_anchors_only_decide_between_languages() -> None:
+    same = featurize(
+        title=ARTICLES["quake_de"]["title"],
+        body=ARTICLES["derby_de"]["body"],
+        language="de",
+        entities=(),
+        published_at=published("derby_de"),
+        settings=S,
+    )
+    loose = S.model_copy(update={"anchor_threshold": 0.0, "min_shared_anchors": 1})
+    # Two German texts are compared by their words; a shared anchor alone never joins them.
+    assert compare(same, _in("derby_de", "de"), "d", loose).rule is not Rule.anchors
+
+
+def test_country_names_are_read_in_the_article_s_language() -> None:
+    chinese = featurize(
+        title="德国和西班牙", body="", language="zh", entities=(), published_at=published("derby"), settings=S
+    )
+    spanish = featurize(
+        title="Alemania y España", body="", language="es", entities=(), published_at=published("derby"), settings=S
+    )
+    english = featurize(
+        title="Germany and Spain", body="", language="en", entities=(), published_at=published("derby"), settings=S
+    )
+    assert {"place:DE", "place:ES"} <= set(chinese.anchors) & set(spanish.anchors) & set(english.anchors)
