@@ -22,6 +22,11 @@ class WorkItem:
     external_id: str | None
     payload: dict[str, Any]
     received_at: datetime
+    # The revision the payload is, its withdrawal, and what to announce once processed (``article.revised``).
+    revision: int = 1
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    pending_event: str | None = None
     record: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -61,6 +61,27 @@ class ArticleIn(BaseModel):
     credit: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
     caption: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form object, kept as sent.")
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="The sender's version of this article (NewsML-G2 and ninjs `version`): orders its revisions.",
+    )
+    version_created: WindowedDatetime | None = Field(
+        default=None, description="When the sender made this version: orders revisions that carry no `version`."
+    )
+    withdrawn: bool | None = Field(
+        default=None, description="True for a kill or withdrawal of the article with this `external_id`."
+    )
+    withdrawal_reason: StorableText | None = Field(default=None, max_length=1000)
+    revision: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        exclude=True,
+        description="The revision number this text becomes (1 for a new article): refused with 409 when another "
+        "revision got that number first.",
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -87,6 +108,13 @@ class Accepted(BaseModel):
         default=False,
         description="True when the article replays an earlier one (same source and external_id).",
     )
+    revision: int = Field(default=1, description="The revision this text is of the article.")
+    outcome: str = Field(
+        default="created",
+        examples=["created"],
+        description="`created`, `replayed` (same content as a revision held), `revised` (the new current text), "
+        "`kept_older` (an older revision arriving late: in the history only) or `withdrawn`.",
+    )
 
 
 class BatchItemAccepted(Accepted):
@@ -101,6 +129,20 @@ class BatchItemRejected(BaseModel):
 class BatchAccepted(BaseModel):
     accepted: list[BatchItemAccepted]
     rejected: list[BatchItemRejected]
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: StorableText | None = Field(default=None, max_length=1000, examples=["legal: withdrawn at source"])
+
+
+class Withdrawn(BaseModel):
+    id: uuid.UUID
+    revision: int
+    withdrawn_at: datetime
+    reason: str | None = None
+    already_withdrawn: bool = Field(default=False, description="True when it had been withdrawn before.")
 
 
 class IngestionStatus(BaseModel):
@@ -149,6 +191,10 @@ class ArticleOut(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     dedup: DedupDecision = Field(default_factory=DedupDecision)
     event_id: uuid.UUID | None = Field(default=None, description="The event it reports on (`/v1/events/{id}`).")
+    revision: int = Field(default=1, description="The current revision (`/v1/articles/{id}/revisions`).")
+    revised_at: datetime | None = Field(default=None, description="When a later revision replaced the first text.")
+    withdrawn_at: datetime | None = Field(default=None, description="Set when the article was killed or withdrawn.")
+    withdrawal_reason: str | None = None
 
 
 class ArticleSummary(BaseModel):
@@ -164,6 +210,8 @@ class ArticleSummary(BaseModel):
     cluster_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
     is_canonical: bool = True
+    revision: int = 1
+    withdrawn: bool = False
     snippet: str | None = Field(default=None, description="Matching passage, when searching with `q`.")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from services.ingest import idempotency
 from services.ingest.authority import refusal, refused_sources, require_sources
@@ -15,10 +16,11 @@ from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDe
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
 from services.ingest.queue import enqueue
 from services.ingest.settings import IngestServiceSettings
-from services.ingest.store import Stored, store_articles
+from services.ingest.store import Stored, store_articles, withdraw
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.revisions import RevisionConflict
 from shared.schemas.articles import (
     Accepted,
     ArticleIn,
@@ -26,6 +28,8 @@ from shared.schemas.articles import (
     BatchItemAccepted,
     BatchItemRejected,
     IngestionStatus,
+    Withdrawal,
+    Withdrawn,
 )
 from shared.schemas.errors import error_responses
 
@@ -69,8 +73,31 @@ def status_url(article_id: uuid.UUID) -> str:
 
 def _accepted(stored: Stored) -> dict[str, Any]:
     return Accepted(
-        id=stored.id, status=stored.state, status_url=status_url(stored.id), duplicate=stored.duplicate
+        id=stored.id,
+        status=stored.state,
+        status_url=status_url(stored.id),
+        duplicate=stored.duplicate,
+        revision=stored.revision,
+        outcome=stored.outcome.value,
     ).model_dump(mode="json")
+
+
+def conflict_error(conflict: RevisionConflict, *, field: str | None = None) -> ApiError:
+    """``409 revision_conflict`` (a ``revision`` field) or ``412 precondition_failed`` (``If-Match``), with the
+    current revision so the client can read it and decide again."""
+    code = "precondition_failed" if conflict.status == 412 else "revision_conflict"
+    detail = {"field": field or conflict.field, "message": conflict.message, "current_revision": conflict.current}
+    return ApiError(conflict.status, conflict.message, code=code, details=[detail])
+
+
+def if_match_revision(value: str | None) -> int | None:
+    """``If-Match: 3`` or ``If-Match: "3"`` (the ETag the query service serves an article with)."""
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 9:
+        raise ApiError(400, 'If-Match must be an article revision, e.g. "3"', field="If-Match")
+    return int(raw)
 
 
 async def _idempotent(
@@ -102,7 +129,7 @@ async def _idempotent(
     response_model=Accepted,
     summary="Accept one article (JSON or the plain newsroom format)",
     openapi_extra=_ARTICLE_BODY,
-    responses=error_responses(400, 403, 409, 413, 415, 422, 503),
+    responses=error_responses(400, 403, 409, 412, 413, 415, 422, 503),
 )
 async def post_article(
     request: Request,
@@ -111,7 +138,13 @@ async def post_article(
     celery: CeleryDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+    if_match: str | None = Header(
+        default=None,
+        alias="If-Match",
+        description='Revise only if the current revision is this one (412 otherwise): `"3"`.',
+    ),
 ) -> JSONResponse:
+    expected = if_match_revision(if_match)
     raw = await request.body()
     # Off the event loop: an article sent as `html` runs the main-text extraction.
     article = await anyio.to_thread.run_sync(
@@ -123,7 +156,11 @@ async def post_article(
     if replay is not None:
         return replay
     request_id = request.scope.get("state", {}).get("request_id")
-    [stored] = await store_articles(session, articles=[article], channel="api", request_id=request_id)
+    [stored] = await store_articles(
+        session, articles=[article], channel="api", request_id=request_id, if_match=expected
+    )
+    if stored.conflict is not None:
+        raise conflict_error(stored.conflict)
     body = _accepted(stored)
     if idempotency_key is not None and fingerprint is not None:
         await idempotency.remember(
@@ -137,7 +174,7 @@ async def post_article(
         )
     await session.commit()
     _count([stored], "api")
-    if not stored.duplicate:
+    if stored.queued:
         await enqueue(celery, [stored.id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
 
@@ -198,8 +235,25 @@ async def post_batch(
         return replay
     request_id = request.scope.get("state", {}).get("request_id")
     stored = await store_articles(session, articles=[a for _, a in valid], channel="batch", request_id=request_id)
+    conflicts = [
+        _conflict_item(index, s.conflict) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is not None
+    ]
+    if conflicts:
+        if len(conflicts) == len(stored) and not rejected:
+            first = conflicts[0].error
+            raise ApiError(409, first["message"], code=first["code"], details=first["details"])
+        rejected = sorted(rejected + conflicts, key=lambda r: r.index)
+        valid, stored = _without_conflicts(valid, stored)
     accepted = [
-        BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+        BatchItemAccepted(
+            index=index,
+            id=s.id,
+            status=s.state,
+            status_url=status_url(s.id),
+            duplicate=s.duplicate,
+            revision=s.revision,
+            outcome=s.outcome.value,
+        )
         for (index, _), s in zip(valid, stored, strict=True)
     ]
     body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
@@ -215,7 +269,7 @@ async def post_batch(
         )
     await session.commit()
     _count(stored, "batch")
-    new_ids = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
+    new_ids = list(dict.fromkeys(s.id for s in stored if s.queued))
     await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202)
 
@@ -234,6 +288,20 @@ def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list
     return valid, rejected
 
 
+def _conflict_item(index: int, conflict: RevisionConflict) -> BatchItemRejected:
+    error = conflict_error(conflict, field=f"articles.{index}.revision")
+    return BatchItemRejected(
+        index=index, error={"code": error.code, "message": error.message, "details": error.details}
+    )
+
+
+def _without_conflicts(
+    valid: list[tuple[int, ArticleIn]], stored: list[Stored]
+) -> tuple[list[tuple[int, ArticleIn]], list[Stored]]:
+    kept = [(v, s) for v, s in zip(valid, stored, strict=True) if s.conflict is None]
+    return [v for v, _ in kept], [s for _, s in kept]
+
+
 def _forbidden_item(index: int, source: str) -> BatchItemRejected:
     error = refusal(source, field=f"articles.{index}.source")
     return BatchItemRejected(
@@ -247,6 +315,52 @@ def _count(stored: list[Stored], channel: str) -> None:
         ARTICLES_ACCEPTED.labels(channel=channel).inc(fresh)
     if len(stored) - fresh:
         ARTICLES_REPLAYED.inc(len(stored) - fresh)
+
+
+@router.post(
+    "/{article_id}/withdraw",
+    response_model=Withdrawn,
+    summary="Kill or withdraw an article: hidden from search, facets and exports; still readable by id",
+    responses=error_responses(400, 403, 404, 412, 422, 503),
+)
+async def post_withdraw(
+    article_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    principal: PrincipalDep,
+    withdrawal: Withdrawal,
+    if_match: str | None = Header(default=None, alias="If-Match", description="Only if this is the current revision."),
+) -> Withdrawn:
+    expected = if_match_revision(if_match)
+    row = await session.get(Ingestion, article_id)
+    if row is None:
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    await require_sources(session, principal, [row.source])
+    request_id = request.scope.get("state", {}).get("request_id")
+    stored = await withdraw(
+        session, article_id=article_id, reason=withdrawal.reason, if_match=expected, request_id=request_id
+    )
+    if stored is None:  # deleted in between
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    if stored.conflict is not None:
+        raise conflict_error(stored.conflict)
+    state = (
+        await session.execute(
+            select(Ingestion.withdrawn_at, Ingestion.withdrawal_reason).where(Ingestion.id == article_id)
+        )
+    ).one()
+    await session.commit()
+    if stored.queued:
+        await enqueue(celery, [article_id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    return Withdrawn(
+        id=article_id,
+        revision=stored.revision,
+        withdrawn_at=state.withdrawn_at,
+        reason=state.withdrawal_reason,
+        already_withdrawn=stored.duplicate,
+    )
 
 
 @router.get(

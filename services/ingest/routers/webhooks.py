@@ -30,7 +30,7 @@ from services.ingest import idempotency
 from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
 from services.ingest.parsing import load_json, media_type, validate_article
 from services.ingest.queue import enqueue
-from services.ingest.routers.articles import status_url
+from services.ingest.routers.articles import conflict_error, status_url
 from services.ingest.secrets import webhook_secrets
 from services.ingest.store import store_articles
 from shared.api.errors import ApiError
@@ -41,6 +41,7 @@ from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
+from shared.revisions import RevisionConflict
 from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
 from shared.schemas.channels import WebhookAccepted
 from shared.schemas.errors import error_responses
@@ -233,12 +234,30 @@ async def receive(
 
     request_id = request.scope.get("state", {}).get("request_id")
     stored = await store_articles(session, articles=[a for _, a in valid], channel=CHANNEL, request_id=request_id)
+    rejected = sorted(
+        rejected
+        + [
+            BatchItemRejected(index=index, error=_conflict_body(index, s.conflict))
+            for (index, _), s in zip(valid, stored, strict=True)
+            if s.conflict is not None
+        ],
+        key=lambda r: r.index,
+    )
     body = WebhookAccepted(
         delivery_id=delivery_id,
         format=delivery.format,
         accepted=[
-            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+            BatchItemAccepted(
+                index=index,
+                id=s.id,
+                status=s.state,
+                status_url=status_url(s.id),
+                duplicate=s.duplicate,
+                revision=s.revision,
+                outcome=s.outcome.value,
+            )
             for (index, _), s in zip(valid, stored, strict=True)
+            if s.conflict is None
         ],
         rejected=rejected,
     ).model_dump(mode="json")
@@ -250,13 +269,20 @@ async def receive(
     await session.commit()
 
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
-    fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate))
+    fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate and s.conflict is None))
     if fresh:
         ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
     if len(stored) > len(fresh):
         ARTICLES_REPLAYED.inc(len(stored) - len(fresh))
-    await enqueue(celery, fresh, chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    queued = list(dict.fromkeys(s.id for s in stored if s.queued))
+    await enqueue(celery, queued, chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202)
+
+
+def _conflict_body(index: int, conflict: RevisionConflict | None) -> dict[str, object]:
+    assert conflict is not None
+    error = conflict_error(conflict, field=f"{index}.revision")
+    return {"code": error.code, "message": error.message, "details": error.details}
 
 
 @router.get(

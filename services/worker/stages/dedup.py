@@ -80,7 +80,7 @@ class DedupStage:
             return
         now = datetime.now(UTC)
         session = ctx.session
-        kept = _previous_decisions(ctx, [i.id for i in items])
+        kept = _previous_decisions(ctx, items)
         feats = featurize([i.record["body"] for i in items], [i.record["title"] for i in items], s)
         floor = window_floor(now, s.window_days)
         keys = {
@@ -240,7 +240,10 @@ class DedupStage:
                     | {"decided_at": func.now()},
                 )
             )
-        clusters = sorted({item.record["cluster_id"] for item in ctx.items if item.record.get("cluster_id")})
+        clusters = sorted(
+            {item.record["cluster_id"] for item in ctx.items if item.record.get("cluster_id")}
+            | {item.extras["left_cluster"] for item in ctx.items if item.extras.get("left_cluster")}
+        )
         for refresh in refresh_statements(clusters, self.settings):
             ctx.session.execute(refresh)
 
@@ -263,18 +266,25 @@ def _reuse_row(item: WorkItem, mode: Any, r: Reuse, bodies: dict[uuid.UUID, str]
 _DEDUP_COLUMNS = ("cluster_id", "duplicate_of", "is_canonical", "dedup_similarity", "dedup_method", "dedup_version")
 
 
-def _previous_decisions(ctx: BatchContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+def _previous_decisions(ctx: BatchContext, items: list[WorkItem]) -> dict[uuid.UUID, dict[str, Any]]:
     """Articles of the batch that were decided before (reprocessing): they keep their decision, and a
-    corrected one its correction, so a replay never moves an article between clusters."""
-    cols = [getattr(Article, "id"), *(getattr(Article, c) for c in _DEDUP_COLUMNS)]  # noqa: B009
+    corrected one its correction, so a replay never moves an article between clusters.
+
+    A new revision of an article is decided again (its text changed: it may join another story or leave
+    its own), unless a user corrected it; the cluster it leaves is rebuilt after the store."""
+    cols = [getattr(Article, "id"), getattr(Article, "revision"), *(getattr(Article, c) for c in _DEDUP_COLUMNS)]  # noqa: B009
+    by_id = {i.id: i for i in items}
     rows = ctx.session.execute(
         select(*cols, DedupCorrection.article_id.label("corrected"))
         .outerjoin(DedupCorrection, DedupCorrection.article_id == Article.id)
-        .where(Article.id.in_(ids), Article.cluster_id.is_not(None))
+        .where(Article.id.in_(list(by_id)), Article.cluster_id.is_not(None))
     )
     out = {}
     for r in rows:
         previous = {c: getattr(r, c) for c in _DEDUP_COLUMNS}
+        if r.corrected is None and by_id[r.id].revision > r.revision:
+            by_id[r.id].extras["left_cluster"] = r.cluster_id
+            continue
         if r.corrected is not None:
             previous["dedup_method"] = Method.correction.value
         out[r.id] = previous

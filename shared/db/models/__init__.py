@@ -16,7 +16,7 @@ from shared.db.models.dedup import DedupKey as DedupKey
 from shared.db.models.dedup import DedupReuse as DedupReuse
 from shared.db.models.dedup import LshBucket as LshBucket
 from shared.db.models.events import Event, EventCorrection, EventDecision, EventKey
-from shared.db.models.ingest import IdempotencyKey, Ingestion, IngestionState
+from shared.db.models.ingest import ArticleRevision, IdempotencyKey, Ingestion, IngestionState
 from shared.db.models.query import Delivery as Delivery
 from shared.db.models.query import DeliveryAttempt as DeliveryAttempt
 from shared.db.models.query import DeliveryStatus as DeliveryStatus
@@ -31,6 +31,7 @@ from shared.db.models.tagging import TagRule as TagRule
 
 __all__ = [
     "Article",
+    "ArticleRevision",
     "ArticleTag",
     "Base",
     "Cluster",

@@ -8,8 +8,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -50,6 +52,14 @@ class Ingestion(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When a failed attempt's retry is due (backoff); the sweeper leaves the row alone until then.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The revision ``payload`` holds (the newest by the sender's ordering), and that ordering's parts.
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    version_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # What the worker announces once it has processed the row (``article.revised``, ``article.withdrawn``).
+    pending_event: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("state IN ('accepted', 'processing', 'processed', 'failed')", name="state"),
@@ -68,6 +78,24 @@ class Ingestion(Base):
             postgresql_where=text("state IN ('accepted', 'processing')"),
         ),
     )
+
+
+class ArticleRevision(Base):
+    """One text an article had: every revision of a revised article, the current one included, numbered by
+    arrival. The ingestion's ``revision`` says which one is current (the newest by the sender's ordering)."""
+
+    __tablename__ = "article_revisions"
+
+    article_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("ingestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    content_digest: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    version_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(Text, nullable=False, server_default="api")
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class IdempotencyKey(Base):
