@@ -86,12 +86,13 @@ class Outcome(StrEnum):
 
 @dataclass
 class Held:
-    """What is stored for an article: the current revision, the highest number given, every digest."""
+    """What is stored for an article: the current revision, the highest number given, and the revision
+    each content digest is."""
 
     revision: int
     order: Order
     latest: int
-    digests: set[bytes] = field(default_factory=set)
+    digests: dict[bytes, int] = field(default_factory=dict)
     withdrawn: bool = False
 
 
@@ -138,7 +139,7 @@ def decide(held: Held, incoming: Incoming) -> Decision:
     """What ``incoming`` does to ``held``; updates ``held`` to the result (so a batch holding the same article
     twice decides the second against the first). Raises :class:`RevisionConflict`."""
     if incoming.digest in held.digests and not (incoming.withdraw and not held.withdrawn):
-        return Decision(Outcome.replayed, held.revision)
+        return Decision(Outcome.replayed, held.digests[incoming.digest])
     if incoming.withdraw and held.withdrawn:
         return Decision(Outcome.replayed, held.revision)
     if incoming.if_match is not None and incoming.if_match != held.revision:
@@ -160,7 +161,7 @@ def decide(held: Held, incoming: Incoming) -> Decision:
             current=held.revision,
         )
     held.latest = number
-    held.digests.add(incoming.digest)
+    held.digests[incoming.digest] = number
     order = Order(incoming.version, incoming.version_created, number)
     if supersedes(order, held.order):
         held.revision, held.order = number, order

@@ -183,19 +183,17 @@ async def _lock_held(session: AsyncSession, keys: list[tuple[str, str | None]]) 
             )
         )
     ).all()
-    numbers: dict[uuid.UUID, list[int]] = {}
-    digests: dict[uuid.UUID, set[bytes]] = {}
+    digests: dict[uuid.UUID, dict[bytes, int]] = {}
     for h in history:
-        numbers.setdefault(h.article_id, []).append(h.revision)
-        digests.setdefault(h.article_id, set()).add(h.content_digest)
+        digests.setdefault(h.article_id, {})[h.content_digest] = h.revision
     out = {}
     for r in found:
         current = Order(r.version, r.version_created, r.revision)
         held = Held(
             revision=r.revision,
             order=current,
-            latest=max([r.revision, *numbers.get(r.id, [])]),
-            digests={content_digest(r.payload), *digests.get(r.id, set())},
+            latest=max([r.revision, *digests.get(r.id, {}).values()]),
+            digests={**digests.get(r.id, {}), content_digest(r.payload): r.revision},
             withdrawn=r.withdrawn_at is not None,
         )
         out[(r.source, r.external_id)] = _Row(

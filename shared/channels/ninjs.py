@@ -13,6 +13,8 @@ from typing import Any
 from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, clip, drop_empty, external_id, language_code
 from shared.channels.errors import ChannelError
 from shared.channels.htmltext import text_from_html
+from shared.channels.wire import WITHDRAWN_BODY
+from shared.revisions import version_number
 
 _NINJS_KEYS = frozenset({"headline", "headlines", "body_text", "body_html", "body_xhtml", "bodies"})
 
@@ -75,7 +77,8 @@ def ninjs_article(data: dict[str, Any], *, source: str) -> dict[str, Any]:
     title = clip(headline, MAX_TITLE_CHARS)
     if not title:
         raise ChannelError("a ninjs item needs a headline", field="headline")
-    body = _body(data)
+    withdrawn = str(data.get("pubstatus") or "").lower() in {"canceled", "cancelled", "withheld", "withdrawn"}
+    body = _body(data) or (WITHDRAWN_BODY if withdrawn else "")
     if not body:
         raise ChannelError("a ninjs text item needs a body (body_text, body_html or bodies)", field="body_text")
     summary = data.get("description_text") if isinstance(data.get("description_text"), str) else None
@@ -101,6 +104,9 @@ def ninjs_article(data: dict[str, Any], *, source: str) -> dict[str, Any]:
             "credit": clip(data.get("copyrightholder"), MAX_FIELD_CHARS)
             if isinstance(data.get("copyrightholder"), str)
             else None,
+            "version": version_number(data.get("version")),
+            "version_created": _date(data.get("versioncreated")),
+            "withdrawn": withdrawn or None,
             "metadata": drop_empty(
                 {
                     "format": "ninjs",
