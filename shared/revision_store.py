@@ -1,0 +1,371 @@
+"""Write accepted articles as ingestion rows: one multi-row INSERT per request, replays resolved by the
+``(source, external_id)`` unique index rather than by a look-up first. Sync functions: the async services
+run them on their ``AsyncSession`` with ``run_sync``, so every road executes the same statements.
+
+An identity that is already stored is decided under its row's lock (``SELECT ... FOR UPDATE``, in id order):
+the same content is a replay, other content a revision (``shared.revisions``), a kill a withdrawal. Two
+requests revising one article at the same moment are serialised on that lock, so both revisions are kept and
+numbered in the order they were decided; the history rows are read after the lock is granted, by their own
+statement, so the second request sees what the first one wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from shared.db.models import Article, ArticleRevision, Ingestion, IngestionState
+from shared.ids import uuid7
+from shared.revisions import (
+    EVENT_REVISED,
+    EVENT_WITHDRAWN,
+    Held,
+    Incoming,
+    Order,
+    Outcome,
+    RevisionConflict,
+    check_new,
+    content_digest,
+    decide,
+)
+from shared.schemas.articles import ArticleIn
+
+# One index probe per replayed key (a row-value IN list would scan every row of the source instead).
+_HELD_BY_NATURAL_KEY = (
+    "SELECT i.source, i.external_id, i.id, i.state, i.revision, i.payload, i.version, i.version_created,"
+    " i.withdrawn_at, i.channel, i.received_at FROM ingestions AS i"
+    " JOIN unnest(CAST(:sources AS text[]), CAST(:external_ids AS text[])) AS k(source, external_id)"
+    " ON i.source = k.source AND i.external_id = k.external_id"
+    " WHERE i.external_id IS NOT NULL ORDER BY i.id"
+)
+_READ_HELD = text(_HELD_BY_NATURAL_KEY)
+# Locked in id order, so two requests holding the same articles never wait on each other in a cycle.
+_LOCK_HELD = text(_HELD_BY_NATURAL_KEY + " FOR UPDATE OF i")
+
+Key = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: uuid.UUID
+    state: str
+    duplicate: bool
+    revision: int = 1
+    outcome: Outcome = Outcome.created
+    conflict: RevisionConflict | None = None
+
+    @property
+    def queued(self) -> bool:
+        """Whether the pipeline has work for it: a new article, a new current revision, a withdrawal."""
+        return self.conflict is None and self.outcome in (Outcome.created, Outcome.revised, Outcome.withdrawn)
+
+
+def incoming_of(article: ArticleIn, *, if_match: int | None = None) -> Incoming:
+    return Incoming(
+        digest=content_digest(article.payload()),
+        version=article.version,
+        version_created=article.version_created,
+        withdraw=bool(article.withdrawn),
+        if_match=if_match,
+        revision=article.revision,
+    )
+
+
+@dataclass
+class _Row:
+    """A stored ingestion under its lock, and what this request does to it."""
+
+    id: uuid.UUID
+    state: str
+    payload: dict[str, Any]
+    channel: str
+    received_at: datetime
+    held: Held
+    first_revision: int
+    original: dict[str, Any]  # the current revision's payload and ordering when the lock was granted
+    revisions: list[dict[str, Any]]
+    changed: bool = False
+    withdraw_reason: str | None = None
+    withdrawn: bool = False
+
+
+def store_articles(
+    session: Session,
+    *,
+    articles: Sequence[ArticleIn],
+    channel: str,
+    request_id: str | None,
+    if_match: int | None = None,
+) -> list[Stored]:
+    """Insert the articles; a replay of ``(source, external_id)`` gets the first article's id back, a
+    revision is recorded and made current when it is the newest (see the module docstring).
+
+    Returns one result per input, in order; a refused precondition is a result with ``conflict`` set (the
+    caller answers it). Does not commit.
+    """
+    if not articles:
+        return []
+    incoming = [incoming_of(a, if_match=if_match) for a in articles]
+    ids = [uuid7() for _ in articles]
+    # A precondition on an existing revision never creates the article: it only revises it.
+    insertable = [
+        (new_id, a, inc)
+        for new_id, a, inc in zip(ids, articles, incoming, strict=True)
+        if inc.if_match is None and inc.revision in (None, 1)
+    ]
+    inserted: set[uuid.UUID] = set()
+    if insertable:
+        rows = [
+            {
+                "id": new_id,
+                "source": a.source,
+                "external_id": a.external_id,
+                "channel": channel,
+                "payload": a.payload(),
+                "request_id": request_id,
+                "version": a.version,
+                "version_created": a.version_created,
+                "withdrawn_at": func.now() if a.withdrawn else None,
+                "withdrawal_reason": a.withdrawal_reason if a.withdrawn else None,
+            }
+            for new_id, a, _ in insertable
+        ]
+        stmt = (
+            insert(Ingestion)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["source", "external_id"], index_where=Ingestion.external_id.isnot(None)
+            )
+            .returning(Ingestion.id)
+        )
+        inserted = set((session.scalars(stmt)).all())
+
+    wanted: dict[Key, list[Incoming]] = {}
+    for a, i, inc in zip(articles, ids, incoming, strict=True):
+        if i not in inserted and a.external_id is not None:
+            wanted.setdefault((a.source, a.external_id), []).append(inc)
+    held = _held(session, wanted) if wanted else {}
+
+    results = []
+    for article, new_id, inc in zip(articles, ids, incoming, strict=True):
+        if new_id in inserted:
+            results.append(Stored(id=new_id, state="accepted", duplicate=False))
+            continue
+        row = held.get((article.source, article.external_id)) if article.external_id is not None else None
+        if row is None:
+            # No such article (a precondition named one, or no external_id at all: never a conflict then).
+            try:
+                check_new(inc)
+            except RevisionConflict as exc:
+                results.append(Stored(id=new_id, state="refused", duplicate=False, revision=0, conflict=exc))
+                continue
+            raise AssertionError("an article without a stored row was not inserted")  # pragma: no cover
+        results.append(_apply(row, article, inc, channel=channel))
+    _write(session, list(held.values()), request_id=request_id)
+    return results
+
+
+def _keys_params(keys: Sequence[Key]) -> dict[str, list[Any]]:
+    return {"sources": [s for s, _ in keys], "external_ids": [e for _, e in keys]}
+
+
+def _held(session: Session, wanted: dict[Key, list[Incoming]]) -> dict[Key, _Row]:
+    """The stored rows of ``wanted``'s keys. A key whose every arrival repeats its current content is a
+    replay whatever else happens (the history only grows), so it is read without a lock: re-sent feeds and
+    batches cost no row locks. The others are locked, then read with their history."""
+    found = session.execute(_READ_HELD, _keys_params(list(wanted))).all()
+    quick = {
+        (r.source, r.external_id): r
+        for r in found
+        if all(
+            inc.digest == content_digest(r.payload) and (not inc.withdraw or r.withdrawn_at is not None)
+            for inc in wanted[(r.source, r.external_id)]
+        )
+    }
+    out = {key: _row(r, {}) for key, r in quick.items()}
+    lock = [key for key in wanted if key not in quick]
+    if lock:
+        out.update(_lock_held(session, lock))
+    return out
+
+
+def _lock_held(session: Session, keys: list[Key]) -> dict[Key, _Row]:
+    found = session.execute(_LOCK_HELD, _keys_params(keys)).all()
+    if not found:
+        return {}
+    # Read after the lock was granted, in a statement of its own: it sees the revisions a writer that held
+    # the lock before us committed.
+    history = session.execute(
+        select(ArticleRevision.article_id, ArticleRevision.revision, ArticleRevision.content_digest).where(
+            ArticleRevision.article_id.in_([r.id for r in found])
+        )
+    ).all()
+    digests: dict[uuid.UUID, dict[bytes, int]] = {}
+    for h in history:
+        digests.setdefault(h.article_id, {})[h.content_digest] = h.revision
+    return {(r.source, r.external_id): _row(r, digests.get(r.id, {})) for r in found}
+
+
+def _row(r: Any, history: dict[bytes, int]) -> _Row:
+    """A stored row as this request decides on it; ``history``: the digests of its revisions, by number."""
+    current = Order(r.version, r.version_created, r.revision)
+    held = Held(
+        revision=r.revision,
+        order=current,
+        latest=max([r.revision, *history.values()]),
+        digests={**history, content_digest(r.payload): r.revision},
+        withdrawn=r.withdrawn_at is not None,
+    )
+    return _Row(
+        id=r.id,
+        state=r.state,
+        payload=r.payload,
+        channel=r.channel,
+        received_at=r.received_at,
+        held=held,
+        first_revision=r.revision,
+        original={"payload": r.payload, "version": r.version, "version_created": r.version_created},
+        revisions=[],
+    )
+
+
+def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str) -> Stored:
+    try:
+        decision = decide(row.held, inc)
+    except RevisionConflict as exc:
+        return Stored(id=row.id, state=row.state, duplicate=False, revision=row.held.revision, conflict=exc)
+    if decision.outcome in (Outcome.revised, Outcome.kept_older):
+        payload = article.payload()
+        row.revisions.append(
+            {
+                "article_id": row.id,
+                "revision": decision.revision,
+                "payload": payload,
+                "content_digest": inc.digest,
+                "version": inc.version,
+                "version_created": inc.version_created,
+                "channel": channel,
+            }
+        )
+        if decision.outcome is Outcome.revised:
+            row.payload, row.changed = payload, True
+    elif decision.outcome is Outcome.withdrawn:
+        row.withdrawn, row.withdraw_reason = True, article.withdrawal_reason
+    replay = decision.outcome is Outcome.replayed
+    state = row.state if replay or decision.outcome is Outcome.kept_older else IngestionState.accepted.value
+    return Stored(
+        id=row.id,
+        state=state,
+        duplicate=replay,
+        revision=decision.revision,
+        outcome=decision.outcome,
+    )
+
+
+def _write(session: Session, rows: list[_Row], *, request_id: str | None) -> None:
+    """The history rows (with the text that was current, the first time an article is revised), then one
+    UPDATE per ingestion whose current revision changed or that was withdrawn."""
+    history = []
+    for row in rows:
+        if row.revisions:
+            history.append(
+                {
+                    "article_id": row.id,
+                    "revision": row.first_revision,
+                    "payload": row.original["payload"],
+                    "content_digest": content_digest(row.original["payload"]),
+                    "version": row.original["version"],
+                    "version_created": row.original["version_created"],
+                    "channel": row.channel,
+                    "received_at": row.received_at,
+                }
+            )
+            history += row.revisions
+    if history:
+        # The statement's rows share their keys; received_at defaults to now() for the new ones.
+        for entry in history:
+            entry.setdefault("received_at", func.now())
+        session.execute(insert(ArticleRevision).values(history).on_conflict_do_nothing())
+    for row in rows:
+        if row.changed or row.withdrawn:
+            _requeue(session, row, request_id=request_id)
+
+
+def _requeue(session: Session, row: _Row, *, request_id: str | None) -> None:
+    """Make the ingestion's new state current and hand it to the pipeline again, as a fresh piece of work
+    (a parked failure of the previous text does not count against the new one)."""
+    values: dict[str, Any] = {
+        "state": IngestionState.accepted.value,
+        "attempts": 0,
+        "error": None,
+        "next_attempt_at": None,
+        "updated_at": func.now(),
+        "request_id": request_id,
+    }
+    if row.changed:
+        values.update(
+            payload=row.payload,
+            revision=row.held.revision,
+            version=row.held.order.version,
+            version_created=row.held.order.version_created,
+            pending_event=EVENT_REVISED,
+        )
+    if row.withdrawn:
+        values.update(withdrawn_at=func.now(), withdrawal_reason=row.withdraw_reason, pending_event=EVENT_WITHDRAWN)
+    session.execute(update(Ingestion).where(Ingestion.id == row.id).values(**values))
+    if row.withdrawn:
+        # Hidden from search at once; the pipeline then announces it.
+        session.execute(
+            update(Article)
+            .where(Article.id == row.id)
+            .values(withdrawn_at=func.now(), withdrawal_reason=row.withdraw_reason)
+        )
+
+
+def withdraw(
+    session: Session, *, article_id: uuid.UUID, reason: str | None, if_match: int | None, request_id: str | None
+) -> Stored | None:
+    """Withdraw one article by id (the ingest API's kill); None when there is no such article. Idempotent:
+    withdrawing a withdrawn article changes nothing. Does not commit."""
+    r = (session.execute(
+            select(
+                Ingestion.id, Ingestion.state, Ingestion.revision, Ingestion.withdrawn_at, Ingestion.channel,
+                Ingestion.received_at, Ingestion.payload,
+            )
+            .where(Ingestion.id == article_id)
+            .with_for_update()
+        )
+    ).first()  # fmt: skip
+    if r is None:
+        return None
+    held = Held(revision=r.revision, order=Order(None, None, r.revision), latest=r.revision,
+                withdrawn=r.withdrawn_at is not None)  # fmt: skip
+    row = _Row(
+        id=r.id,
+        state=r.state,
+        payload=r.payload,
+        channel=r.channel,
+        received_at=r.received_at,
+        held=held,
+        first_revision=r.revision,
+        original={},
+        revisions=[],
+    )
+    inc = Incoming(digest=b"", withdraw=True, if_match=if_match)
+    try:
+        decision = decide(held, inc)
+    except RevisionConflict as exc:
+        return Stored(id=r.id, state=r.state, duplicate=False, revision=r.revision, conflict=exc)
+    if decision.outcome is Outcome.withdrawn:
+        row.withdrawn, row.withdraw_reason = True, reason
+        _requeue(session, row, request_id=request_id)
+        return Stored(id=r.id, state=IngestionState.accepted.value, duplicate=False, revision=r.revision,
+                      outcome=Outcome.withdrawn)  # fmt: skip
+    return Stored(id=r.id, state=r.state, duplicate=True, revision=r.revision, outcome=Outcome.replayed)
