@@ -334,30 +334,19 @@ def withdraw(
 ) -> Stored | None:
     """Withdraw one article by id (the ingest API's kill); None when there is no such article. Idempotent:
     withdrawing a withdrawn article changes nothing. Does not commit."""
-    r = (session.execute(
-            select(
-                Ingestion.id, Ingestion.state, Ingestion.revision, Ingestion.withdrawn_at, Ingestion.channel,
-                Ingestion.received_at, Ingestion.payload,
-            )
-            .where(Ingestion.id == article_id)
-            .with_for_update()
+    r = session.execute(
+        select(
+            Ingestion.source, Ingestion.external_id, Ingestion.id, Ingestion.state, Ingestion.revision,
+            Ingestion.payload, Ingestion.version, Ingestion.version_created, Ingestion.withdrawn_at,
+            Ingestion.channel, Ingestion.received_at,
         )
+        .where(Ingestion.id == article_id)
+        .with_for_update()
     ).first()  # fmt: skip
     if r is None:
         return None
-    held = Held(revision=r.revision, order=Order(None, None, r.revision), latest=r.revision,
-                withdrawn=r.withdrawn_at is not None)  # fmt: skip
-    row = _Row(
-        id=r.id,
-        state=r.state,
-        payload=r.payload,
-        channel=r.channel,
-        received_at=r.received_at,
-        held=held,
-        first_revision=r.revision,
-        original={},
-        revisions=[],
-    )
+    row = _row(r, {})
+    held = row.held
     inc = Incoming(digest=b"", withdraw=True, if_match=if_match)
     try:
         decision = decide(held, inc)

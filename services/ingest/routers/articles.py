@@ -72,14 +72,20 @@ def status_url(article_id: uuid.UUID) -> str:
 
 
 def _accepted(stored: Stored) -> dict[str, Any]:
-    return Accepted(
+    return Accepted.model_validate(accepted_item(0, stored).model_dump(exclude={"index"})).model_dump(mode="json")
+
+
+def accepted_item(index: int, stored: Stored) -> BatchItemAccepted:
+    """A batch or delivery item's answer."""
+    return BatchItemAccepted(
+        index=index,
         id=stored.id,
         status=stored.state,
         status_url=status_url(stored.id),
         duplicate=stored.duplicate,
         revision=stored.revision,
         outcome=stored.outcome.value,
-    ).model_dump(mode="json")
+    )
 
 
 def conflict_error(conflict: RevisionConflict, *, field: str | None = None) -> ApiError:
@@ -244,18 +250,7 @@ async def post_batch(
             raise ApiError(409, first["message"], code=first["code"], details=first["details"])
         rejected = sorted(rejected + conflicts, key=lambda r: r.index)
         valid, stored = _without_conflicts(valid, stored)
-    accepted = [
-        BatchItemAccepted(
-            index=index,
-            id=s.id,
-            status=s.state,
-            status_url=status_url(s.id),
-            duplicate=s.duplicate,
-            revision=s.revision,
-            outcome=s.outcome.value,
-        )
-        for (index, _), s in zip(valid, stored, strict=True)
-    ]
+    accepted = [accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True)]
     body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
     if idempotency_key is not None and fingerprint is not None:
         await idempotency.remember(

@@ -30,7 +30,7 @@ from services.ingest import idempotency
 from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
 from services.ingest.parsing import load_json, media_type, validate_article
 from services.ingest.queue import enqueue
-from services.ingest.routers.articles import conflict_error, status_url
+from services.ingest.routers.articles import accepted_item, conflict_error
 from services.ingest.secrets import webhook_secrets
 from services.ingest.store import store_articles
 from shared.api.errors import ApiError
@@ -42,7 +42,7 @@ from shared.channels.signing import SignatureError, new_secret, verify, verify_w
 from shared.channels.websub import already_received, remember_delivery
 from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
 from shared.revisions import RevisionConflict
-from shared.schemas.articles import ArticleIn, BatchItemAccepted, BatchItemRejected
+from shared.schemas.articles import ArticleIn, BatchItemRejected
 from shared.schemas.channels import WebhookAccepted
 from shared.schemas.errors import error_responses
 
@@ -246,19 +246,7 @@ async def receive(
     body = WebhookAccepted(
         delivery_id=delivery_id,
         format=delivery.format,
-        accepted=[
-            BatchItemAccepted(
-                index=index,
-                id=s.id,
-                status=s.state,
-                status_url=status_url(s.id),
-                duplicate=s.duplicate,
-                revision=s.revision,
-                outcome=s.outcome.value,
-            )
-            for (index, _), s in zip(valid, stored, strict=True)
-            if s.conflict is None
-        ],
+        accepted=[accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None],
         rejected=rejected,
     ).model_dump(mode="json")
     await idempotency.remember(
