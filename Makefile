@@ -8,26 +8,32 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events train-topics chaos clean
+.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+# The development environment: the runtime lock plus the embedded servers, test, lint and ops tools.
+$(STAMP): requirements-dev.lock requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create the virtual environment and install the locked dependencies
 
-lock: ## Re-resolve requirements.lock from pyproject.toml (hashes included)
+lock: ## Re-resolve requirements.lock (runtime, the image) and requirements-dev.lock (all extras) with hashes
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes --no-header pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --no-header pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra embedded --extra dev --generate-hashes --no-header \
+		--constraint requirements.lock pyproject.toml -o requirements-dev.lock
 
 run: install ## Start ingest (:8000), query (:8001), worker and beat; Ctrl-C stops all
 	$(BIN)/python -m devtools.run
+
+flower: install ## Flower, Celery's monitor, on http://127.0.0.1:5555 (the broker of REDIS_URL / TIDINGS_BROKER_URL)
+	$(BIN)/celery -A services.worker.app flower --address=$(or $(FLOWER_ADDRESS),127.0.0.1) --port=$(or $(FLOWER_PORT),5555)
 
 migrate: install ## Apply the database migrations (DATABASE_URL)
 	$(BIN)/alembic upgrade head
@@ -51,6 +57,9 @@ bench: bench-dedup bench-events bench-tagging bench-query bench-readers ## All b
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup
+
+bench-capacity: install ## Articles per second one ingest process accepts and one worker core processes (Reuters-21578)
+	$(BIN)/python -m benchmarks.capacity
 
 bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
 	$(BIN)/python -m benchmarks.reuse

@@ -1,6 +1,7 @@
 """Typed settings, one class per concern, read from the environment (prefix ``TIDINGS_``).
 
-``DATABASE_URL`` and ``REDIS_URL`` are also honoured without the prefix, as the platform conventions expect.
+``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL`` are also honoured without the prefix, as the platform
+conventions expect.
 """
 
 from __future__ import annotations
@@ -66,6 +67,24 @@ class RedisSettings(_Base):
         return self.url
 
 
+class BrokerSettings(_Base):
+    """Where Celery tasks travel. Unset: the Redis of ``RedisSettings``. ``amqp://`` selects RabbitMQ; Redis then
+    still holds everything else (rate limits, feed politeness slots, the event stream)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_BROKER_", extra="ignore")
+
+    url: str | None = Field(default=None, validation_alias=AliasChoices("TIDINGS_BROKER_URL", "CELERY_BROKER_URL"))
+
+    @field_validator("url")
+    @classmethod
+    def _unset_when_empty(cls, v: str | None) -> str | None:
+        return v or None  # compose passes an unset variable as ""
+
+    @property
+    def is_amqp(self) -> bool:
+        return self.url is not None and self.url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
 class IngestSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_INGEST_", extra="ignore")
 
@@ -107,6 +126,7 @@ class Settings(_Base):
     secret_key: SecretStr = SecretStr("change-me")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)

@@ -49,17 +49,28 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
 }
 
 
+def _broker(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """The broker URL and its transport options: Redis unless ``TIDINGS_BROKER_URL`` names RabbitMQ."""
+    if settings.broker.url is not None and settings.broker.is_amqp:
+        # Publisher confirms: a send returns once RabbitMQ has the message, so "enqueued" means queued.
+        # RabbitMQ redelivers an unacknowledged task when its consumer's connection closes, not on a timer.
+        return settings.broker.url, {"confirm_publish": True}
+    redis_transport = {
+        # Must exceed the longest task, or Redis hands an unacknowledged task to a second worker.
+        "visibility_timeout": settings.pipeline.visibility_timeout_s,
+        "socket_timeout": settings.redis.socket_timeout_s,
+        "socket_connect_timeout": settings.redis.socket_timeout_s,
+    }
+    return settings.broker.url or settings.redis.broker_url, redis_transport
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     p = settings.pipeline
+    broker_url, transport_options = _broker(settings)
     return {
-        "broker_url": settings.redis.broker_url,
+        "broker_url": broker_url,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {
-            # Must exceed the longest task, or Redis hands an unacknowledged task to a second worker.
-            "visibility_timeout": p.visibility_timeout_s,
-            "socket_timeout": settings.redis.socket_timeout_s,
-            "socket_connect_timeout": settings.redis.socket_timeout_s,
-        },
+        "broker_transport_options": transport_options,
         "task_ignore_result": True,
         "result_backend": None,
         "task_serializer": "json",

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
+from tests.brokers import broker_env, session_vhost
 from tests.support import ROOT, empty_tables, free_port, wait_for
 
 TEST_REDIS_DB = int(os.environ.get("TIDINGS_TEST_REDIS_DB", "9"))
@@ -38,6 +39,7 @@ class TestInfra:
         self.db_name = f"tidings_test_{os.getpid()}"
         self.database_url = infra_mod.ensure_database(self.infra, self.db_name, fresh=True)
         self.redis_url = _redis_db_url(self.infra.redis_url, TEST_REDIS_DB)
+        self.rabbit = session_vhost("test")
 
     @property
     def env(self) -> dict[str, str]:
@@ -53,9 +55,12 @@ class TestInfra:
             # Articles whose metadata asks for a fault fail on purpose (dead-letter tests); short backoffs.
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
+            **broker_env(self.rabbit),
         }
 
     def close(self) -> None:
+        if self.rabbit is not None:
+            self.rabbit.delete()
         infra_mod.drop_database(self.infra, self.db_name)
         self.infra.stop()
 

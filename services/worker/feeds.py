@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.app import app
 from services.worker.resources import resources
+from shared.api.errors import field_errors
+from shared.channels.common import Item
 from shared.channels.errors import ChannelError
 from shared.channels.feeds import parse_feed
 from shared.channels.netguard import UnsafeUrlError, check_url, parse_networks
@@ -188,14 +190,35 @@ def _store_entries(session: Session, articles: list[ArticleIn]) -> list[uuid.UUI
     return new_ids
 
 
-def _validated(data: list[dict[str, Any]]) -> tuple[list[ArticleIn], int]:
-    valid, invalid = [], 0
-    for item in data:
+# Skip reasons kept per poll: enough to see what is wrong with a feed, bounded so a broken feed of thousands of
+# entries does not bloat its poll record.
+MAX_SKIP_REASONS = 20
+
+
+def _skip(index: int, ref: object, *, field: str | None, reason: str) -> dict[str, Any]:
+    return {
+        "index": index,
+        "entry": ref[:500] if isinstance(ref, str) else None,
+        "field": field,
+        "reason": reason[:500],
+    }
+
+
+def _validated(items: list[Item]) -> tuple[list[ArticleIn], list[dict[str, Any]]]:
+    """The entries that make articles, and for every other one why it was skipped."""
+    valid: list[ArticleIn] = []
+    skipped: list[dict[str, Any]] = []
+    for item in items:
+        if item.data is None:
+            skipped.append(_skip(item.index, item.ref, field=item.field, reason=item.error or "unreadable entry"))
+            continue
         try:
-            valid.append(ArticleIn.model_validate(item))
-        except ValidationError:
-            invalid += 1
-    return valid, invalid
+            valid.append(ArticleIn.model_validate(item.data))
+        except ValidationError as exc:
+            first = field_errors(exc)[0]
+            ref = item.data.get("external_id") or item.data.get("url")
+            skipped.append(_skip(item.index, ref, field=first["field"], reason=first["message"]))
+    return valid, skipped
 
 
 def poll_feed(
@@ -237,7 +260,8 @@ def poll_feed(
             http.close()
 
     articles: list[ArticleIn] = []
-    entries = skipped = 0
+    entries = 0
+    skipped: list[dict[str, Any]] = []
     feed_title = None
     error = fetched.error
     if error is None and fetched.status == 200 and fetched.body is not None:
@@ -245,8 +269,7 @@ def poll_feed(
             parsed = parse_feed(fetched.body, source=source, url=url)
             feed_title = parsed.title
             entries = len(parsed.items)
-            articles, invalid = _validated(parsed.articles)
-            skipped = entries - len(parsed.articles) + invalid
+            articles, skipped = _validated(parsed.items)
         except ChannelError as exc:
             error = f"not a readable feed: {exc.message}"
     elif error is None and fetched.status not in (200, 304):
@@ -268,7 +291,8 @@ def poll_feed(
                 http_status=fetched.status,
                 entries=entries,
                 new_items=len(new_ids),
-                skipped=skipped,
+                skipped=len(skipped),
+                skip_reasons=skipped[:MAX_SKIP_REASONS],
                 duration_ms=int((time.perf_counter() - started) * 1000),
                 error=error,
             )
@@ -278,7 +302,7 @@ def poll_feed(
         ARTICLES_ACCEPTED.labels(channel="feed").inc(len(new_ids))
         enqueue(new_ids)
     log.info("feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error)
-    return PollOutcome(outcome=outcome, new_items=len(new_ids), entries=entries, skipped=skipped, error=error)
+    return PollOutcome(outcome=outcome, new_items=len(new_ids), entries=entries, skipped=len(skipped), error=error)
 
 
 def _record(

@@ -26,6 +26,7 @@ class Item:
     data: dict[str, Any] | None = None
     error: str | None = None
     field: str | None = None
+    ref: str | None = None  # the item's own id or link, to name it when it could not be read
 
 
 def clip(text: object, limit: int) -> str | None:

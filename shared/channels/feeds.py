@@ -142,7 +142,9 @@ def parse_feed(raw: bytes, *, source: str, url: str | None = None) -> ParsedFeed
             article = entry_article(entry, source=source, feed_language=language, feed_meta=feed_meta)
             out.items.append(Item(index=index, data=article))
         except ChannelError as exc:
-            out.items.append(Item(index=index, error=exc.message, field=exc.field))
+            ref = entry.get("id") or entry.get("link")
+            ref = ref if isinstance(ref, str) else None
+            out.items.append(Item(index=index, error=exc.message, field=exc.field, ref=ref))
     check_expansion(
         (text for a in out.articles for text in (a.get("title"), a.get("body"), a.get("summary"))),
         document_bytes=len(raw),

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import lxml.html
 import trafilatura
+from lxml import etree
 
 from shared.channels.errors import ChannelError, UnsafeXmlError
 from shared.channels.xml import refuse_declarations
@@ -18,6 +20,24 @@ from shared.text.normalise import clean_inline, paragraphs
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _DATE_PARAMS = {"outputformat": _DATE_FORMAT, "extensive_search": True, "original_date": True}
+
+
+# Page furniture: when everything trafilatura found lies inside these, the page has no main text (its fallback
+# extractors take the navigation or the footer of a page that has nothing else).
+_FURNITURE = "//nav | //footer | //header | //aside | //menu | //*[@role='navigation' or @role='contentinfo']"
+
+
+def _furniture_text(html: str) -> str:
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    return " ".join(" ".join(e.text_content().split()) for e in root.xpath(_FURNITURE))
+
+
+def _only_furniture(paras: list[str], html: str) -> bool:
+    furniture = _furniture_text(html).casefold()
+    return bool(furniture) and all(" ".join(p.split()).casefold() in furniture for p in paras)
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,7 @@ def extract_page(html: str, *, url: str | None = None) -> ExtractedPage | None:
     # trafilatura repeats the <h1> as the first line of the text; the title has its own field.
     if title and paras and clean_inline(paras[0]).casefold() == title.casefold():
         paras = paras[1:]
-    if not paras:
+    if not paras or _only_furniture(paras, html):
         return None
     return ExtractedPage(
         title=title,

@@ -3,6 +3,8 @@ block elements become paragraphs separated by blank lines, scripts and styles ar
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import lxml.html
@@ -27,7 +29,26 @@ _PARSER = lxml.html.HTMLParser(
 )
 
 
-def _walk(root: Any, out: list[str]) -> None:
+# A character reference written out in full (``&amp;``, ``&#8217;``, ``&#x24;``): the semicolon is required, so
+# "AT&T" or "R&D &notes" in plain text are left alone.
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Something that reads as an HTML tag: a plain-text field that holds one was written as HTML.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def decode_references(text: str) -> str:
+    """``Q&amp;A: what&#8217;s next`` → ``Q&A: what’s next``: HTML character references in text that holds no
+    markup. Feeds and agencies escape their text once more than the format asks (entities inside CDATA, in
+    ninjs ``body_text``); only complete references are decoded, once."""
+    return _REFERENCE.sub(lambda m: html.unescape(m.group(0)), text) if "&" in text else text
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether ``text`` holds HTML tags (a field labelled plain text that is in fact HTML)."""
+    return _TAG.search(text) is not None
+
+
+def _walk(root: Any, out: list[str], skipped: frozenset[str] = frozenset()) -> None:
     """Depth-first, with an explicit stack: a document nested thousands deep must not exhaust the recursion."""
     # Each entry is an element to open, or a string to emit once its subtree is done (its closing paragraph
     # break, then its tail).
@@ -38,7 +59,7 @@ def _walk(root: Any, out: list[str]) -> None:
             out.append(element)
             continue
         name = local(element.tag).lower()
-        if name in _SKIPPED:
+        if name in _SKIPPED or name in skipped:
             continue
         block = name in _BLOCKS
         if block:
@@ -57,10 +78,11 @@ def _walk(root: Any, out: list[str]) -> None:
         stack.extend(reversed(after))
 
 
-def text_from_element(element: Any) -> str:
-    """Paragraph text of an element tree (lxml or ElementTree), paragraphs separated by a blank line."""
+def text_from_element(element: Any, *, skip: frozenset[str] = frozenset()) -> str:
+    """Paragraph text of an element tree (lxml or ElementTree), paragraphs separated by a blank line; elements
+    named in ``skip`` (lower-case local names) are left out with everything inside them."""
     out: list[str] = []
-    _walk(element, out)
+    _walk(element, out, skip)
     return "\n\n".join(paragraphs("".join(out)))
 
 
@@ -70,7 +92,7 @@ def text_from_html(fragment: str) -> str:
     if not fragment or not fragment.strip():
         return ""
     if "<" not in fragment:
-        return "\n\n".join(paragraphs(fragment))
+        return "\n\n".join(paragraphs(decode_references(fragment)))
     refuse_declarations(fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=_PARSER)

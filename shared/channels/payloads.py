@@ -13,7 +13,7 @@ from typing import Any
 from shared.channels.common import Item
 from shared.channels.errors import ChannelError
 from shared.channels.feeds import parse_feed
-from shared.channels.ninjs import is_ninjs, ninjs_article
+from shared.channels.ninjs import is_ninjs, looks_like_ninjs, ninjs_article
 from shared.channels.wire import NEWSML_ROOTS, NITF_ROOT, parse_wire_xml
 from shared.channels.xml import guard_xml, root_name
 
@@ -45,6 +45,15 @@ def json_items(data: Any, *, source: str) -> Delivery:
                 items.append(Item(index=index, data=ninjs_article(value, source=source)))
             except ChannelError as exc:
                 items.append(Item(index=index, error=exc.message, field=exc.field))
+        elif looks_like_ninjs(value):
+            items.append(
+                Item(
+                    index=index,
+                    error="not recognised as ninjs (an item with a uri or guid and a headline, headlines, body_text, "
+                    "body_html or bodies) nor as a Tidings article (title and body)",
+                    field="body",
+                )
+            )
         elif isinstance(value, dict):
             items.append(Item(index=index, data={**value, "source": source}))
         else:

@@ -5,7 +5,10 @@ A secret is ``whsec_`` + base64 of 32 random bytes; the signature is ``v1,`` + b
 HMAC-SHA256(key, ``{webhook-id}.{webhook-timestamp}.{body}``). A header may carry several signatures
 (space-separated) and a source may have several active secrets (during a rotation): any match passes.
 Comparisons are constant-time. WebSub hubs sign the body alone with the secret string given as
-``hub.secret``, as ``sha256=`` + hex.
+``hub.secret``, as ``<algorithm>=`` + hex, the algorithm being one the W3C WebSub recommendation lists: sha1,
+sha256, sha384 or sha512. SHA-1 is accepted because hubs in service still send it and the recommendation
+allows it; its collision weakness does not reach HMAC, whose forgery would need a preimage-style attack on the
+keyed construction.
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ from collections.abc import Sequence
 
 SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
-_WEBSUB_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_WEBSUB_ALGORITHMS = {
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
 
 
 class SignatureError(ValueError):
@@ -127,11 +135,12 @@ def websub_signature(secret: str, body: bytes, algorithm: str = "sha256") -> str
 
 
 def verify_websub(secrets: Sequence[str], *, signature: str, body: bytes, header: str) -> None:
-    """Raise :class:`SignatureError` unless ``signature`` (``sha256=<hex>``) matches one of the secrets."""
+    """Raise :class:`SignatureError` unless ``signature`` (``sha256=<hex>``, or sha1/sha384/sha512) matches one
+    of the secrets."""
     algorithm, _, value = signature.strip().partition("=")
     digest = _WEBSUB_ALGORITHMS.get(algorithm.lower())
     if digest is None or not value:
-        raise SignatureError(f"{header} must be sha256=<hex> (or sha384/sha512)", header=header)
+        raise SignatureError(f"{header} must be sha256=<hex> (or sha1, sha384, sha512)", header=header)
     try:
         given = bytes.fromhex(value)
     except ValueError:

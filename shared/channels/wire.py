@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 
 from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, Item, clip, drop_empty, external_id, language_code
 from shared.channels.errors import ChannelError
-from shared.channels.htmltext import text_from_element
+from shared.channels.htmltext import decode_references, looks_like_html, text_from_element, text_from_html
 from shared.channels.xml import attr, check_expansion, child, children, descendants, local, parse_xml, text_of
 from shared.revisions import version_number
 
@@ -55,6 +55,32 @@ def _names(elements: list[Element]) -> list[str]:
 # NewsML-G2 ----------------------------------------------------------------------------------------------------
 
 
+# The XHTML body of a NewsML-G2 item repeats the item's metadata in its <header> (dpa: slugline, time, headline,
+# byline and teaser), which contentMeta already gives; the article text is what follows it.
+_XHTML_METADATA = frozenset({"header"})
+
+
+def _xhtml_text(inline: Element) -> str:
+    body = next(iter(descendants(inline, "body")), None)
+    root = body if body is not None else inline
+    return text_from_element(root, skip=_XHTML_METADATA) or text_from_element(root)
+
+
+def _inline_data_text(inline: Element) -> str:
+    """``inlineData`` holds escaped text; agencies label HTML in it ``text/plain`` too, so markup is read as
+    HTML whatever the label says."""
+    raw = "".join(inline.itertext())
+    if "html" in (attr(inline, "contenttype") or "") or looks_like_html(raw):
+        return text_from_html(raw)
+    return decode_references(text_from_element(inline))
+
+
+def _embedded_nitf(content_set: Element | None) -> Element | None:
+    if content_set is None:
+        return None
+    return next((n for inline in children(content_set, "inlineXML") for n in descendants(inline, NITF_ROOT)), None)
+
+
 def _newsml_body(content_set: Element | None) -> str:
     if content_set is None:
         return ""
@@ -62,13 +88,10 @@ def _newsml_body(content_set: Element | None) -> str:
         nitf = next(iter(descendants(inline, NITF_ROOT)), None)
         if nitf is not None:
             return _nitf_body_text(nitf)
-        body = next(iter(descendants(inline, "body")), None)
-        text = text_from_element(body if body is not None else inline)
-        if text:
+        if text := _xhtml_text(inline):
             return text
     for inline in children(content_set, "inlineData"):
-        text = text_from_element(inline)
-        if text:
+        if text := _inline_data_text(inline):
             return text
     return ""
 
@@ -80,11 +103,21 @@ def newsml_item_article(item: Element, *, source: str) -> dict[str, Any]:
         raise ChannelError("a NewsML-G2 newsItem needs a guid", field="newsItem.guid")
     meta = child(item, "contentMeta")
     item_meta = child(item, "itemMeta")
-    title = clip(text_of(child(meta, "headline")) or text_of(child(item_meta, "title")), MAX_TITLE_CHARS)
+    content_set = child(item, "contentSet")
+    nitf = _embedded_nitf(content_set)
+    title = clip(
+        text_of(child(meta, "headline"))
+        or text_of(child(item_meta, "title"))
+        or (_nitf_title(nitf) if nitf is not None else None),
+        MAX_TITLE_CHARS,
+    )
     if not title:
-        raise ChannelError("the newsItem has no headline", field="contentMeta.headline")
+        raise ChannelError(
+            "the newsItem has no headline (contentMeta/headline, itemMeta/title or an embedded NITF hedline)",
+            field="contentMeta.headline",
+        )
     withdrawn = _killed(attr(child(item_meta, "pubStatus"), "qcode"))
-    body = _newsml_body(child(item, "contentSet"))
+    body = _newsml_body(content_set)
     if not body and withdrawn:
         body = WITHDRAWN_BODY  # a kill often carries no text: the article it withdraws keeps its own
     if not body:
@@ -150,6 +183,11 @@ def _nitf_body_text(nitf: Element) -> str:
     return text_from_element(content) if content is not None else ""
 
 
+def _nitf_title(nitf: Element) -> str | None:
+    hedline = next(iter(descendants(nitf, "hedline")), None)
+    return text_of(child(hedline, "hl1")) or text_of(child(child(nitf, "head"), "title"))
+
+
 def _nitf_authors(nitf: Element) -> list[str]:
     bylines = descendants(nitf, "byline")
     people = [p for b in bylines for p in descendants(b, "person")]
@@ -168,7 +206,7 @@ def nitf_article(nitf: Element, *, source: str) -> dict[str, Any]:
     head = child(nitf, "head")
     docdata = child(head, "docdata")
     hedline = next(iter(descendants(nitf, "hedline")), None)
-    title = clip(text_of(child(hedline, "hl1")) or text_of(child(head, "title")), MAX_TITLE_CHARS)
+    title = clip(_nitf_title(nitf), MAX_TITLE_CHARS)
     if not title:
         raise ChannelError("the NITF document has no headline (hedline/hl1 or head/title)", field="hedline")
     withdrawn = _killed(attr(docdata, "management-status"))

@@ -112,6 +112,15 @@ class FeedHealth(BaseModel):
     next_poll_at: datetime
 
 
+class SkippedEntry(BaseModel):
+    """One feed entry a poll did not store, and why."""
+
+    index: int = Field(description="The entry's position in the feed document, from 0.")
+    entry: str | None = Field(default=None, description="The entry's id, else its link, when it has one.")
+    field: str | None = Field(default=None, description="The field at fault, e.g. `entry.content` or `title`.")
+    reason: str = Field(examples=["the entry has no text (no content and no summary)"])
+
+
 class FeedPollOut(BaseModel):
     polled_at: datetime
     outcome: str
@@ -119,6 +128,9 @@ class FeedPollOut(BaseModel):
     entries: int
     new_items: int
     skipped: int
+    skip_reasons: list[SkippedEntry] = Field(
+        default_factory=list, description="Why entries were skipped: the first few of them, in feed order."
+    )
     duration_ms: int
     error: str | None = None
 

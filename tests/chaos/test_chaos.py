@@ -27,6 +27,7 @@ import psycopg
 import pytest
 
 from devtools.processes import Platform, alembic_upgrade, beat_argv, uvicorn_argv, worker_argv
+from tests.brokers import broker_env, session_vhost
 from tests.chaos.servers import ChaosPostgres, ChaosRedis
 from tests.conftest import create_test_api_key
 from tests.support import ROOT, free_port, wait_for
@@ -170,6 +171,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = Path(tmp_path_factory.mktemp("chaos", numbered=True))
     pg, redis = ChaosPostgres(tmp), ChaosRedis(tmp)
     platform = Platform()
+    # With TIDINGS_TEST_BROKER=rabbitmq the tasks travel through RabbitMQ and the Redis restarts hit only
+    # what Redis still holds (locks, rate limits, the event stream).
+    rabbit = session_vhost("chaos")
     try:
         pg.start()
         redis.start()
@@ -184,6 +188,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
             "TIDINGS_DB_POOL_TIMEOUT_S": "5",
             "PYTHONUNBUFFERED": "1",  # a process killed with SIGKILL keeps its log lines
+            **broker_env(rabbit),
         }
         alembic_upgrade(env, ROOT)
         ingest_port = free_port()
@@ -216,6 +221,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         redis.stop()
         if pg.socket_dir is not None:
             pg.stop()
+        if rabbit is not None:
+            rabbit.delete()
 
 
 def _blocked_worker_backend(run: Run) -> int | None:

@@ -119,6 +119,7 @@ async def _feed_out(session: AsyncSession, feed: Feed, *, with_polls: bool) -> F
                 entries=p.entries,
                 new_items=p.new_items,
                 skipped=p.skipped,
+                skip_reasons=p.skip_reasons,
                 duration_ms=p.duration_ms,
                 error=p.error,
             )

@@ -60,7 +60,7 @@ _DELIVERY_BODY: dict[str, Any] = {
                     "oneOf": [
                         {"$ref": "#/components/schemas/ArticleIn"},
                         {"type": "array", "items": {"$ref": "#/components/schemas/ArticleIn"}},
-                        {"type": "object", "description": "IPTC ninjs 1.x or 2.x (one item or a list)"},
+                        {"type": "object", "description": "IPTC ninjs 1.x, 2.x or 3.0 (one item or a list)"},
                     ]
                 }
             },
@@ -76,6 +76,7 @@ _DELIVERY_BODY: dict[str, Any] = {
             ("webhook-timestamp", "Standard Webhooks: seconds since the epoch; at most 5 minutes off"),
             ("webhook-signature", "Standard Webhooks: `v1,<base64 HMAC-SHA256 of id.timestamp.body>`"),
             ("X-Hub-Signature-256", "WebSub content delivery: `sha256=<hex HMAC-SHA256 of the body>`"),
+            ("X-Hub-Signature", "WebSub content delivery: `sha1=`, `sha256=`, `sha384=` or `sha512=` + hex HMAC"),
         ]
     ],
 }

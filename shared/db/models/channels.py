@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
@@ -119,6 +120,10 @@ class FeedPoll(Base):
     entries: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     new_items: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    # The first few skipped entries, each ``{index, entry, field, reason}``: why they were not stored.
+    skip_reasons: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb"), default=list
+    )
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -13,6 +13,21 @@ NINJS_2 = json.loads(fixture_text("channels/ninjs-2.json"))
 NINJS_1 = json.loads(fixture_text("channels/ninjs-1.json"))
 NEWSML_ITEM = fixture_bytes("channels/newsml-item.xml")
 NITF = fixture_bytes("channels/council-budget.nitf.xml")
+NINJS_3 = json.loads(fixture_text("channels/ninjs-3.json"))
+NINJS_SUPERDESK = json.loads(fixture_text("channels/ninjs-superdesk.json"))
+NEWSML_XHTML_HEADER = fixture_bytes("channels/newsml-xhtml-header.xml")
+NEWSML_INLINE_DATA_HTML = fixture_bytes("channels/newsml-inlinedata-html.xml")
+NEWSML_EMBEDDED_NITF = fixture_bytes("channels/newsml-embedded-nitf.xml")
+ENTITIES_RSS = fixture_bytes("channels/entities.rss")
+FURNITURE_ONLY_PAGE = fixture_text("channels/furniture-only.html")
+# ninjs 2.x as IPTC's examples write it: with the optional ``title`` (the item's short name).
+NINJS_WITH_TITLE = {
+    "uri": "urn:x",
+    "type": "text",
+    "title": "port-strike",
+    "headlines": [{"role": "main", "value": "Port strike enters second day"}],
+    "bodies": [{"role": "main", "value": "Dock workers stayed away for a second day."}],
+}
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

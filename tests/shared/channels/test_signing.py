@@ -142,5 +142,15 @@ def test_websub_signature() -> None:
     with pytest.raises(SignatureError, match="does not match"):
         verify_websub([secret], signature=value, body=BODY + b" ", header="x-hub-signature-256")
     with pytest.raises(SignatureError, match="sha256=<hex>"):
-        sha1 = "sha1=" + hmac.new(secret.encode(), BODY, hashlib.sha1).hexdigest()
-        verify_websub([secret], signature=sha1, body=BODY, header="x-hub-signature")
+        md5 = "md5=" + hmac.new(secret.encode(), BODY, hashlib.md5).hexdigest()
+        verify_websub([secret], signature=md5, body=BODY, header="x-hub-signature")
+
+
+def test_websub_sha1_is_accepted_as_the_recommendation_allows() -> None:
+    """W3C WebSub lists sha1 among the signature methods; hubs in service still send it."""
+    secret = new_secret()
+    sha1 = "sha1=" + hmac.new(secret.encode(), BODY, hashlib.sha1).hexdigest()
+    assert websub_signature(secret, BODY, "sha1") == sha1
+    verify_websub([secret], signature=sha1, body=BODY, header="x-hub-signature")
+    with pytest.raises(SignatureError, match="does not match"):
+        verify_websub([secret], signature=sha1, body=BODY + b"!", header="x-hub-signature")
