@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from shared.db.models import Article, ArticleRevision, Ingestion, IngestionState
@@ -270,8 +270,8 @@ def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str) -> Sto
 
 
 def _write(session: Session, rows: list[_Row], *, request_id: str | None) -> None:
-    """The history rows (with the text that was current, the first time an article is revised), then one
-    UPDATE per ingestion whose current revision changed or that was withdrawn."""
+    """The history rows (with the text that was current, the first time an article is revised), then the
+    ingestions whose current revision changed or that were withdrawn: one statement of each kind."""
     history = []
     for row in rows:
         if row.revisions:
@@ -293,40 +293,75 @@ def _write(session: Session, rows: list[_Row], *, request_id: str | None) -> Non
         for entry in history:
             entry.setdefault("received_at", func.now())
         session.execute(insert(ArticleRevision).values(history).on_conflict_do_nothing())
-    for row in rows:
-        if row.changed or row.withdrawn:
-            _requeue(session, row, request_id=request_id)
+    _requeue(session, [r for r in rows if r.changed or r.withdrawn], request_id=request_id)
 
 
-def _requeue(session: Session, row: _Row, *, request_id: str | None) -> None:
-    """Make the ingestion's new state current and hand it to the pipeline again, as a fresh piece of work
-    (a parked failure of the previous text does not count against the new one)."""
-    values: dict[str, Any] = {
-        "state": IngestionState.accepted.value,
-        "attempts": 0,
-        "error": None,
-        "next_attempt_at": None,
-        "updated_at": func.now(),
-        "request_id": request_id,
-    }
-    if row.changed:
-        values.update(
-            payload=row.payload,
-            revision=row.held.revision,
-            version=row.held.order.version,
-            version_created=row.held.order.version_created,
-            pending_event=EVENT_REVISED,
-        )
-    if row.withdrawn:
-        values.update(withdrawn_at=func.now(), withdrawal_reason=row.withdraw_reason, pending_event=EVENT_WITHDRAWN)
-    session.execute(update(Ingestion).where(Ingestion.id == row.id).values(**values))
-    if row.withdrawn:
-        # Hidden from search at once; the pipeline then announces it.
-        session.execute(
-            update(Article)
-            .where(Article.id == row.id)
-            .values(withdrawn_at=func.now(), withdrawal_reason=row.withdraw_reason)
-        )
+_TABLE = cast(Table, Ingestion.__table__)
+# A new piece of work for the pipeline: a parked failure of the previous text does not count against it.
+_AS_NEW_WORK: dict[str, Any] = {
+    "state": IngestionState.accepted.value,
+    "attempts": 0,
+    "error": None,
+    "next_attempt_at": None,
+    "updated_at": func.now(),
+}
+_REVISE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        **_AS_NEW_WORK,
+        request_id=bindparam("row_request_id"),
+        payload=bindparam("row_payload", type_=JSONB),
+        revision=bindparam("row_revision"),
+        version=bindparam("row_version"),
+        version_created=bindparam("row_version_created"),
+        pending_event=EVENT_REVISED,
+    )
+)
+_WITHDRAW = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        **_AS_NEW_WORK,
+        request_id=bindparam("row_request_id"),
+        withdrawn_at=func.now(),
+        withdrawal_reason=bindparam("row_reason"),
+        pending_event=EVENT_WITHDRAWN,
+    )
+)
+
+
+_ARTICLES = cast(Table, Article.__table__)
+_HIDE = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("row_id"))
+    .values(withdrawn_at=func.now(), withdrawal_reason=bindparam("row_reason"))
+)
+
+
+def _requeue(session: Session, rows: list[_Row], *, request_id: str | None) -> None:
+    """Make the ingestions' new state current and hand them to the pipeline again; a withdrawn article is
+    hidden from search at once, before the pipeline announces it."""
+    revised = [
+        {
+            "row_id": r.id,
+            "row_request_id": request_id,
+            "row_payload": r.payload,
+            "row_revision": r.held.revision,
+            "row_version": r.held.order.version,
+            "row_version_created": r.held.order.version_created,
+        }
+        for r in rows
+        if r.changed
+    ]
+    if revised:
+        session.connection().execute(_REVISE, revised)
+    withdrawn = [
+        {"row_id": r.id, "row_request_id": request_id, "row_reason": r.withdraw_reason} for r in rows if r.withdrawn
+    ]
+    if withdrawn:
+        session.connection().execute(_WITHDRAW, withdrawn)
+        session.connection().execute(_HIDE, withdrawn)
 
 
 def withdraw(
@@ -354,7 +389,7 @@ def withdraw(
         return Stored(id=r.id, state=r.state, duplicate=False, revision=r.revision, conflict=exc)
     if decision.outcome is Outcome.withdrawn:
         row.withdrawn, row.withdraw_reason = True, reason
-        _requeue(session, row, request_id=request_id)
+        _requeue(session, [row], request_id=request_id)
         return Stored(id=r.id, state=IngestionState.accepted.value, duplicate=False, revision=r.revision,
                       outcome=Outcome.withdrawn)  # fmt: skip
     return Stored(id=r.id, state=r.state, duplicate=True, revision=r.revision, outcome=Outcome.replayed)
