@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
+.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -29,8 +29,11 @@ lock: ## Re-resolve requirements.lock (runtime, the image) and requirements-dev.
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra embedded --extra dev --generate-hashes --no-header \
 		--constraint requirements.lock pyproject.toml -o requirements-dev.lock
 
-run: install ## Start ingest (:8000), query (:8001), worker and beat; Ctrl-C stops all
+run: install ## Start ingest (:8000), query (:8001), worker and beat, restarting what exits; Ctrl-C stops all
 	$(BIN)/python -m devtools.run
+
+status: install ## What `make run` is running: each process's state, pid, restarts and health
+	$(BIN)/tidings status
 
 flower: install ## Flower, Celery's monitor, on http://127.0.0.1:5555 (the broker of REDIS_URL / TIDINGS_BROKER_URL)
 	$(BIN)/celery -A services.worker.app flower --address=$(or $(FLOWER_ADDRESS),127.0.0.1) --port=$(or $(FLOWER_PORT),5555)

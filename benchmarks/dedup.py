@@ -38,7 +38,7 @@ from shared.dedup.engine import (
     featurize,
     near_matches,
 )
-from shared.dedup.settings import DedupSettings, engine_version
+from shared.dedup.settings import DedupSettings, engine_version, get_dedup_settings
 from shared.dedup.similarity import title_similarity
 from shared.text.normalise import content_hash, normalise_body, words
 
@@ -448,7 +448,7 @@ def main() -> int:
     require("bench-dedup", "reuters21578", "bbc")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, for both contenders
-    s = DedupSettings()
+    s = get_dedup_settings()
     started = time.perf_counter()
     result: dict[str, Any] = {
         "engine_version": engine_version(s),

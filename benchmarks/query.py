@@ -39,6 +39,7 @@ from benchmarks.query_corpus import load_base_docs
 from benchmarks.query_mix import Request, build_mix
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv
+from services.query.settings import get_query_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "query.json"
@@ -229,10 +230,10 @@ async def _explain(url: str, req: Request) -> list[dict[str, Any]]:
     from services.query.facets import DEFAULT_FACETS, facet_counts
     from services.query.params import search_filters
     from services.query.search import resolve_sort, search_page
-    from services.query.settings import QuerySettings, session_statements
+    from services.query.settings import session_statements
     from services.query.timeseries import time_series
 
-    settings = QuerySettings()
+    settings = get_query_settings()
     plans: list[dict[str, Any]] = []
     engine = create_async_engine(url)
 

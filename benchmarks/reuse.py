@@ -36,7 +36,7 @@ import numpy as np
 
 from benchmarks.dedup import DATA, ROOT, _groups, load_bbc
 from shared.dedup.engine import Candidate, Features, MemoryIndex, Method, decide, featurize
-from shared.dedup.settings import DedupSettings, engine_version
+from shared.dedup.settings import DedupSettings, engine_version, get_dedup_settings
 from shared.text.normalise import normalise_body, words
 
 RESULTS = ROOT / "benchmarks" / "results" / "reuse.json"
@@ -237,7 +237,7 @@ def db_throughput(batch: int = 200, stories: int = 6_000) -> dict[str, Any]:
     rows: dict[str, tuple[int, int]] = {}
     try:
         for _ in range(ROUNDS):
-            for label, s in (("before", DedupSettings(reuse_window=0)), ("after", DedupSettings())):
+            for label, s in (("before", DedupSettings(reuse_window=0)), ("after", get_dedup_settings())):
                 url = infra_mod.ensure_database(infra, name, fresh=True)
                 alembic_upgrade({"DATABASE_URL": url}, ROOT)
                 engine = make_engine(DatabaseSettings(**{"DATABASE_URL": url}), application_name="tidings-bench")
@@ -306,7 +306,7 @@ def main(argv: list[str]) -> int:
         return 1
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    s = DedupSettings()
+    s = get_dedup_settings()
     if "--tune" in argv:  # the split the thresholds were chosen on
         print(json.dumps(corpus_run("reuters-train", load_reuters("TRAIN"), s), indent=2))
         return 0

@@ -48,7 +48,7 @@ from shared.tagging.ner import LABELS, EntityRecognizer, load_model
 from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.places import PlaceTagger
 from shared.tagging.rules import Rule, RuleTagger
-from shared.tagging.settings import TaggingSettings
+from shared.tagging.settings import get_tagging_settings
 from shared.tagging.tone import ToneTagger
 from shared.tagging.topics import TopicTagger, best_subject
 
@@ -298,7 +298,7 @@ def reuters_benchmark(sample: int) -> dict[str, Any]:
 
     rng = random.Random(7)
     chosen = sorted(rng.sample(range(len(docs)), min(sample, len(docs))))
-    stage = TaggingPipeline(TaggingSettings())
+    stage = TaggingPipeline(get_tagging_settings())
     tagged = stage.tag([fresh([docs[i]], language=docs[i].language)[0] for i in chosen])
     kinds = [Counter(t.kind for t in tags) for tags in tagged]
     sample_briefs = [k for i, k in zip(chosen, kinds, strict=True) if len(docs[i].body) < 400]
@@ -351,7 +351,7 @@ SEED_ORGS = ("Hezbollah", "Iranian Revolutionary Guards")
 def seed_benchmark() -> dict[str, Any]:
     title, _, body = (DATA / "seed-article.txt").read_text(encoding="utf-8").partition("\n")
     doc = Document(id="seed", title=title.strip(), body=body.strip())
-    tags = TaggingPipeline(TaggingSettings()).tag([doc])[0]
+    tags = TaggingPipeline(get_tagging_settings()).tag([doc])[0]
     by_kind: dict[str, dict[str, Any]] = {}
     for t in tags:
         by_kind.setdefault(t.kind, {})[t.value] = t
@@ -378,8 +378,8 @@ def rss():
             return int(line.split()[1]) // 1024
 base = rss(); started = time.perf_counter()
 from shared.tagging.pipeline import TaggingPipeline
-from shared.tagging.settings import TaggingSettings
-TaggingPipeline(TaggingSettings())
+from shared.tagging.settings import get_tagging_settings
+TaggingPipeline(get_tagging_settings())
 print(json.dumps({"load_s": round(time.perf_counter() - started, 2), "rss_mb": rss(), "python_mb": base}))
 """
 
@@ -432,7 +432,7 @@ def speed_benchmark(bbc: list[tuple[str, Document]], *, ner_articles: int, round
     rng = random.Random(4)
     sample = [d for _, d in rng.sample(bbc, len(bbc))]
     small = sample[:ner_articles]
-    settings = TaggingSettings()
+    settings = get_tagging_settings()
     words = sum(len(d.text.split()) for d in small)
 
     raw_nlp = load_model(("tok2vec", "ner"))

@@ -31,6 +31,24 @@ def alembic_upgrade(env: Mapping[str, str], root: Path) -> None:
     )
 
 
+def spawn(argv: list[str], env: Mapping[str, str], cwd: Path, *, log: Path | None = None) -> subprocess.Popen:
+    """Start one process in its own session, its output appended to ``log`` (or the terminal's)."""
+    out = open(log, "ab") if log else None  # noqa: SIM115 - the child holds it; ours is closed below
+    try:
+        return subprocess.Popen(
+            argv,
+            env={**os.environ, **env},
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: Ctrl-C reaches the supervisor, which stops it in order
+        )
+    finally:
+        if out is not None:
+            out.close()
+
+
 @dataclass
 class Child:
     name: str
@@ -52,17 +70,7 @@ class Platform:
         url: str | None = None,
         log: Path | None = None,
     ) -> Child:
-        out = open(log, "ab") if log else None  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(
-            argv,
-            env={**os.environ, **env},
-            cwd=cwd,
-            stdout=out,
-            stderr=subprocess.STDOUT if out else None,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own group: Ctrl-C reaches the supervisor, which stops it in order
-        )
-        child = Child(name=name, proc=proc, url=url)
+        child = Child(name=name, proc=spawn(argv, env, cwd, log=log), url=url)
         self.children.append(child)
         return child
 

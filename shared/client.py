@@ -25,14 +25,9 @@ import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.schemas.articles import (
-    Accepted,
-    ArticleIn,
-    ArticleOut,
-    ArticleSummary,
-    BatchAccepted,
-    IngestionStatus,
-)
+from shared.config import settings_getter
+from shared.schemas.articles import ArticleIn, ArticleOut, ArticleSummary
+from shared.schemas.ingestions import Accepted, BatchAccepted, IngestionStatus
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
@@ -52,6 +47,9 @@ class ClientSettings(BaseSettings):
     timeout_s: float = 30.0
     retries: int = 4
     backoff_s: float = 0.5
+
+
+get_client_settings = settings_getter(ClientSettings)
 
 
 class TidingsError(Exception):
@@ -135,7 +133,7 @@ class TidingsClient:
         backoff_s: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        s = ClientSettings()
+        s = get_client_settings()
         key = api_key or (s.api_key.get_secret_value() if s.api_key else None)
         common = {"User-Agent": "tidings-client/0.1", **({"Authorization": f"Bearer {key}"} if key else {})}
         common.update(headers or {})

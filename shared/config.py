@@ -1,13 +1,25 @@
 """Typed settings, one class per concern, read from the environment (prefix ``TIDINGS_``).
 
-``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL`` are also honoured without the prefix, as the platform
-conventions expect.
+Each concern has one env prefix and one cached getter, made with :func:`settings_getter` next to its class
+(``get_dedup_settings()`` in ``shared/dedup/settings.py``, ``get_query_settings()`` in
+``services/query/settings.py``...). Code reads settings only through these getters, when it needs them, so
+a process reads its environment once per concern and every part of it sees the same values; nothing builds
+settings at import time or once per call. :class:`Settings` is the root the services start from: it
+composes the platform-wide sections (database, Redis, ingest limits, pipeline, logging) from the same
+getters. Getters rather than one object passed down every call chain: each area's settings stay beside
+the code that documents them, and ``shared`` never has to import a service to know its settings. Tests
+that change the environment call :func:`reset_settings`, the one way to make the next getter calls read it
+again.
+
+``DATABASE_URL``, ``REDIS_URL`` and ``CELERY_BROKER_URL`` are also honoured without the prefix, as the platform conventions expect.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +37,32 @@ def _sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+_getters: list[Callable[[], BaseSettings]] = []
+
+
+def settings_getter(cls: type[S]) -> Callable[[], S]:
+    """A getter that builds ``cls`` from the environment on its first call and returns that instance after.
+
+    Every getter made here is cleared by :func:`reset_settings`, so tests have one way to re-read them all.
+    """
+
+    @lru_cache(maxsize=1)
+    def get() -> S:
+        return cls()
+
+    get.__doc__ = f"The process-wide {cls.__name__}, read from the environment once."
+    _getters.append(get)
+    return get
+
+
+def reset_settings() -> None:
+    """Forget every cached settings object, so the next getter calls read the environment again (tests)."""
+    for get in _getters:
+        get.cache_clear()  # type: ignore[attr-defined]
 
 
 class _Base(BaseSettings):
@@ -95,6 +133,8 @@ class IngestSettings(_Base):
     max_title_chars: int = 1_000
     max_field_chars: int = 2_000
     max_metadata_bytes: int = 64 * 1024
+    # Where the query service answers, as producers reach it: the status endpoint links to the stored article.
+    public_query_url: str = "http://localhost:8001"
 
 
 class PipelineSettings(_Base):
@@ -114,22 +154,36 @@ class PipelineSettings(_Base):
 
 
 class ObservabilitySettings(_Base):
-    model_config = SettingsConfigDict(env_prefix="TIDINGS_", extra="ignore")
+    """Logging: ``TIDINGS_LOG_LEVEL`` and ``TIDINGS_LOG_JSON``."""
 
-    log_level: str = "INFO"
-    log_json: bool | None = None  # None: JSON when not attached to a terminal
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_LOG_", extra="ignore", populate_by_name=True)
+
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("TIDINGS_LOG_LEVEL"))
+    # None: JSON when not attached to a terminal.
+    log_json: bool | None = Field(default=None, validation_alias=AliasChoices("TIDINGS_LOG_JSON"))
+
+
+get_database_settings = settings_getter(DatabaseSettings)
+get_redis_settings = settings_getter(RedisSettings)
+get_broker_settings = settings_getter(BrokerSettings)
+get_ingest_settings = settings_getter(IngestSettings)
+get_pipeline_settings = settings_getter(PipelineSettings)
+get_observability_settings = settings_getter(ObservabilitySettings)
 
 
 class Settings(_Base):
+    """The root: the environment and secret, and the platform-wide sections (the very objects their getters
+    return, so ``get_settings().ingest is get_ingest_settings()``)."""
+
     env: Environment = Environment.development
     service_name: str = "tidings"
     secret_key: SecretStr = SecretStr("change-me")
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    redis: RedisSettings = Field(default_factory=RedisSettings)
-    broker: BrokerSettings = Field(default_factory=BrokerSettings)
-    ingest: IngestSettings = Field(default_factory=IngestSettings)
-    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
-    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    database: DatabaseSettings = Field(default_factory=get_database_settings)
+    redis: RedisSettings = Field(default_factory=get_redis_settings)
+    broker: BrokerSettings = Field(default_factory=get_broker_settings)
+    ingest: IngestSettings = Field(default_factory=get_ingest_settings)
+    pipeline: PipelineSettings = Field(default_factory=get_pipeline_settings)
+    observability: ObservabilitySettings = Field(default_factory=get_observability_settings)
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
@@ -138,7 +192,4 @@ class Settings(_Base):
         return self
 
 
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+get_settings = settings_getter(Settings)

@@ -12,11 +12,12 @@ as the nearest edge (``shared.db.safe_dates``) rather than fail.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, ValidationInfo, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import settings_getter
 
 # The widest window a setting may open: a day inside Python's range on each side, so that converting any
 # stored value to any time zone (offsets reach ±14 hours) stays readable.
@@ -55,16 +56,14 @@ class DateWindowSettings(BaseSettings):
         return datetime(self.max_year + 1, 1, 1, tzinfo=UTC)
 
 
-@lru_cache
-def date_window() -> DateWindowSettings:
-    return DateWindowSettings()
+get_date_settings = settings_getter(DateWindowSettings)
 
 
 def in_window(value: datetime) -> datetime:
     """``value`` (UTC when naive), or a ValueError saying which window it misses."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    window = date_window()
+    window = get_date_settings()
     try:
         utc = value.astimezone(UTC)
     except OverflowError:  # its UTC value lies outside Python's years 1..9999

@@ -6,6 +6,7 @@ small JSON, never ORM objects.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -98,6 +99,15 @@ def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **_: Any) -> None:
     # cannot explain (services/worker/sweeper.py). Every producer goes through here, retries included.
     if headers is not None:
         headers[ENQUEUED_AT_HEADER] = time.time()
+
+
+def message_enqueued_at(raw: bytes | str) -> float | None:
+    """The ``enqueued_at`` stamp of a message as kombu's Redis transport stores it; None when it has none
+    (a producer that does not stamp) or is not such a message."""
+    try:
+        return float(json.loads(raw)["headers"][ENQUEUED_AT_HEADER])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 signals.before_task_publish.connect(_stamp_enqueued_at, weak=False, dispatch_uid="tidings-enqueued-at")

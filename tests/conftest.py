@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv, worker_argv
+from shared.config import reset_settings
 from tests.brokers import broker_env, session_vhost
 from tests.support import ROOT, empty_tables, free_port, wait_for
 
@@ -56,6 +57,9 @@ class TestInfra:
             "TIDINGS_RELIABILITY_FAULT_INJECTION": "true",
             "TIDINGS_RELIABILITY_RETRY_BASE_S": "0.2",
             **broker_env(self.rabbit),
+            # Workers and beat export no metrics unless a test gives them free ports: no clashes on 9101.
+            "TIDINGS_METRICS_WORKER_PORT": "0",
+            "TIDINGS_METRICS_BEAT_PORT": "0",
         }
 
     def close(self) -> None:
@@ -102,6 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _infra, SESSION_API_KEY
     _infra = TestInfra()
     os.environ.update(_infra.env)
+    reset_settings()  # whatever read the environment before this point read the wrong database
     alembic_upgrade(_infra.env, ROOT)
     redis.Redis.from_url(_infra.redis_url).flushdb()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -111,6 +116,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _infra is not None:
         _infra.close()
+
+
+@pytest.fixture(autouse=True)
+def _settings_reread_after_each_test() -> Iterator[None]:
+    """Settings are read once per process and cached (``shared.config``). A test that changes the environment
+    calls ``reset_settings()`` after ``monkeypatch.setenv``; this makes sure the next test never sees it."""
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")
@@ -213,4 +226,5 @@ def query(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str])
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Fast unit tests first, the end-to-end ones last.
-    items.sort(key=lambda item: ("/e2e/" in str(item.fspath) or "/chaos/" in str(item.fspath), str(Path(item.fspath))))
+    slow = ("/e2e/", "/chaos/", "/ops/")
+    items.sort(key=lambda item: (any(part in str(item.fspath) for part in slow), str(Path(item.fspath))))

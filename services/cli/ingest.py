@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from services.cli.readers import Record, Unit, units
-from shared.client import ClientSettings, TidingsClient, TidingsError
+from shared.client import TidingsClient, TidingsError, get_client_settings
 
 STATE_VERSION = 1
 DEFAULT_BATCH = 500
@@ -233,7 +233,7 @@ def command(args: argparse.Namespace) -> int:
     if state.resumed:
         console.print(f"resuming from {state.path} ({state.totals.read:,} documents already sent)")
     remaining = sum(max(0, u.count() - state.done(u)) for u in todo)
-    settings = ClientSettings()
+    settings = get_client_settings()
     client = TidingsClient(args.ingest_url or settings.ingest_url, api_key=args.api_key, timeout_s=args.timeout)
     signal.signal(signal.SIGTERM, _interrupt)
     columns = (

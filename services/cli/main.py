@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "services.cli.ingest",
     "services.cli.search",
     "services.cli.tag",
+    "services.cli.status",
 )
 
 

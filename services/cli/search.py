@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from shared.client import ClientSettings, SearchPage, TidingsClient, TidingsError
+from shared.client import SearchPage, TidingsClient, TidingsError, get_client_settings
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -49,7 +49,7 @@ def results_table(query: str | None, page: SearchPage) -> Table:
 
 
 def command(args: argparse.Namespace) -> int:
-    settings = ClientSettings()
+    settings = get_client_settings()
     with TidingsClient(query_url=args.query_url or settings.query_url, api_key=args.api_key) as client:
         try:
             page = client.search(

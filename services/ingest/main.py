@@ -19,6 +19,7 @@ from services.ingest.routers import (
 from shared.api.app import create_service_app
 from shared.api.auth import Scope, require_scope
 from shared.config import get_settings
+from shared.metrics import registry
 from shared.schemas.articles import ArticleIn, BatchIn
 from shared.tasks import make_celery
 
@@ -32,8 +33,9 @@ async def _stop(app: FastAPI) -> None:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = create_service_app(
-        get_settings(),
+        settings,
         service="ingest",
         title="Tidings ingest API",
         description="Send news articles: they are stored durably, answered with 202, deduplicated and tagged.",
@@ -41,12 +43,13 @@ def create_app() -> FastAPI:
         on_shutdown=_stop,
         # Partners' webhooks prove themselves with their signature (Standard Webhooks), not an API key.
         public_prefixes=("/v1/webhooks/",),
+        max_body_bytes=settings.ingest.max_body_bytes,
     )
     for module in (articles, corrections, events, rules, webhooks, feeds, dead_letters, api_keys):
         app.include_router(module.router)
     # Sources hand out webhook signing secrets: admin keys only.
     app.include_router(sources.router, dependencies=[Depends(require_scope(Scope.admin))])
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", make_asgi_app(registry=registry()))
     _register_schemas(app)
     return app
 

@@ -21,15 +21,16 @@ from services.query.routers import (
     tags,
     timeseries,
 )
-from services.query.settings import QuerySettings, session_statements
+from services.query.settings import get_query_settings, session_statements
 from services.query.ui.mount import PUBLIC_PREFIX, install_ui
 from shared.api.app import create_service_app
 from shared.config import get_settings
 from shared.db.engine import make_async_sessionmaker
+from shared.metrics import registry
 
 
 async def _on_startup(app: FastAPI) -> None:
-    settings = QuerySettings()
+    settings = get_query_settings()
     app.state.query_settings = settings
     # Reads run in autocommit: a search's statements need no common snapshot (the page is fetched by id and
     # a row gone in between is simply left out), and skipping BEGIN and ROLLBACK spares two round trips.
@@ -62,11 +63,12 @@ def create_app() -> FastAPI:
         on_startup=_on_startup,
         # The web interface checks the key in its own cookie (services/query/ui/session.py).
         public_prefixes=(PUBLIC_PREFIX,),
+        max_body_bytes=get_query_settings().max_body_bytes,
     )
     for module in (articles, facets, timeseries, clusters, events, tags, stream, export, saved_searches):
         app.include_router(module.router)
     install_ui(app)
-    app.mount("/metrics", make_asgi_app())
+    app.mount("/metrics", make_asgi_app(registry=registry()))
     return app
 
 

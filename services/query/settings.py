@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import settings_getter
+
 
 class QuerySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_QUERY_", extra="ignore")
@@ -34,6 +36,12 @@ class QuerySettings(BaseSettings):
     stream_batch: int = 200
     stream_block_ms: int = 2_000  # below the Redis socket timeout
     similar_candidates_per_tag: int = 300
+    # Request bodies (saved searches, sign-in forms) above this are refused with 413. The query service's own
+    # limit: its bodies are small and need not follow the ingest service's article-sized one.
+    max_body_bytes: int = 2 * 1024 * 1024
+
+
+get_query_settings = settings_getter(QuerySettings)
 
 
 def session_statements(settings: QuerySettings) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import TimeBucket, TimeSeriesOut
 from shared.api.errors import ApiError
-from shared.dates import date_window
+from shared.dates import get_date_settings
 from shared.db.models import Article
 from shared.search.filters import SearchFilters, conditions
 
@@ -86,7 +86,7 @@ async def time_series(
     utc_bin = func.date_bin(literal(width), Article.published_at, literal(_BIN_ORIGIN))
     # Unbounded, the series spans the date window at most: a stored date outside it (read as the edge of
     # what Python holds) would otherwise stretch the series over eight thousand years.
-    window = date_window()
+    window = get_date_settings()
     unbounded = [
         *([] if filters.date_from else [Article.published_at >= window.start]),
         *([] if filters.date_to else [Article.published_at < window.end]),

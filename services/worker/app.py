@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import structlog
 from celery import signals
 
 from services.worker import resources
+from services.worker.metrics import Collector, start_exporter
 from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
-from shared.dedup.settings import DedupSettings
-from shared.delivery.settings import DeliverySettings
-from shared.events.settings import EventSettings
+from shared.dedup.settings import get_dedup_settings
+from shared.delivery.settings import get_delivery_settings
+from shared.events.settings import get_event_settings
 from shared.logging import configure_logging
-from shared.search.settings import SearchSettings
-from shared.tagging.settings import TaggingSettings
+from shared.metrics import MULTIPROC_ENV, get_metrics_settings, process_exited
+from shared.search.settings import get_search_settings
+from shared.tagging.settings import get_tagging_settings
 from shared.tasks import TaskName, make_celery
 
+log = structlog.get_logger(__name__)
 settings = get_settings()
 app = make_celery(settings, "tidings-worker")
 app.conf.include = [
@@ -46,28 +51,28 @@ app.conf.beat_schedule = {
     },
     "backfill-sweep": {  # tagger version changes start backfills; stalled backfills resume
         "task": TaskName.BACKFILL_SWEEP,
-        "schedule": TaggingSettings().backfill_sweep_interval_s,
-        "options": {"expires": TaggingSettings().backfill_sweep_interval_s},
+        "schedule": get_tagging_settings().backfill_sweep_interval_s,
+        "options": {"expires": get_tagging_settings().backfill_sweep_interval_s},
     },
     "expire-dedup-index": {
         "task": TaskName.EXPIRE_DEDUP_INDEX,
-        "schedule": DedupSettings().expiry_interval_s,
-        "options": {"expires": DedupSettings().expiry_interval_s},
+        "schedule": get_dedup_settings().expiry_interval_s,
+        "options": {"expires": get_dedup_settings().expiry_interval_s},
     },
     "expire-event-index": {
         "task": TaskName.EXPIRE_EVENT_INDEX,
-        "schedule": EventSettings().expiry_interval_s,
-        "options": {"expires": EventSettings().expiry_interval_s},
+        "schedule": get_event_settings().expiry_interval_s,
+        "options": {"expires": get_event_settings().expiry_interval_s},
     },
     "match-saved-searches": {
         "task": TaskName.DELIVERY_MATCH,
-        "schedule": DeliverySettings().match_interval_s,
-        "options": {"expires": DeliverySettings().match_interval_s},
+        "schedule": get_delivery_settings().match_interval_s,
+        "options": {"expires": get_delivery_settings().match_interval_s},
     },
     "refresh-tag-stats": {
         "task": TaskName.REFRESH_TAG_STATS,
-        "schedule": SearchSettings().tag_stats_refresh_s,
-        "options": {"expires": SearchSettings().tag_stats_refresh_s},
+        "schedule": get_search_settings().tag_stats_refresh_s,
+        "options": {"expires": get_search_settings().tag_stats_refresh_s},
     },
 }
 
@@ -75,6 +80,23 @@ app.conf.beat_schedule = {
 @signals.setup_logging.connect
 def _logging(**_: Any) -> None:
     configure_logging(settings.observability, service="worker")
+
+
+@signals.worker_init.connect
+def _worker_exporter(**_: Any) -> None:
+    # In the main process, before the pool forks: it outlives the children it serves the metrics of.
+    metrics = get_metrics_settings()
+    if not os.environ.get(MULTIPROC_ENV):
+        log.warning(f"{MULTIPROC_ENV} is not set: the worker's exporter shows its main process only")
+    start_exporter(metrics.worker_port, metrics.host)
+    Collector(settings, queues=False).start()
+
+
+@signals.beat_init.connect
+def _beat_exporter(**_: Any) -> None:
+    metrics = get_metrics_settings()
+    start_exporter(metrics.beat_port, metrics.host)
+    Collector(settings, queues=True).start()
 
 
 @signals.worker_process_init.connect
@@ -91,3 +113,4 @@ def _fresh_resources(**_: Any) -> None:
 @signals.worker_process_shutdown.connect
 def _close_resources(**_: Any) -> None:
     resources.resources().close()
+    process_exited(os.getpid())

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.worker.app import app
 from services.worker.pipeline import is_transient
 from services.worker.resources import resources
-from services.worker.stages.tagging import TAGS_WRITTEN, pipeline, tagging_settings
-from shared.db.models import Article, ArticleTag, BackfillJob, TaggerVersion
-from shared.db.models.tagging import BackfillState
+from services.worker.stages.tagging import pipeline
+from shared.db.models import Article, ArticleTag, BackfillJob, BackfillState, TaggerVersion
+from shared.metrics import TAGS_WRITTEN
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger
-from shared.tagging.settings import ALL_TAGGERS
+from shared.tagging.settings import ALL_TAGGERS, get_tagging_settings
 from shared.tagging.store import document_from_record, load_rules, replace_tags, wait_for_rule_readers
 from shared.tasks import QueueName, TaskName
 
@@ -216,7 +216,7 @@ def run_backfill_task(self: Task, job_id: str) -> dict[str, object]:
     res = resources()
     job = uuid.UUID(job_id)
     try:
-        result = run_chunk(res.sessions, job, chunk_size=tagging_settings().backfill_chunk_size)
+        result = run_chunk(res.sessions, job, chunk_size=get_tagging_settings().backfill_chunk_size)
     except Exception as exc:
         if is_transient(exc):
             raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
@@ -231,7 +231,7 @@ def run_backfill_task(self: Task, job_id: str) -> dict[str, object]:
 @app.task(name=TaskName.BACKFILL_SWEEP, queue=QueueName.BACKFILL)
 def sweep_backfills_task() -> dict[str, int]:
     res = resources()
-    settings = tagging_settings()
+    settings = get_tagging_settings()
     versions = {name: version for name, version in pipeline().versions().items() if name in ALL_TAGGERS}
     with res.sessions.begin() as session:
         created = register_versions(session, versions, window_days=settings.backfill_window_days)

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
 from typing import cast
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +22,7 @@ from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from shared.config import settings_getter
 from shared.db.models import DeadLetter, Ingestion, IngestionState
 from shared.ids import uuid7
 from shared.metrics import DEAD_LETTERED
@@ -42,9 +42,7 @@ class ReliabilitySettings(BaseSettings):
     fault_injection: bool = False
 
 
-@lru_cache
-def reliability_settings() -> ReliabilitySettings:
-    return ReliabilitySettings()
+get_reliability_settings = settings_getter(ReliabilitySettings)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from services.worker.app import app
 from services.worker.resources import resources
 from shared.dedup.index import expire
-from shared.dedup.settings import DedupSettings
+from shared.dedup.settings import DedupSettings, get_dedup_settings
 from shared.tasks import QueueName, TaskName
 
 log = structlog.get_logger(__name__)
@@ -42,4 +42,4 @@ def expire_index(sessions: sessionmaker, settings: DedupSettings) -> dict[str, i
 
 @app.task(name=TaskName.EXPIRE_DEDUP_INDEX, queue=QueueName.MAINTENANCE)
 def expire_dedup_index_task() -> dict[str, int]:
-    return expire_index(resources().sessions, DedupSettings())
+    return expire_index(resources().sessions, get_dedup_settings())

@@ -20,27 +20,20 @@ from services.worker.app import app
 from services.worker.delivery_match import match_once
 from services.worker.delivery_send import send_delivery
 from services.worker.resources import resources
-from shared.delivery.settings import DeliverySettings
+from shared.delivery.settings import get_delivery_settings
+from shared.metrics import DELIVERIES
 from shared.tasks import QueueName, TaskName
 
 MATCH_BUDGET_S = 10.0  # a run catches up on a backlog for at most this long, then leaves it to the next
 
 _client: httpx.Client | None = None
-_settings: DeliverySettings | None = None
-
-
-def _delivery_settings() -> DeliverySettings:
-    global _settings
-    if _settings is None:
-        _settings = DeliverySettings()
-    return _settings
 
 
 def _http() -> httpx.Client:
     # One client per worker process (made after the fork), reused across sends for its connection pool.
     global _client
     if _client is None:
-        settings = _delivery_settings()
+        settings = get_delivery_settings()
         _client = httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
     return _client
 
@@ -48,7 +41,7 @@ def _http() -> httpx.Client:
 @app.task(name=TaskName.DELIVERY_MATCH, queue=QueueName.DELIVERY)
 def match_task() -> dict[str, int]:
     res = resources()
-    settings = _delivery_settings()
+    settings = get_delivery_settings()
     consumer = f"{socket.gethostname()}-{os.getpid()}"
     totals = {"entries": 0, "matched": 0, "deliveries": 0, "requeued": 0}
     started = time.monotonic()
@@ -68,8 +61,9 @@ def match_task() -> dict[str, int]:
 def send_task(self: Task, delivery_id: str) -> dict[str, Any]:
     res = resources()
     outcome = send_delivery(
-        res.sessions, _delivery_settings(), uuid.UUID(delivery_id), client=_http(), env=res.settings.env
+        res.sessions, get_delivery_settings(), uuid.UUID(delivery_id), client=_http(), env=res.settings.env
     )
+    DELIVERIES.labels(outcome=outcome.status).inc()
     if outcome.status == "retry":
         # The attempts are counted in the database, which decides when to give up.
         raise self.retry(countdown=outcome.retry_in_s, max_retries=None)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from services.worker.app import app
 from services.worker.resources import resources
 from shared.events.index import expire
-from shared.events.settings import EventSettings
+from shared.events.settings import EventSettings, get_event_settings
 from shared.tasks import QueueName, TaskName
 
 log = structlog.get_logger(__name__)
@@ -41,4 +41,4 @@ def expire_index(sessions: sessionmaker, settings: EventSettings) -> int:
 
 @app.task(name=TaskName.EXPIRE_EVENT_INDEX, queue=QueueName.MAINTENANCE)
 def expire_event_index_task() -> int:
-    return expire_index(resources().sessions, EventSettings())
+    return expire_index(resources().sessions, get_event_settings())

@@ -34,7 +34,7 @@ from shared.channels.polling import failure_delay, next_interval, per_host_share
 from shared.channels.settings import ChannelSettings, get_channel_settings
 from shared.db.models import Feed, FeedPoll, Ingestion
 from shared.ids import uuid7
-from shared.metrics import ARTICLES_ACCEPTED, FEED_POLLS
+from shared.metrics import ARTICLES_ACCEPTED, FEED_LAST_SUCCESS, FEED_POLLS
 from shared.schemas.articles import ArticleIn
 from shared.tasks import QueueName, TaskName
 
@@ -300,6 +300,7 @@ def poll_feed(
     FEED_POLLS.labels(outcome=outcome).inc()
     if new_ids:
         ARTICLES_ACCEPTED.labels(channel="feed").inc(len(new_ids))
+        FEED_LAST_SUCCESS.labels(feed=str(feed_id)).set(now.timestamp())
         enqueue(new_ids)
     log.info("feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error)
     return PollOutcome(outcome=outcome, new_items=len(new_ids), entries=entries, skipped=len(skipped), error=error)

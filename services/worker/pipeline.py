@@ -28,9 +28,9 @@ from services.worker.dead_letters import (
     Failure,
     ReliabilitySettings,
     exhausted_failures,
+    get_reliability_settings,
     park,
     record_failures,
-    reliability_settings,
 )
 from services.worker.stages import Stage, StoresAfter
 from services.worker.stages.dedup import dedup_stages
@@ -49,7 +49,7 @@ log = structlog.get_logger(__name__)
 def build_stages(settings: Settings) -> list[Stage]:
     """The stage list: normalise, language, then deduplication, tagging and events (which reads the tags)."""
     faults: list[Stage] = []
-    if reliability_settings().fault_injection:
+    if get_reliability_settings().fault_injection:
         if settings.env is Environment.production:
             raise RuntimeError("TIDINGS_RELIABILITY_FAULT_INJECTION must not be set in production")
         faults.append(FaultInjectionStage())
@@ -159,7 +159,7 @@ def process_batch(
     When the whole batch fails for a non-transient reason, or an earlier attempt at it never finished, each
     item runs on its own, so one bad article never holds back the rest.
     """
-    reliability = reliability or reliability_settings()
+    reliability = reliability or get_reliability_settings()
     max_attempts = settings.pipeline.max_retries + 1
     outcome = BatchOutcome()
     with sessions.begin() as session:

@@ -18,7 +18,6 @@ would hold in memory (lost with it, and making it prefetch more of the queue tha
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from shared.tasks import ENQUEUED_AT_HEADER, QueueName
+from shared.tasks import QueueName, message_enqueued_at
 
 log = structlog.get_logger(__name__)
 
@@ -73,12 +72,7 @@ def queue_head_enqueued_at(client: redis.Redis, queue: str = QueueName.PIPELINE)
     to the plain staleness rule, which may re-enqueue needlessly but never misses work.
     """
     raw = client.lindex(queue, -1)
-    if raw is None:
-        return None
-    try:
-        return float(json.loads(raw)["headers"][ENQUEUED_AT_HEADER])
-    except (ValueError, KeyError, TypeError):
-        return None
+    return None if raw is None else message_enqueued_at(raw)
 
 
 def claim_stalled(

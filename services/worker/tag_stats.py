@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from services.worker.app import app
 from services.worker.resources import resources
-from shared.search.settings import SearchSettings
+from shared.search.settings import get_search_settings
 from shared.tasks import QueueName, TaskName
 
 _LOCK = 727005  # one refresh at a time across workers
@@ -16,7 +16,7 @@ _LOCK = 727005  # one refresh at a time across workers
 def refresh_tag_stats_task() -> bool:
     """CONCURRENTLY, so readers keep the previous counts until the new ones are ready. False if another
     refresh was already running."""
-    timeout_ms = SearchSettings().tag_stats_timeout_s * 1000
+    timeout_ms = get_search_settings().tag_stats_timeout_s * 1000
     with resources().sessions.begin() as session:
         if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK}):
             return False

@@ -3,6 +3,7 @@ the API-key check every route goes through (``shared.api.auth``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,19 +12,22 @@ import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.api.auth import AuthPolicy, AuthSettings, Scope, authenticate
+from shared.api.auth import AuthPolicy, Scope, authenticate, get_auth_settings
 from shared.api.errors import install_error_handlers
 from shared.api.health import router as health_router
+from shared.api.health import watch_dependencies
 from shared.api.middleware import (
     BodySizeLimitMiddleware,
+    HttpMetricsMiddleware,
     RequestContextMiddleware,
     RequestDeadlineMiddleware,
     RequestSanityMiddleware,
 )
-from shared.api.ratelimit import RateLimiter, RateLimitSettings
-from shared.config import Settings
+from shared.api.ratelimit import RateLimiter, get_rate_limit_settings
+from shared.config import Settings, settings_getter
 from shared.db.engine import make_async_engine, make_async_sessionmaker
 from shared.logging import configure_logging
+from shared.metrics import get_metrics_settings
 from shared.schemas.errors import error_responses
 
 Hook = Callable[[FastAPI], Any]
@@ -36,6 +40,9 @@ class ApiSettings(BaseSettings):
     request_timeout_s: float = 45.0
 
 
+get_api_settings = settings_getter(ApiSettings)
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -45,9 +52,13 @@ def create_service_app(
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     public_prefixes: tuple[str, ...] = (),
+    max_body_bytes: int,
 ) -> FastAPI:
     """A FastAPI app where every route but ``/healthz``, ``/readyz`` and ``public_prefixes`` needs an API key
-    with the service's scope (``ingest`` or ``query``); routers may demand more with ``require_scope``."""
+    with the service's scope (``ingest`` or ``query``); routers may demand more with ``require_scope``.
+
+    ``max_body_bytes`` is the service's own request body limit (413 above it): article-sized on the ingest
+    service, whatever the query service's settings say on the query service."""
     configure_logging(settings.observability, service=service)
 
     @asynccontextmanager
@@ -60,12 +71,14 @@ def create_service_app(
             socket_timeout=settings.redis.socket_timeout_s,
             socket_connect_timeout=settings.redis.socket_timeout_s,
         )
-        app.state.rate_limiter = RateLimiter(app.state.redis, RateLimitSettings())
+        app.state.rate_limiter = RateLimiter(app.state.redis, get_rate_limit_settings())
         if on_startup:
             await on_startup(app)
+        watcher = asyncio.create_task(watch_dependencies(app, get_metrics_settings().collect_interval_s))
         try:
             yield
         finally:
+            watcher.cancel()
             if on_shutdown:
                 await on_shutdown(app)
             await app.state.redis.aclose()
@@ -85,12 +98,13 @@ def create_service_app(
     app.state.auth_policy = AuthPolicy(
         service_scope=service_scope,
         public_prefixes=public_prefixes,
-        open=service_scope is Scope.query and AuthSettings().open_query,
+        open=service_scope is Scope.query and get_auth_settings().open_query,
     )
-    app.add_middleware(RequestDeadlineMiddleware, timeout_s=ApiSettings().request_timeout_s)
+    app.add_middleware(RequestDeadlineMiddleware, timeout_s=get_api_settings().request_timeout_s)
     app.add_middleware(RequestSanityMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.ingest.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, limit=max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, service=service)
     install_error_handlers(app)
     app.include_router(health_router)
     return app

@@ -3,7 +3,8 @@
 Every route of a service app requires a key (``authenticate`` is an app-level dependency added by
 ``create_service_app``) except the public paths: liveness, readiness and, on the ingest service, signed
 webhooks, which prove themselves with their signature. A key carries scopes: ``ingest`` (the write API),
-``query`` (the read API), ``admin`` (everything, including keys and dead letters). Callers send the key as
+``query`` (the read API), ``admin`` (everything, including keys and dead letters), ``unlimited`` (no rate limit; see
+``shared.api.ratelimit`` for how a key's limit is chosen). Callers send the key as
 ``Authorization: Bearer tdg_...`` or ``X-API-Key: tdg_...``.
 """
 
@@ -20,6 +21,8 @@ from sqlalchemy import func, or_, select, update
 
 from shared.api.errors import ApiError
 from shared.api.keys import Scope, hash_key, looks_like_key
+from shared.api.ratelimit import RateLimiter, limit_for
+from shared.config import settings_getter
 from shared.db.models import ApiKey
 from shared.metrics import AUTH_FAILURES, RATE_LIMITED
 
@@ -29,6 +32,9 @@ class AuthSettings(BaseSettings):
 
     # Serve the query API without keys, for a laptop or a trusted network. Never the ingest API.
     open_query: bool = False
+
+
+get_auth_settings = settings_getter(AuthSettings)
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,11 @@ async def verify_key(request: Request, key: str, scope: Scope | None) -> Princip
         raise _refuse("unknown", "invalid, expired or revoked API key")
     if scope is not None and not principal.allows(scope):
         raise ApiError(403, f"this API key lacks the {scope.value!r} scope", code="forbidden", field="scopes")
-    decision = await request.app.state.rate_limiter.hit(str(principal.key_id), principal.rate_limit_per_minute)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    per_minute = limit_for(limiter.settings, scopes=principal.scopes, own=principal.rate_limit_per_minute)
+    if per_minute is None:
+        return principal
+    decision = await limiter.hit(str(principal.key_id), per_minute)
     if not decision.allowed:
         RATE_LIMITED.inc()
         raise ApiError(

@@ -39,6 +39,9 @@ class Scope(StrEnum):
     # more than reading. A query key without it may save searches, never give them a target.
     deliver = "deliver"
     admin = "admin"  # everything
+    # Never rate limited: for the operator's own key and internal services, which must not meet a 429 while
+    # reading back what they sent. It grants no access by itself; pair it with the scopes the key needs.
+    unlimited = "unlimited"
 
 
 def _base62(n: int, width: int) -> str:

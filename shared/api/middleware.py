@@ -1,10 +1,12 @@
 """ASGI middleware: request ids carried into logs and tasks, a hard limit on request body size, a sanity
-check of the URL (NUL bytes, too many parameters) before any route sees it, and a deadline so a request
-never hangs on a dependency that stopped answering."""
+check of the URL (NUL bytes, too many parameters) before any route sees it, a deadline so a request
+never hangs on a dependency that stopped answering, and request metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import uuid
 from urllib.parse import unquote_to_bytes
 
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.api.errors import RETRY_AFTER_S, ApiError, envelope
+from shared.metrics import ARTICLES_REJECTED, HTTP_REQUESTS, HTTP_SECONDS
 
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -171,3 +174,57 @@ class RequestDeadlineMiddleware:
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
             await response(scope, receive, send)
+
+
+# Paths whose POST carries articles: a 4xx there is an article refused.
+ARTICLE_PATHS = frozenset({"/v1/articles", "/v1/articles/batch"})
+ARTICLE_PREFIXES = ("/v1/webhooks/",)
+MAX_ERROR_BODY = 64 * 1024  # an error envelope is small; never hold a large body
+
+
+class HttpMetricsMiddleware:
+    """Counts and times every request by route template (``/v1/articles/{article_id}``, so ids do not make
+    new series) and status, and counts each 4xx answer to an article POST as a rejected article, with the
+    error envelope's code as the reason. Outermost, so the refusals of the other middleware are counted."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app raises before responding
+        carries_articles = scope.get("method") == "POST" and _carries_articles(scope.get("path", ""))
+        error_body = bytearray()
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and carries_articles and 400 <= status < 500:
+                error_body.extend(message.get("body", b"")[: MAX_ERROR_BODY - len(error_body)])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(service=self.service, route=route, status=str(status)).inc()
+            HTTP_SECONDS.labels(service=self.service, route=route).observe(time.perf_counter() - started)
+            if carries_articles and 400 <= status < 500:
+                ARTICLES_REJECTED.labels(reason=_error_code(bytes(error_body), status)).inc()
+
+
+def _carries_articles(path: str) -> bool:
+    return path in ARTICLE_PATHS or path.startswith(ARTICLE_PREFIXES)
+
+
+def _error_code(body: bytes, status: int) -> str:
+    try:
+        code = json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return f"http_{status}"
+    return code if isinstance(code, str) and len(code) <= 64 else f"http_{status}"

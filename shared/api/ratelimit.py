@@ -2,7 +2,9 @@
 
 GCRA keeps one number per key, the "theoretical arrival time", so a check is a single round trip and the
 limit holds across any number of API processes. A key may send ``burst`` requests at once, then one every
-``60 / per_minute`` seconds. When Redis does not answer, requests are let through (fail open): the limit
+``60 / per_minute`` seconds. A key's limit is its own (``rate_limit_per_minute``) when it has one, else the
+server's default for its scopes (``TIDINGS_RATE_LIMIT_SCOPE_PER_MINUTE``, the highest of its scopes'), else
+``TIDINGS_RATE_LIMIT_PER_MINUTE``; a key with the ``unlimited`` scope is never limited. When Redis does not answer, requests are let through (fail open): the limit
 protects capacity, while the articles' durability rests on PostgreSQL alone; the event is logged and counted.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -17,6 +20,8 @@ import structlog
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.exceptions import RedisError
 
+from shared.api.keys import Scope
+from shared.config import settings_getter
 from shared.metrics import RATE_LIMIT_UNCHECKED
 
 log = structlog.get_logger(__name__)
@@ -45,8 +50,13 @@ class RateLimitSettings(BaseSettings):
 
     enabled: bool = True
     per_minute: int = 1_200  # the default for keys without their own limit
+    # Defaults per scope, for keys without their own limit, e.g. '{"ingest": 6000}' for write-heavy keys.
+    scope_per_minute: dict[str, int] = {}
     burst_seconds: float = 10.0  # how many seconds' worth of requests may arrive at once
     redis_timeout_s: float = 1.0  # past this the request goes through unchecked
+
+
+get_rate_limit_settings = settings_getter(RateLimitSettings)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,17 @@ class Decision:
     allowed: bool
     retry_after_s: int = 0
     remaining: int = 0
+
+
+def limit_for(settings: RateLimitSettings, *, scopes: Iterable[str], own: int | None) -> int | None:
+    """Requests per minute a key may make, or None when it is not limited (the ``unlimited`` scope)."""
+    scopes = set(scopes)
+    if Scope.unlimited.value in scopes:
+        return None
+    if own is not None:
+        return own
+    by_scope = [settings.scope_per_minute[s] for s in scopes if s in settings.scope_per_minute]
+    return max(by_scope) if by_scope else settings.per_minute
 
 
 class RateLimiter:
@@ -64,6 +85,7 @@ class RateLimiter:
         self._script = client.register_script(_GCRA)
 
     async def hit(self, key_id: str, per_minute: int | None) -> Decision:
+        """Count one request of ``key_id`` against ``per_minute`` (None: the default limit)."""
         if not self.settings.enabled:
             return Decision(allowed=True)
         limit = max(1, per_minute or self.settings.per_minute)

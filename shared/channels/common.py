@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.config import IngestSettings
+from shared.config import get_ingest_settings
 from shared.text.normalise import clean_inline
 
-_limits = IngestSettings()
-MAX_TITLE_CHARS = _limits.max_title_chars
-MAX_FIELD_CHARS = _limits.max_field_chars
+# Clipping limits: the ingest settings' article limits, fixed when imported, as ``ArticleIn``'s are.
+MAX_TITLE_CHARS = get_ingest_settings().max_title_chars
+MAX_FIELD_CHARS = get_ingest_settings().max_field_chars
 MAX_EXTERNAL_ID_CHARS = 500
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2})(?:[-_].*)?$")
 

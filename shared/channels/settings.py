@@ -3,13 +3,13 @@ feed poller alike."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.channels.netguard import parse_networks
+from shared.config import settings_getter
 
 
 class ChannelSettings(BaseSettings):
@@ -54,7 +54,4 @@ class ChannelSettings(BaseSettings):
         return v
 
 
-@lru_cache
-def get_channel_settings() -> ChannelSettings:
-    """The process-wide channel settings, read once."""
-    return ChannelSettings()
+get_channel_settings = settings_getter(ChannelSettings)

@@ -11,6 +11,8 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import settings_getter
+
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
 ALGORITHM_VERSION = "2"  # 2: partial reuse (passage fingerprints, coverage)
 
@@ -89,6 +91,9 @@ class DedupSettings(BaseSettings):
         """The band number under which passage fingerprints share ``lsh_buckets`` with the LSH keys: one
         past the last LSH band, so a fingerprint never meets a band key."""
         return self.bands + self.lead_bands
+
+
+get_dedup_settings = settings_getter(DedupSettings)
 
 
 def engine_version(s: DedupSettings) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import settings_getter
+
 
 class DeliverySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_DELIVERY_", extra="ignore")
@@ -24,3 +26,6 @@ class DeliverySettings(BaseSettings):
     # None: allowed except in production, where such targets are refused to keep the worker from being used
     # to reach internal services (SSRF).
     allow_private_targets: bool | None = None
+
+
+get_delivery_settings = settings_getter(DeliverySettings)

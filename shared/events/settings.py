@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import settings_getter
+
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
 ALGORITHM_VERSION = "1"
 
@@ -37,6 +39,9 @@ class EventSettings(BaseSettings):
     index_retention_days: int = Field(default=30, ge=1, description="index rows untouched longer are deleted")
     expiry_interval_s: float = Field(default=3600.0, gt=0)
     expiry_batch: int = Field(default=5000, ge=1)
+
+
+get_event_settings = settings_getter(EventSettings)
 
 
 def engine_version(s: EventSettings) -> str:

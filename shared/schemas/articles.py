@@ -9,11 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from shared.config import IngestSettings
+from shared.config import get_ingest_settings
 from shared.dates import WindowedDatetime
 from shared.schemas.text import RequiredStorableText, StorableText, storable
-
-_limits = IngestSettings()
 
 
 def _check_json_strings(value: Any, depth: int = 0) -> None:
@@ -35,18 +33,24 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: RequiredStorableText = Field(max_length=_limits.max_title_chars, examples=["Syrian troops on offensive"])
+    # The length limits are part of the class and of its OpenAPI schema: read from the ingest settings once,
+    # when the class is defined.
+    title: RequiredStorableText = Field(
+        max_length=get_ingest_settings().max_title_chars, examples=["Syrian troops on offensive"]
+    )
     body: RequiredStorableText = Field(
-        max_length=_limits.max_body_bytes, description="Plain text; paragraphs by blank lines."
+        max_length=get_ingest_settings().max_body_bytes, description="Plain text; paragraphs by blank lines."
     )
     html: StorableText | None = Field(
         default=None,
         exclude=True,
-        max_length=_limits.max_body_bytes,
+        max_length=get_ingest_settings().max_body_bytes,
         description="A whole HTML page, sent instead of `body` (title optional too): the main text, title, "
         "authors, date and description are extracted from it. Fields sent alongside win over the page's.",
     )
-    summary: StorableText | None = Field(default=None, max_length=_limits.max_field_chars, description="Standfirst.")
+    summary: StorableText | None = Field(
+        default=None, max_length=get_ingest_settings().max_field_chars, description="Standfirst."
+    )
     url: HttpUrl | None = Field(default=None, max_length=2048)
     source: StorableText = Field(default="", max_length=200, description="Who sent it: a feed, partner or desk name.")
     external_id: StorableText | None = Field(
@@ -58,8 +62,8 @@ class ArticleIn(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="ISO 639-1, if known.")
     authors: list[Annotated[StorableText, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
     section: StorableText | None = Field(default=None, max_length=200)
-    credit: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
-    caption: StorableText | None = Field(default=None, max_length=_limits.max_field_chars)
+    credit: StorableText | None = Field(default=None, max_length=get_ingest_settings().max_field_chars)
+    caption: StorableText | None = Field(default=None, max_length=get_ingest_settings().max_field_chars)
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form object, kept as sent.")
     version: int | None = Field(
         default=None,
@@ -87,8 +91,9 @@ class ArticleIn(BaseModel):
     @classmethod
     def _metadata_ok(cls, v: dict[str, Any]) -> dict[str, Any]:
         _check_json_strings(v)
-        if len(json.dumps(v, ensure_ascii=False).encode()) > _limits.max_metadata_bytes:
-            raise ValueError(f"is larger than {_limits.max_metadata_bytes} bytes")
+        limit = get_ingest_settings().max_metadata_bytes
+        if len(json.dumps(v, ensure_ascii=False).encode()) > limit:
+            raise ValueError(f"is larger than {limit} bytes")
         return v
 
     def payload(self) -> dict[str, Any]:
@@ -98,62 +103,6 @@ class ArticleIn(BaseModel):
 
 class BatchIn(BaseModel):
     articles: list[dict[str, Any]] = Field(description="Up to the configured limit (1,000 by default).")
-
-
-class Accepted(BaseModel):
-    id: uuid.UUID
-    status: str = Field(examples=["accepted"])
-    status_url: str
-    duplicate: bool = Field(
-        default=False,
-        description="True when the article replays an earlier one (same source and external_id).",
-    )
-    revision: int = Field(default=1, description="The revision this text is of the article.")
-    outcome: str = Field(
-        default="created",
-        examples=["created"],
-        description="`created`, `replayed` (same content as a revision held), `revised` (the new current text), "
-        "`kept_older` (an older revision arriving late: in the history only) or `withdrawn`.",
-    )
-
-
-class BatchItemAccepted(Accepted):
-    index: int
-
-
-class BatchItemRejected(BaseModel):
-    index: int
-    error: dict[str, Any]
-
-
-class BatchAccepted(BaseModel):
-    accepted: list[BatchItemAccepted]
-    rejected: list[BatchItemRejected]
-
-
-class Withdrawal(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: StorableText | None = Field(default=None, max_length=1000, examples=["legal: withdrawn at source"])
-
-
-class Withdrawn(BaseModel):
-    id: uuid.UUID
-    revision: int
-    withdrawn_at: datetime
-    reason: str | None = None
-    already_withdrawn: bool = Field(default=False, description="True when it had been withdrawn before.")
-
-
-class IngestionStatus(BaseModel):
-    id: uuid.UUID
-    status: str = Field(examples=["processed"])
-    error: str | None = None
-    attempts: int
-    received_at: datetime
-    updated_at: datetime
-    processed_at: datetime | None = None
-    article_url: str | None = Field(default=None, description="Where the query service serves the record.")
 
 
 class DedupDecision(BaseModel):

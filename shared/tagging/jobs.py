@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Update, func, update
 
-from shared.db.models import BackfillJob
-from shared.db.models.tagging import BackfillState
+from shared.db.models import BackfillJob, BackfillState
 from shared.ids import uuid7
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.config import settings_getter
+
 ALL_TAGGERS = ("language", "entities", "places", "topics", "keywords", "tone", "rules")
 
 
@@ -20,3 +22,6 @@ class TaggingSettings(BaseSettings):
     backfill_chunk_size: int = 200
     backfill_stalled_after_s: int = 120
     backfill_sweep_interval_s: float = 30.0
+
+
+get_tagging_settings = settings_getter(TaggingSettings)

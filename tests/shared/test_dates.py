@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
-from shared.dates import STORABLE_FROM, STORABLE_UNTIL, DateWindowSettings, date_window, in_window
+from shared.dates import STORABLE_FROM, STORABLE_UNTIL, DateWindowSettings, get_date_settings, in_window
 from shared.schemas.articles import ArticleIn
 
 # Offsets at the extremes PostgreSQL and ISO 8601 allow, and the ones that move a date across a year.
@@ -61,7 +61,7 @@ def test_the_window_is_decided_on_the_utc_value_and_never_raises_anything_else(
     moment: datetime, offset: timezone
 ) -> None:
     aware = moment.replace(tzinfo=offset)
-    window = date_window()
+    window = get_date_settings()
     try:
         utc = aware.astimezone(UTC)
     except OverflowError:

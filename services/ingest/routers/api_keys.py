@@ -15,8 +15,8 @@ from shared.api.auth import require_scope
 from shared.api.errors import ApiError
 from shared.api.keys import Scope, new_key
 from shared.db.models import ApiKey
+from shared.schemas.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch
 from shared.schemas.errors import error_responses
-from shared.schemas.reliability import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[Depends(require_scope(Scope.admin))])
 

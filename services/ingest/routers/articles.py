@@ -15,15 +15,15 @@ from services.ingest.authority import refusal, refused_sources, require_sources
 from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
 from services.ingest.queue import enqueue
-from services.ingest.settings import IngestServiceSettings
 from services.ingest.store import Stored, store_articles, withdraw
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED
 from shared.revisions import RevisionConflict
-from shared.schemas.articles import (
+from shared.schemas.articles import ArticleIn
+from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import (
     Accepted,
-    ArticleIn,
     BatchAccepted,
     BatchItemAccepted,
     BatchItemRejected,
@@ -31,10 +31,8 @@ from shared.schemas.articles import (
     Withdrawal,
     Withdrawn,
 )
-from shared.schemas.errors import error_responses
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
-_service_settings = IngestServiceSettings()
 
 _ARTICLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -264,6 +262,8 @@ async def post_batch(
         )
     await session.commit()
     _count(stored, "batch")
+    for item in rejected:  # the batch is answered 202, but these items were refused
+        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
     new_ids = list(dict.fromkeys(s.id for s in stored if s.queued))
     await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
     return JSONResponse(body, status_code=202)
@@ -364,7 +364,7 @@ async def post_withdraw(
     summary="Where an accepted article is in the pipeline",
     responses=error_responses(404, 422),
 )
-async def get_status(article_id: uuid.UUID, session: SessionDep) -> IngestionStatus:
+async def get_status(article_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> IngestionStatus:
     row = await session.get(Ingestion, article_id)
     if row is None:
         raise ApiError(404, f"no article {article_id}", field="article_id")
@@ -376,7 +376,5 @@ async def get_status(article_id: uuid.UUID, session: SessionDep) -> IngestionSta
         received_at=row.received_at,
         updated_at=row.updated_at,
         processed_at=row.processed_at,
-        article_url=(
-            f"{_service_settings.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None
-        ),
+        article_url=(f"{settings.ingest.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None),
     )

@@ -11,12 +11,11 @@ from services.ingest.deps import SessionDep
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.dedup.corrections import NotProcessed, mark_not_duplicate
-from shared.dedup.settings import DedupSettings
+from shared.dedup.settings import get_dedup_settings
 from shared.schemas.errors import error_responses
 from shared.schemas.text import StorableText
 
 router = APIRouter(prefix="/v1/articles", tags=["corrections"])
-_settings = DedupSettings()
 
 
 class NotDuplicateIn(BaseModel):
@@ -44,7 +43,7 @@ async def not_duplicate(
 ) -> CorrectionOut:
     try:
         done = await mark_not_duplicate(
-            session, article_id=article_id, note=body.note if body else None, settings=_settings
+            session, article_id=article_id, note=body.note if body else None, settings=get_dedup_settings()
         )
     except NotProcessed:
         await session.rollback()

@@ -14,8 +14,8 @@ from services.ingest.queue import enqueue
 from shared.api.auth import Scope, require_scope
 from shared.api.errors import ApiError
 from shared.db.models import DeadLetter, Ingestion, IngestionState
+from shared.schemas.dead_letters import DeadLetterOut, DeadLetterPage, DeadLetterStatus, ReplayAccepted
 from shared.schemas.errors import error_responses
-from shared.schemas.reliability import DeadLetterOut, DeadLetterPage, DeadLetterStatus, ReplayAccepted
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"], dependencies=[Depends(require_scope(Scope.admin))])
 

@@ -12,12 +12,11 @@ from services.ingest.deps import SessionDep
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.events.corrections import CannotMerge, NoEvent, NotProcessed, merge_events, split_article
-from shared.events.settings import EventSettings
+from shared.events.settings import get_event_settings
 from shared.schemas.errors import error_responses
 from shared.schemas.text import StorableText
 
 router = APIRouter(tags=["corrections"])
-_settings = EventSettings()
 
 
 class NoteIn(BaseModel):
@@ -51,7 +50,9 @@ class MergeOut(BaseModel):
 )
 async def event_split(article_id: uuid.UUID, session: SessionDep, body: NoteIn | None = None) -> SplitOut:
     try:
-        done = await split_article(session, article_id=article_id, note=body.note if body else None, settings=_settings)
+        done = await split_article(
+            session, article_id=article_id, note=body.note if body else None, settings=get_event_settings()
+        )
     except NotProcessed:
         await session.rollback()
         if await session.get(Ingestion, article_id) is None:

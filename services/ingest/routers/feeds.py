@@ -26,8 +26,8 @@ from shared.channels.polling import HealthInput, clamp, gone_quiet, health_statu
 from shared.channels.settings import ChannelSettings, get_channel_settings
 from shared.db.models import Feed, FeedPoll, Source
 from shared.ids import uuid7
-from shared.schemas.channels import FeedHealth, FeedIn, FeedOut, FeedPage, FeedPatch, FeedPollOut
 from shared.schemas.errors import error_responses
+from shared.schemas.feeds import FeedHealth, FeedIn, FeedOut, FeedPage, FeedPatch, FeedPollOut
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 

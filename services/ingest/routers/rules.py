@@ -25,12 +25,11 @@ from shared.schemas.text import StorableText
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rule_language import MAX_LENGTH, RuleSyntaxError, parse
 from shared.tagging.rules import rule_tagger_name
-from shared.tagging.settings import TaggingSettings
+from shared.tagging.settings import get_tagging_settings
 from shared.tasks import TaskName
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["rules"])
-_settings = TaggingSettings()
 
 
 class RuleIn(BaseModel):
@@ -169,7 +168,7 @@ async def _start_job(session: SessionDep, rule: TagRule, *, reason: str, remove:
         reason=reason,
         action="remove" if remove else "retag",
         rule_id=rule.id,
-        window_days=_settings.backfill_window_days,
+        window_days=get_tagging_settings().backfill_window_days,
     )
     session.add(job)
     return job

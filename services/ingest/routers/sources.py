@@ -23,17 +23,9 @@ from shared.channels.settings import get_channel_settings
 from shared.channels.signing import new_secret
 from shared.db.models import Source, WebhookSecret
 from shared.ids import uuid7
-from shared.schemas.channels import (
-    SOURCE_NAME_PATTERN,
-    RotateIn,
-    SecretInfo,
-    SecretRotated,
-    SourceIn,
-    SourceOut,
-    SourcePatch,
-    SourceWithSecret,
-)
 from shared.schemas.errors import error_responses
+from shared.schemas.sources import SOURCE_NAME_PATTERN, SourceIn, SourceOut, SourcePatch, SourceWithSecret
+from shared.schemas.webhook_secrets import RotateIn, SecretInfo, SecretRotated
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 

@@ -40,11 +40,12 @@ from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
+from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
 from shared.revisions import RevisionConflict
-from shared.schemas.articles import ArticleIn, BatchItemRejected
-from shared.schemas.channels import WebhookAccepted
+from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
+from shared.schemas.ingestions import BatchItemRejected
+from shared.schemas.webhooks import WebhookAccepted
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -258,6 +259,8 @@ async def receive(
     await session.commit()
 
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
+    for item in rejected:  # the delivery is answered 202, but these items were refused
+        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
     fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate and s.conflict is None))
     if fresh:
         ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))

@@ -36,7 +36,7 @@ from shared.config import get_settings
 from shared.dates import STORED
 from shared.db.models import Delivery, DeliveryAttempt, SavedSearch
 from shared.delivery.messages import message_id
-from shared.delivery.settings import DeliverySettings
+from shared.delivery.settings import get_delivery_settings
 from shared.delivery.targets import TargetRefused, check_target, private_targets_allowed
 from shared.ids import uuid7
 from shared.schemas.errors import error_responses
@@ -59,9 +59,6 @@ def _out(s: SavedSearch, *, secret: str | None = None) -> SavedSearchOut:
     )
 
 
-_allow_private = private_targets_allowed(DeliverySettings(), get_settings().env)
-
-
 async def _target(url: Any, principal: Principal | None) -> str | None:
     if url is None:
         return None
@@ -73,7 +70,11 @@ async def _target(url: Any, principal: Principal | None) -> str | None:
             field="webhook_url",
         )
     try:
-        return await anyio.to_thread.run_sync(lambda: check_target(str(url), allow_private=_allow_private))
+        return await anyio.to_thread.run_sync(
+            lambda: check_target(
+                str(url), allow_private=private_targets_allowed(get_delivery_settings(), get_settings().env)
+            )
+        )
     except TargetRefused as exc:
         raise ApiError(422, f"webhook_url {exc}", code="validation_error", field="webhook_url") from exc
 

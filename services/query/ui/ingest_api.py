@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from services.query.ui.settings import UISettings
-from shared.schemas.channels import FeedPage
-from shared.schemas.reliability import DeadLetterPage, ReplayAccepted
+from shared.schemas.dead_letters import DeadLetterPage, ReplayAccepted
+from shared.schemas.feeds import FeedPage
 
 
 class IngestRefusal(Exception):

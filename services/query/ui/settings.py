@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import settings_getter
 
 
 class UISettings(BaseSettings):
@@ -20,7 +20,4 @@ class UISettings(BaseSettings):
     stories_window_days: int = 30
 
 
-@lru_cache
-def get_ui_settings() -> UISettings:
-    """Read from the environment once per process, not on every page."""
-    return UISettings()
+get_ui_settings = settings_getter(UISettings)

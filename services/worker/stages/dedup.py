@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -39,9 +38,8 @@ from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method,
 from shared.dedup.index import IndexHits, index_batch
 from shared.dedup.keys import exact_keys, window_floor
 from shared.dedup.reuse import Reuse, character_spans
-from shared.dedup.settings import DedupSettings, engine_version
-
-DEDUP_DECISIONS = Counter("tidings_dedup_decisions_total", "Dedup decisions by the method that decided", ["method"])
+from shared.dedup.settings import DedupSettings, engine_version, get_dedup_settings
+from shared.metrics import DEDUP_DECISIONS
 
 
 @dataclass
@@ -398,4 +396,4 @@ def _merge_candidates(
 
 
 def dedup_stages(settings: Settings) -> list[Stage]:
-    return [DedupStage(DedupSettings())]
+    return [DedupStage(get_dedup_settings())]

@@ -33,7 +33,7 @@ from shared.config import Settings
 from shared.db.models import Article, EventDecision, TagKind
 from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
 from shared.events.index import Rows, index_batch, period_of
-from shared.events.settings import EventSettings, engine_version
+from shared.events.settings import EventSettings, engine_version, get_event_settings
 from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
 
 EVENT_DECISIONS = Metric("tidings_event_decisions_total", "Event decisions by the rule that decided", ["rule"])
@@ -209,5 +209,5 @@ class EventsStage:
 
 
 def events_stages(settings: Settings) -> list[Stage]:
-    s = EventSettings()
+    s = get_event_settings()
     return [EventsStage(s)] if s.enabled else []

@@ -12,27 +12,20 @@ from collections import Counter
 from functools import lru_cache
 
 from celery import signals
-from prometheus_client import Counter as Metric
 
 from services.worker.context import BatchContext
 from services.worker.stages import Stage
 from shared.config import Settings
+from shared.metrics import TAGS_WRITTEN
 from shared.tagging.pipeline import TaggingPipeline
-from shared.tagging.settings import TaggingSettings
+from shared.tagging.settings import get_tagging_settings
 from shared.tagging.store import document_from_record, load_rules, lock_rules_shared, replace_tags
-
-TAGS_WRITTEN = Metric("tidings_tags_written_total", "Tags written by the tagging stage and backfills", ["kind"])
-
-
-@lru_cache(maxsize=1)
-def tagging_settings() -> TaggingSettings:
-    return TaggingSettings()
 
 
 @lru_cache(maxsize=16)
 def pipeline(only: tuple[str, ...] | None = None) -> TaggingPipeline:
     """The process's pipeline of the enabled taggers (or of ``only`` these, for a backfill)."""
-    return TaggingPipeline(tagging_settings(), only=only)
+    return TaggingPipeline(get_tagging_settings(), only=only)
 
 
 @signals.worker_init.connect
@@ -40,7 +33,7 @@ def _load_in_the_parent(**_: object) -> None:
     # The worker's main process loads the models before it forks its pool: each child then has them at once
     # (copy-on-write), instead of loading for seconds in worker_process_init, where Celery gives a child only
     # worker_proc_alive_timeout (4 s) to come up before it kills it.
-    if tagging_settings().enabled:
+    if get_tagging_settings().enabled:
         pipeline()
 
 
@@ -68,4 +61,4 @@ class TaggingStage:
 
 
 def tagging_stages(settings: Settings) -> list[Stage]:
-    return [TaggingStage()] if tagging_settings().enabled else []
+    return [TaggingStage()] if get_tagging_settings().enabled else []

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from shared.config import DatabaseSettings
+from shared.config import get_database_settings
 from shared.db.engine import make_engine
 from shared.db.models import Base
 
@@ -11,13 +11,13 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=DatabaseSettings().url, target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=get_database_settings().url, target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(DatabaseSettings(), application_name="tidings-migrate")
+    engine = make_engine(get_database_settings(), application_name="tidings-migrate")
     with engine.connect() as connection:
         # Several processes may migrate at once (replicas starting together): serialise them.
         connection.exec_driver_sql("SELECT pg_advisory_lock(7270)")

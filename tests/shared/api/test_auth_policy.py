@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from shared.api.app import create_service_app
 from shared.api.ratelimit import RateLimiter, RateLimitSettings
-from shared.config import get_settings
+from shared.config import get_settings, reset_settings
 from tests.support import free_port
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 
 def _app(service: str) -> FastAPI:
-    app = create_service_app(get_settings(), service=service, title="t", description="t")
+    app = create_service_app(
+        get_settings(), service=service, title="t", description="t", max_body_bytes=get_settings().ingest.max_body_bytes
+    )
 
     @app.get("/v1/things")
     async def things() -> dict[str, str]:
@@ -41,6 +43,7 @@ def _get(app: FastAPI, path: str) -> httpx.Response:
 def test_the_open_query_setting_opens_the_query_api_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _get(_app("query"), "/v1/things").status_code == 401
     monkeypatch.setenv("TIDINGS_AUTH_OPEN_QUERY", "true")
+    reset_settings()
     assert _get(_app("query"), "/v1/things").json() == {"ok": "yes"}
     refused = _get(_app("ingest"), "/v1/things")
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"

@@ -1,4 +1,4 @@
-"""Ingestion channels: sources and their webhook signing secrets, registered feeds and their poll record."""
+"""Feeds: registered RSS/Atom feeds, their poll record, and the WebSub content deliveries pushed for them."""
 
 from __future__ import annotations
 
@@ -23,38 +23,6 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
-
-
-class Source(Base):
-    """Who sends articles: a partner, agency, feed or desk. Its ``name`` is the articles' ``source``."""
-
-    __tablename__ = "sources"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
-    description: Mapped[str | None] = mapped_column(Text)
-    webhooks: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
-class WebhookSecret(Base):
-    """A source's signing secret. Several may be valid at once: after a rotation the old one keeps working
-    until ``expires_at``; NULL means valid until the next rotation. The value is needed to verify HMACs,
-    so it is stored as issued and never served again."""
-
-    __tablename__ = "webhook_secrets"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    source_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
-    )
-    secret: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __table_args__ = (Index("ix_webhook_secrets_source_id", "source_id"),)
 
 
 class WebSubDelivery(Base):

@@ -1,55 +1,15 @@
-"""Wire schemas of the reliability endpoints: dead letters and API keys."""
+"""Wire schemas of the API keys endpoints: a key's scopes, limits and granted sources."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.keys import Scope
 from shared.schemas.text import RequiredStorableText
-
-
-class DeadLetterStatus(StrEnum):
-    parked = "parked"  # waiting for someone to look at it
-    replaying = "replaying"  # replayed, not processed yet
-    resolved = "resolved"  # replayed and processed
-
-
-class DeadLetterOut(BaseModel):
-    id: uuid.UUID
-    ingestion_id: uuid.UUID = Field(description="The article's id, as answered when it was accepted.")
-    status: DeadLetterStatus
-    source: str
-    external_id: str | None = None
-    stage: str = Field(
-        description="The pipeline stage that failed, e.g. `normalise`; `worker` when no attempt finished."
-    )
-    error_type: str = Field(examples=["ValueError"])
-    error: str
-    stack: str | None = Field(default=None, description="The Python traceback of the last failure.")
-    attempts: int
-    times_parked: int = Field(description="How often it was parked: more than 1 when a replay failed again.")
-    first_failed_at: datetime
-    last_failed_at: datetime
-    replayed_at: datetime | None = None
-    status_url: str
-
-
-class DeadLetterPage(BaseModel):
-    items: list[DeadLetterOut]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null at the end.")
-
-
-class ReplayAccepted(BaseModel):
-    id: uuid.UUID
-    ingestion_id: uuid.UUID
-    status: DeadLetterStatus = DeadLetterStatus.replaying
-    status_url: str
-
 
 GrantedSources = Annotated[
     list[Annotated[str, Field(max_length=200)]] | None,
@@ -67,12 +27,16 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: RequiredStorableText = Field(max_length=200, examples=["newsroom importer"])
-    scopes: Annotated[list[Scope], Field(min_length=1, max_length=4)] = Field(
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))] = Field(
         description="`ingest` (the write API), `query` (the read API), `deliver` (saved searches that send "
-        "webhooks, with `query`), `admin` (everything)."
+        "webhooks, with `query`), `admin` (everything), `unlimited` (never rate limited, for internal "
+        "services; grants nothing else)."
     )
     rate_limit_per_minute: int | None = Field(
-        default=None, ge=1, le=1_000_000, description="Requests per minute; the server default when null."
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Requests per minute; when null, the server's default for the key's scopes.",
     )
     expires_at: datetime | None = Field(default=None, description="ISO 8601; never expires when null.")
     sources: GrantedSources = None

@@ -1,81 +1,14 @@
-"""Wire schemas of the channel endpoints: sources and their secrets, webhook deliveries, feeds and health."""
+"""Wire schemas of the feeds endpoints: a registered feed, its health and its recent polls."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas.articles import BatchItemAccepted, BatchItemRejected
+from shared.schemas.sources import SourceName
 from shared.schemas.text import StorableText
-
-SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-SourceName = Annotated[str, Field(pattern=SOURCE_NAME_PATTERN, examples=["reuters"])]
-
-
-class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: SourceName = Field(description="The articles' `source`; letters, digits, `.`, `_`, `-`.")
-    description: StorableText | None = Field(default=None, max_length=2000)
-    webhooks: bool = Field(default=False, description="Issue a signing secret so the source can send webhooks.")
-
-
-class SourcePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    description: StorableText | None = Field(default=None, max_length=2000)
-    webhooks: bool | None = None
-    active: bool | None = Field(default=None, description="An inactive source's webhooks are refused.")
-
-
-class SecretInfo(BaseModel):
-    id: uuid.UUID
-    created_at: datetime
-    expires_at: datetime | None = Field(default=None, description="Null: valid until the next rotation.")
-
-
-class SourceOut(BaseModel):
-    name: str
-    description: str | None = None
-    webhooks: bool
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-    secrets: list[SecretInfo] = Field(default_factory=list, description="The valid secrets; never their values.")
-
-
-class SourceWithSecret(SourceOut):
-    secret: str | None = Field(
-        default=None,
-        description="The new signing secret (`whsec_` + base64). Shown this once: store it now.",
-        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
-    )
-
-
-class RotateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    grace_period_s: int | None = Field(
-        default=None, ge=0, le=30 * 86400, description="How long the old secret stays valid (default: 24 hours)."
-    )
-
-
-class SecretRotated(BaseModel):
-    source: str
-    secret: str = Field(description="The new signing secret. Shown this once: store it now.")
-    previous_valid_until: datetime | None = Field(
-        default=None, description="When the secrets valid before the rotation stop working."
-    )
-
-
-class WebhookAccepted(BaseModel):
-    delivery_id: str = Field(description="The `webhook-id` (or, for WebSub, a hash of the body).")
-    format: str = Field(examples=["tidings", "ninjs", "rss20", "atom10", "newsml-g2", "nitf"])
-    accepted: list[BatchItemAccepted]
-    rejected: list[BatchItemRejected]
 
 
 class FeedIn(BaseModel):

@@ -1,4 +1,4 @@
-"""Ingestion receipts and idempotency keys: what the ingest service writes."""
+"""Ingestions (each accepted article exactly as received) and idempotency keys: what the ingest service writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -78,24 +77,6 @@ class Ingestion(Base):
             postgresql_where=text("state IN ('accepted', 'processing')"),
         ),
     )
-
-
-class ArticleRevision(Base):
-    """One text an article had: every revision of a revised article, the current one included, numbered by
-    arrival. The ingestion's ``revision`` says which one is current (the newest by the sender's ordering)."""
-
-    __tablename__ = "article_revisions"
-
-    article_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("ingestions.id", ondelete="CASCADE"), primary_key=True
-    )
-    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    content_digest: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    version: Mapped[int | None] = mapped_column(BigInteger)
-    version_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    channel: Mapped[str] = mapped_column(Text, nullable=False, server_default="api")
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class IdempotencyKey(Base):

@@ -1,4 +1,4 @@
-"""Story clusters and tags: the shared contract between the dedup and tagging stages and the query service."""
+"""Article tags with their provenance: the contract between the tagging stage and the query service."""
 
 from __future__ import annotations
 
@@ -6,33 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.dates import storable_sql
 from shared.db.models.base import Base
-
-
-class Cluster(Base):
-    """A story: articles judged to be copies of one another, with one canonical member."""
-
-    __tablename__ = "clusters"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    size: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
-    first_published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    last_published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-    __table_args__ = (
-        CheckConstraint(storable_sql("first_published_at"), name="first_published_at_storable"),
-        CheckConstraint(storable_sql("last_published_at"), name="last_published_at_storable"),
-        Index("ix_clusters_last_published_at", text("last_published_at DESC")),
-        Index("ix_clusters_size_last_published_at", text("size DESC"), text("last_published_at DESC")),
-    )
 
 
 class TagKind:
