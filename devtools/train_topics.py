@@ -7,8 +7,13 @@ Data, all of it licensed for a shipped model:
 * ``shared/tagging/topic_model/examples.tsv``: headlines and sentences written for the project, covering the
   subjects SIB-200 lacks (conflict, labour, weather, society, human interest) and wire forms (earnings and
   dividend briefs, results lines). Every fifth line is held out with SIB-200's dev split.
+* ``shared/tagging/topic_model/headlines.tsv``: wire-style headlines and first sentences written for the
+  project, many per subject and desk; every fifth line is held out, as for ``examples.tsv``.
 * ``shared/tagging/topic_model/descriptions.tsv``: a few sentences per subject, written for the project, naming
   what its stories are about and the words they use; always trained on.
+* ``shared/tagging/topic_model/iptc_mediatopics.tsv``: the label and definition of every current concept of the
+  IPTC Media Topics vocabulary (IPTC, CC BY 4.0), under its top-level subject; always trained on. It is
+  derived from IPTC's JSON release by ``--iptc-json`` (see ``write_iptc``).
 
 Deterministic: no random state, L-BFGS from zeros; the same data gives the same ``model.npz`` byte for byte.
 """
@@ -46,7 +51,7 @@ SIB_TO_IPTC = {
     "sports": "15000000",
 }
 CODES = sorted(SUBJECTS)
-L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+L2_GRID = (0.001, 0.003, 0.01)
 
 Example = tuple[str, frozenset[str]]
 
@@ -65,6 +70,39 @@ def read_examples(path: Path) -> list[Example]:
         codes, _, text = line.partition("\t")
         out.append((text.strip(), frozenset(codes.split(","))))
     return out
+
+
+IPTC_HEADER = """\
+# IPTC Media Topics (release {released}): label and definition of each current concept, under its top-level
+# subject. Copyright IPTC, International Press Telecommunications Council (https://iptc.org), licensed
+# CC BY 4.0 (http://creativecommons.org/licenses/by/4.0/). Derived by devtools/train_topics.py --iptc-json
+# (label and definition joined; retired concepts left out). Format: code<TAB>text.
+"""
+
+
+def write_iptc(source: Path, target: Path) -> int:
+    """Write each current IPTC concept as ``top-level code<TAB>label: definition``; returns the line count."""
+    scheme = json.loads(source.read_text(encoding="utf-8"))
+    concepts = {c["qcode"].partition(":")[2]: c for c in scheme["conceptSet"]}
+
+    def top(code: str) -> str | None:
+        while concepts[code].get("broader"):
+            code = concepts[code]["broader"][0].rsplit("/", 1)[1]
+            if code not in concepts:
+                return None
+        return code
+
+    lines = []
+    for code, concept in sorted(concepts.items()):
+        subject = top(code)
+        if "retired" in concept or subject not in SUBJECTS:
+            continue
+        label = concept["prefLabel"]["en-GB"].strip()
+        definition = " ".join(concept.get("definition", {}).get("en-GB", "").split())
+        lines.append(f"{subject}\t{label}: {definition}" if definition else f"{subject}\t{label}")
+    header = IPTC_HEADER.format(released=scheme.get("dateReleased", "unknown")[:10])
+    target.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
 
 
 def matrix(examples: Sequence[Example]) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -141,17 +179,25 @@ def reliability(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, A
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sib", type=Path, default=ROOT.parent / "shared" / "data" / "sib200" / "eng_14")
-    parser.add_argument("--examples", type=Path, default=MODEL_DIR / "examples.tsv")
+    parser.add_argument(
+        "--examples", type=Path, nargs="+", default=[MODEL_DIR / "examples.tsv", MODEL_DIR / "headlines.tsv"]
+    )
     parser.add_argument("--descriptions", type=Path, default=MODEL_DIR / "descriptions.tsv")
+    parser.add_argument("--iptc", type=Path, default=MODEL_DIR / "iptc_mediatopics.tsv")
+    parser.add_argument("--iptc-json", type=Path, help="rewrite --iptc from IPTC's Media Topics JSON first")
     parser.add_argument("--output", type=Path, default=MODEL_DIR / "model.npz")
     parser.add_argument("--report", type=Path, default=MODEL_DIR / "training.json")
     args = parser.parse_args(argv)
 
-    own = read_examples(args.examples)
-    own_train = [e for i, e in enumerate(own) if i % 5 != 4]
-    own_held = [e for i, e in enumerate(own) if i % 5 == 4]
-    descriptions = read_examples(args.descriptions)  # vocabulary, always trained on
-    own_train += descriptions
+    if args.iptc_json:
+        print(f"{write_iptc(args.iptc_json, args.iptc)} IPTC concepts written to {args.iptc}")
+    own_train, own_held = [], []
+    for path in args.examples:
+        own = read_examples(path)
+        own_train += [e for i, e in enumerate(own) if i % 5 != 4]
+        own_held += [e for i, e in enumerate(own) if i % 5 == 4]
+    vocabulary = read_examples(args.descriptions) + read_examples(args.iptc)  # always trained on
+    own_train += vocabulary
     train = read_sib(args.sib / "train.tsv") + own_train
     held = read_sib(args.sib / "dev.tsv") + own_held
     test = read_sib(args.sib / "test.tsv")
@@ -162,14 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     x_test, y_test = matrix(test)
     x_held, x_test = x_held[:, used], x_test[:, used]
 
-    grid = {}
+    grid, fits = {}, {}
     for l2 in L2_GRID:
-        w, b = fit(x_train, y_train, l2)
+        fits[l2] = fit(x_train, y_train, l2)
+        w, b = fits[l2]
         grid[l2] = top_accuracy(np.asarray(x_held @ w + b), y_held)
-        print(f"l2={l2}: held-out top-subject accuracy {grid[l2]:.4f}")
+        print(f"l2={l2}: held-out top-subject accuracy {grid[l2]:.4f}", flush=True)
     best = max(L2_GRID, key=lambda v: (grid[v], -v))
-    w, b = fit(x_train, y_train, best)
+    w, b = fits[best]
     held_logits = np.asarray(x_held @ w + b)
+    own_rows = slice(len(held) - len(own_held), len(held))
     a, c = platt(held_logits, y_held)
     test_logits = np.asarray(x_test @ w + b)
 
@@ -188,14 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             calibration=np.array([a, c], dtype=np.float32),
         )
     report = {
-        "training_items": {"sib200_eng_14_train": len(train) - len(own_train), "project_examples": len(own_train)},
-        "held_out_items": {"sib200_eng_14_dev": len(held) - len(own_held), "project_examples": len(own_held)},
+        "training_items": {
+            "sib200_eng_14_train": len(train) - len(own_train),
+            "project_text": len(own_train) - len(vocabulary),
+            "descriptions_and_iptc_vocabulary": len(vocabulary),
+        },
+        "held_out_items": {"sib200_eng_14_dev": len(held) - len(own_held), "project_text": len(own_held)},
         "features_kept": int(keep.sum()),
         "l2_grid_held_out_accuracy": {str(k): round(v, 4) for k, v in grid.items()},
         "l2_chosen": best,
         "calibration": {"a": round(a, 4), "b": round(c, 4)},
         "held_out": {
             "top_subject_accuracy": round(top_accuracy(held_logits, y_held), 4),
+            "project_text_top_subject_accuracy": round(top_accuracy(held_logits[own_rows], y_held[own_rows]), 4),
             "reliability_uncalibrated": reliability(1 / (1 + np.exp(-held_logits)), y_held),
             "reliability_calibrated": reliability(prob(held_logits), y_held),
         },

@@ -13,7 +13,6 @@ progress) are retried with exponential back-off and jitter, honouring ``Retry-Af
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +24,8 @@ import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import settings_getter
+from shared.config import INGEST_URL, QUERY_URL, settings_getter
+from shared.retry import backoff_s, parse_retry_after
 from shared.schemas.articles import ArticleIn, ArticleOut, ArticleSummary
 from shared.schemas.ingestions import Accepted, BatchAccepted, IngestionStatus
 
@@ -39,8 +39,8 @@ class ClientSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TIDINGS_CLIENT_", extra="ignore")
 
-    ingest_url: str = "http://127.0.0.1:8000"
-    query_url: str = "http://127.0.0.1:8001"
+    ingest_url: str = INGEST_URL
+    query_url: str = QUERY_URL
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TIDINGS_API_KEY", "TIDINGS_CLIENT_API_KEY")
     )
@@ -222,10 +222,10 @@ class TidingsClient:
     # Plumbing -------------------------------------------------------------------------------------------------
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        retry_after = response.headers.get("retry-after") if response is not None else None
-        if retry_after and retry_after.strip().isdigit():
-            return min(float(retry_after), MAX_RETRY_AFTER_S)
-        return random.uniform(0, self.backoff_s * 2**attempt)
+        retry_after = parse_retry_after(response.headers.get("retry-after")) if response is not None else None
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER_S)
+        return backoff_s(attempt, base=self.backoff_s, cap=MAX_RETRY_AFTER_S)
 
     def _call(self, client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The request with retries; returns a 2xx response or raises :class:`TidingsError`."""

@@ -123,6 +123,12 @@ class BrokerSettings(_Base):
         return self.url is not None and self.url.startswith(("amqp://", "amqps://", "pyamqp://"))
 
 
+# Where each service answers by default (``make run``): one definition for the services' links, the UI and
+# the Python client.
+INGEST_URL = "http://127.0.0.1:8000"
+QUERY_URL = "http://127.0.0.1:8001"
+
+
 class IngestSettings(_Base):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_INGEST_", extra="ignore")
 
@@ -133,8 +139,13 @@ class IngestSettings(_Base):
     max_title_chars: int = 1_000
     max_field_chars: int = 2_000
     max_metadata_bytes: int = 64 * 1024
-    # Where the query service answers, as producers reach it: the status endpoint links to the stored article.
-    public_query_url: str = "http://localhost:8001"
+    # Where the query service answers, as producers and subscribers reach it: the status endpoint and the
+    # saved-search deliveries link to the stored article.
+    public_query_url: str = QUERY_URL
+
+    def query_article_url(self, article_id: object) -> str:
+        """The query service's public URL of a processed article."""
+        return f"{self.public_query_url.rstrip('/')}/v1/articles/{article_id}"
 
 
 class PipelineSettings(_Base):

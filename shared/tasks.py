@@ -91,6 +91,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+# The Redis stream on which the worker announces each processed article (field ``id``); the query service's
+# live stream and the saved-search matcher read it.
+PROCESSED_STREAM = "tidings:articles:processed"
+
 ENQUEUED_AT_HEADER = "enqueued_at"
 
 

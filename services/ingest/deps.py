@@ -33,6 +33,11 @@ def _celery(request: Request) -> Celery:
     return request.app.state.celery
 
 
+def _request_id(request: Request) -> str | None:
+    """The id the request-id middleware gave this request; carried onto its rows and tasks."""
+    return request.scope.get("state", {}).get("request_id")
+
+
 def _principal(principal: Principal | None = Depends(authenticate)) -> Principal:
     """The caller, as the app-level key check found it (cached per request: one look-up)."""
     if principal is None:
@@ -44,3 +49,4 @@ SessionDep = Annotated[AsyncSession, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CeleryDep = Annotated[Celery, Depends(_celery)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
+RequestIdDep = Annotated[str | None, Depends(_request_id)]

@@ -15,10 +15,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import structlog
 from celery import Task
-from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy import Select, Table, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.app import app
@@ -27,6 +28,8 @@ from services.worker.resources import resources
 from services.worker.stages.tagging import pipeline
 from shared.db.models import Article, ArticleTag, BackfillJob, BackfillState, TaggerVersion
 from shared.metrics import TAGS_WRITTEN
+from shared.retry import backoff_s
+from shared.stalled import claim_statement
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger
@@ -191,22 +194,14 @@ def register_versions(session: Session, versions: dict[str, str], *, window_days
     return jobs
 
 
-_CLAIM_STALLED = text(
-    """
-    UPDATE backfill_jobs SET updated_at = now()
-    WHERE id IN (
-        SELECT id FROM backfill_jobs
-        WHERE state IN ('pending', 'running') AND updated_at < now() - make_interval(secs => :stalled_after)
-        ORDER BY updated_at
-        LIMIT 100
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id
-    """
+_CLAIM_STALLED = claim_statement(
+    cast(Table, BackfillJob.__table__),
+    stale=text("state IN ('pending', 'running') AND updated_at < now() - make_interval(secs => :stalled_after)"),
+    limit=100,
 )
 
 
-def claim_stalled(session: Session, *, stalled_after_s: float) -> list[uuid.UUID]:
+def claim_stalled_jobs(session: Session, *, stalled_after_s: float) -> list[uuid.UUID]:
     """Active jobs that have not moved for a while (their task was lost): touched, and returned to re-queue."""
     return [r.id for r in session.execute(_CLAIM_STALLED, {"stalled_after": stalled_after_s})]
 
@@ -219,7 +214,9 @@ def run_backfill_task(self: Task, job_id: str) -> dict[str, object]:
         result = run_chunk(res.sessions, job, chunk_size=get_tagging_settings().backfill_chunk_size)
     except Exception as exc:
         if is_transient(exc):
-            raise self.retry(exc=exc, countdown=min(60, 2 ** (self.request.retries + 1))) from exc
+            raise self.retry(
+                exc=exc, countdown=backoff_s(self.request.retries, base=2.0, cap=60.0, jitter=(1.0, 1.0))
+            ) from exc
         log.exception("backfill failed", job_id=job_id)
         fail(res.sessions, job, f"{type(exc).__name__}: {exc}")
         raise
@@ -235,7 +232,7 @@ def sweep_backfills_task() -> dict[str, int]:
     versions = {name: version for name, version in pipeline().versions().items() if name in ALL_TAGGERS}
     with res.sessions.begin() as session:
         created = register_versions(session, versions, window_days=settings.backfill_window_days)
-        stalled = claim_stalled(session, stalled_after_s=settings.backfill_stalled_after_s)
+        stalled = claim_stalled_jobs(session, stalled_after_s=settings.backfill_stalled_after_s)
     for job_id in [*created, *stalled]:
         run_backfill_task.apply_async(args=[str(job_id)])
     return {"created": len(created), "requeued": len(stalled)}

@@ -9,7 +9,6 @@ there until someone replays it (``POST /v1/dead-letters/{id}/replay``).
 
 from __future__ import annotations
 
-import random
 import traceback
 import uuid
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from shared.config import settings_getter
 from shared.db.models import DeadLetter, Ingestion, IngestionState
 from shared.ids import uuid7
 from shared.metrics import DEAD_LETTERED
+from shared.retry import backoff_s
 
 _INGESTIONS = cast(Table, Ingestion.__table__)
 MAX_STACK_CHARS = 16_000
@@ -72,8 +72,7 @@ class Failure:
 
 def retry_delay_s(attempts: int, settings: ReliabilitySettings) -> float:
     """Exponential backoff with jitter (half to full delay), so a retry storm spreads out."""
-    delay = min(settings.retry_max_s, settings.retry_base_s * 2.0 ** max(0, attempts - 1))
-    return random.uniform(delay / 2, delay)
+    return backoff_s(attempts - 1, base=settings.retry_base_s, cap=settings.retry_max_s, jitter=(0.5, 1.0))
 
 
 @dataclass

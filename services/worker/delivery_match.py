@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.events import STREAM
+from shared.config import get_settings
 from shared.dates import STORED
 from shared.db.models import Article, Delivery, DeliveryStatus, SavedSearch, SavedSearchMatch
 from shared.delivery.messages import EVENT_TYPE, message_body
@@ -131,6 +132,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             Article.published_at, Article.cluster_id, Article.is_canonical, Article.revision,
         ).where(Article.id.in_(ids))
     )  # fmt: skip
+    ingest = get_settings().ingest  # subscribers follow the link from outside: the query service's address
     return {
         r.id: {
             "id": str(r.id),
@@ -143,7 +145,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             "cluster_id": str(r.cluster_id) if r.cluster_id else None,
             "is_canonical": r.is_canonical,
             "revision": r.revision,
-            "article_url": f"/v1/articles/{r.id}",
+            "article_url": ingest.query_article_url(r.id),
         }
         for r in rows
     }

@@ -10,12 +10,10 @@ Every attempt carries the same ``webhook-id`` and body, with its own timestamp a
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 import httpx
 import structlog
@@ -28,6 +26,8 @@ from shared.db.models import Delivery, DeliveryAttempt, DeliveryStatus, SavedSea
 from shared.delivery.messages import message_id
 from shared.delivery.settings import DeliverySettings
 from shared.delivery.targets import TargetRefused, check_target, private_targets_allowed
+from shared.retry import backoff_s as retry_backoff_s
+from shared.retry import parse_retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -44,22 +44,15 @@ class SendOutcome:
 
 def backoff_s(attempt: int, settings: DeliverySettings, retry_after_s: float | None = None) -> float:
     """Delay before attempt ``attempt + 1``: base × 4^(attempt-1), ±50% jitter, capped; at least Retry-After."""
-    delay = settings.backoff_base_s * (4 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-    if retry_after_s is not None:
-        delay = max(delay, retry_after_s)
-    return min(delay, settings.backoff_max_s)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    if value.strip().isdecimal():  # not isdigit: float() refuses '²'
-        return float(value.strip())
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
+    return retry_backoff_s(
+        attempt - 1,
+        base=settings.backoff_base_s,
+        cap=settings.backoff_max_s,
+        factor=4.0,
+        jitter=(0.5, 1.5),
+        at_least=retry_after_s,
+        spread_at_cap=False,
+    )
 
 
 def _lease(
@@ -151,7 +144,7 @@ def send_delivery(
                 final = DeliveryStatus.DELIVERED
             elif status_code >= 500 or status_code in RETRYABLE_STATUS:
                 final = DeliveryStatus.PENDING
-                retry_after = _retry_after(response)
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
                 error = failure_reason(status_code)
             else:
                 final = DeliveryStatus.FAILED

@@ -9,9 +9,11 @@ from typing import Any
 import redis
 import structlog
 
+from shared.tasks import PROCESSED_STREAM
+
 log = structlog.get_logger(__name__)
 
-STREAM = "tidings:articles:processed"
+STREAM = PROCESSED_STREAM
 STREAM_MAXLEN = 100_000
 
 

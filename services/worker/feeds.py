@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import redis
 import structlog
+from celery import Celery, Task
 from pydantic import ValidationError
 from sqlalchemy import delete, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.worker.app import app
@@ -32,9 +30,10 @@ from shared.channels.feeds import parse_feed
 from shared.channels.netguard import UnsafeUrlError, check_url, parse_networks
 from shared.channels.polling import failure_delay, next_interval, per_host_share, stagger_by_host
 from shared.channels.settings import ChannelSettings, get_channel_settings
-from shared.db.models import Feed, FeedPoll, Ingestion
-from shared.ids import uuid7
-from shared.metrics import ARTICLES_ACCEPTED, FEED_LAST_SUCCESS, FEED_POLLS
+from shared.db.models import Feed, FeedPoll
+from shared.intake import queue_taken, take_in
+from shared.metrics import FEED_LAST_SUCCESS, FEED_POLLS
+from shared.retry import parse_retry_after
 from shared.schemas.articles import ArticleIn
 from shared.tasks import QueueName, TaskName
 
@@ -43,8 +42,6 @@ log = structlog.get_logger(__name__)
 _ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HOST_SLOT = "tidings:feeds:host:{}"
-
-Enqueue = Callable[[Sequence[uuid.UUID]], None]
 
 
 @dataclass(frozen=True)
@@ -64,17 +61,6 @@ class PollOutcome:
     entries: int = 0
     skipped: int = 0
     error: str | None = None
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdecimal():  # not isdigit: float() refuses '²'
-        return float(value.strip())
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 def fetch(
@@ -105,7 +91,7 @@ def fetch(
                 if response.status_code != 200:
                     return Fetched(
                         status=response.status_code,
-                        retry_after_s=_retry_after(response.headers.get("retry-after"), now),
+                        retry_after_s=parse_retry_after(response.headers.get("retry-after"), now=now),
                     )
                 body = bytearray()
                 for chunk in response.iter_bytes():
@@ -164,32 +150,6 @@ def _take_host_slot(client: redis.Redis, host: str, delay_s: float) -> float:
     return max(ttl_ms, 1) / 1000
 
 
-def _store_entries(session: Session, articles: list[ArticleIn]) -> list[uuid.UUID]:
-    """Insert the entries as ingestions; the ones seen before fall on the unique index. Returns new ids."""
-    new_ids: list[uuid.UUID] = []
-    for start in range(0, len(articles), 500):
-        rows = [
-            {
-                "id": uuid7(),
-                "source": a.source,
-                "external_id": a.external_id,
-                "channel": "feed",
-                "payload": a.payload(),
-            }
-            for a in articles[start : start + 500]
-        ]
-        stmt = (
-            insert(Ingestion)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=["source", "external_id"], index_where=Ingestion.external_id.isnot(None)
-            )
-            .returning(Ingestion.id)
-        )
-        new_ids += list(session.scalars(stmt))
-    return new_ids
-
-
 # Skip reasons kept per poll: enough to see what is wrong with a feed, bounded so a broken feed of thousands of
 # entries does not bloat its poll record.
 MAX_SKIP_REASONS = 20
@@ -227,12 +187,18 @@ def poll_feed(
     settings: ChannelSettings,
     feed_id: uuid.UUID,
     *,
-    enqueue: Enqueue,
+    celery: Celery,
+    chunk: int,
+    request_id: str | None = None,
     now: datetime | None = None,
     client: httpx.Client | None = None,
 ) -> PollOutcome:
-    """Poll one feed now; see the module docstring. ``now`` is injectable so tests can move the clock."""
+    """Poll one feed now; see the module docstring. ``now`` is injectable so tests can move the clock.
+
+    ``request_id`` (by default a fresh one per poll) plays the part an HTTP request's id plays: it is stored
+    on the new rows and carried by their tasks, so one poll's articles can be followed through the logs."""
     now = now or datetime.now(UTC)
+    request_id = request_id or uuid.uuid4().hex
     with sessions() as session:
         feed = session.get(Feed, feed_id)
         if feed is None or not feed.active:
@@ -279,7 +245,8 @@ def poll_feed(
         feed = session.get(Feed, feed_id, with_for_update=True)
         if feed is None:
             return PollOutcome(outcome="skipped")
-        new_ids = _store_entries(session, articles) if error is None else []
+        taken = take_in(session, articles=articles if error is None else [], channel="feed", request_id=request_id)
+        new_ids = taken.fresh
         outcome = _record(feed, settings, fetched=fetched, error=error, new_items=len(new_ids), now=now)
         if feed_title and not feed.title:
             feed.title = feed_title
@@ -299,10 +266,11 @@ def poll_feed(
         )
     FEED_POLLS.labels(outcome=outcome).inc()
     if new_ids:
-        ARTICLES_ACCEPTED.labels(channel="feed").inc(len(new_ids))
         FEED_LAST_SUCCESS.labels(feed=str(feed_id)).set(now.timestamp())
-        enqueue(new_ids)
-    log.info("feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error)
+    queue_taken(celery, taken, chunk=chunk)
+    log.info(
+        "feed polled", feed_id=str(feed_id), outcome=outcome, new_items=len(new_ids), error=error, request_id=request_id
+    )
     return PollOutcome(outcome=outcome, new_items=len(new_ids), entries=entries, skipped=len(skipped), error=error)
 
 
@@ -349,12 +317,6 @@ def prune_polls(session: Session, *, now: datetime, keep_days: int) -> None:
     session.execute(delete(FeedPoll).where(FeedPoll.polled_at < now - timedelta(days=keep_days)))
 
 
-def _send_to_pipeline(ids: Sequence[uuid.UUID]) -> None:
-    chunk = resources().settings.ingest.task_chunk_size
-    for start in range(0, len(ids), chunk):
-        app.send_task(TaskName.PROCESS_BATCH, args=[[str(i) for i in ids[start : start + chunk]]])
-
-
 @app.task(name=TaskName.POLL_DUE_FEEDS, queue=QueueName.FEEDS)
 def poll_due_feeds_task() -> dict[str, int]:
     res, settings = resources(), get_channel_settings()
@@ -374,8 +336,16 @@ def poll_due_feeds_task() -> dict[str, int]:
     return {"claimed": len(claimed)}
 
 
-@app.task(name=TaskName.POLL_FEED, queue=QueueName.FEEDS)
-def poll_feed_task(feed_id: str) -> dict[str, Any]:
+@app.task(name=TaskName.POLL_FEED, queue=QueueName.FEEDS, bind=True)
+def poll_feed_task(self: Task, feed_id: str) -> dict[str, Any]:
     res = resources()
-    outcome = poll_feed(res.sessions, res.redis, get_channel_settings(), uuid.UUID(feed_id), enqueue=_send_to_pipeline)
+    outcome = poll_feed(
+        res.sessions,
+        res.redis,
+        get_channel_settings(),
+        uuid.UUID(feed_id),
+        celery=app,
+        chunk=res.settings.ingest.task_chunk_size,
+        request_id=self.request.id,
+    )
     return {"outcome": outcome.outcome, "new_items": outcome.new_items, "error": outcome.error}

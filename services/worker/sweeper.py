@@ -19,38 +19,38 @@ would hold in memory (lost with it, and making it prefetch more of the queue tha
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import cast
 
 import redis
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
+from shared.db.models import Ingestion
+from shared.stalled import claim_statement
 from shared.tasks import QueueName, message_enqueued_at
 
 log = structlog.get_logger(__name__)
 
-_CLAIM_STALLED = text(
-    """
-    WITH stalled AS (
-        SELECT id, state FROM ingestions
-        WHERE state IN ('accepted', 'processing')
-          AND (
-            -- a failed article whose backoff is over
-            next_attempt_at <= now()
-            OR (next_attempt_at IS NULL
-                AND updated_at < now() - make_interval(secs => :stalled_after)
-                AND (state = 'processing'
-                     OR updated_at < coalesce(to_timestamp(:queue_head), now()) - make_interval(secs => :stalled_after)))
-          )
-        ORDER BY updated_at
-        LIMIT :batch
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE ingestions AS i SET updated_at = now(), state = 'accepted', next_attempt_at = NULL
-    FROM stalled WHERE i.id = stalled.id
-    RETURNING i.id, i.attempts, stalled.state AS was
-    """
+_CLAIM_STALLED = claim_statement(
+    cast(Table, Ingestion.__table__),
+    stale=text(
+        """
+        state IN ('accepted', 'processing')
+        AND (
+          -- a failed article whose backoff is over
+          next_attempt_at <= now()
+          OR (next_attempt_at IS NULL
+              AND updated_at < now() - make_interval(secs => :stalled_after)
+              AND (state = 'processing'
+                   OR updated_at < coalesce(to_timestamp(:queue_head), now()) - make_interval(secs => :stalled_after)))
+        )
+        """
+    ),
+    limit=bindparam("batch"),
+    values={"state": "accepted", "next_attempt_at": None},
+    returning=lambda table, picked: [table.c.id, table.c.attempts, table.c.request_id, picked.c.state.label("was")],
 )
 
 
@@ -58,6 +58,8 @@ _CLAIM_STALLED = text(
 class Stalled:
     retry: list[uuid.UUID]
     exhausted: list[uuid.UUID]
+    # The request each row came in with, carried onto its new task so the logs still lead back to it.
+    request_ids: dict[uuid.UUID, str | None] = field(default_factory=dict)
     # How many were still queued (their task lost with Redis) and how many were claimed by a worker that
     # did not finish (killed, or waiting for a retry after an outage).
     were_queued: int = 0
@@ -85,6 +87,7 @@ def claim_stalled(
     return Stalled(
         retry=[r.id for r in rows if r.attempts < max_attempts],
         exhausted=[r.id for r in rows if r.attempts >= max_attempts],
+        request_ids={r.id: r.request_id for r in rows if r.attempts < max_attempts},
         were_queued=sum(1 for r in rows if r.was == "accepted"),
         were_claimed=sum(1 for r in rows if r.was == "processing"),
     )

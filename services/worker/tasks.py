@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -21,19 +19,11 @@ from services.worker.resources import resources
 from services.worker.sweeper import claim_stalled, queue_head_enqueued_at
 from shared.channels.websub import prune as prune_websub_deliveries
 from shared.db.models import IdempotencyKey
+from shared.intake import enqueue
+from shared.retry import backoff_s
 from shared.tasks import TaskName
 
 log = structlog.get_logger(__name__)
-
-
-def backoff_s(retries: int, cap: float) -> float:
-    """Exponential backoff with full jitter, so retries from many workers do not arrive together."""
-    return random.uniform(0, min(cap, 2.0 ** (retries + 1)))
-
-
-def _enqueue(ids: Sequence[uuid.UUID], *, chunk: int) -> None:
-    for start in range(0, len(ids), chunk):
-        process_batch_task.apply_async(args=[[str(i) for i in ids[start : start + chunk]]])
 
 
 @app.task(name=TaskName.PROCESS_BATCH, bind=True)
@@ -51,7 +41,8 @@ def process_batch_task(self: Task, ids: list[str]) -> dict[str, Any]:
         log.warning("transient failure; retrying", retries=self.request.retries, error=repr(exc))
         raise self.retry(
             exc=exc,
-            countdown=backoff_s(self.request.retries, p.retry_backoff_max_s),
+            # Full jitter, so retries from many workers do not arrive together.
+            countdown=backoff_s(self.request.retries, base=2.0, cap=p.retry_backoff_max_s),
             max_retries=p.max_retries,
         ) from exc
     finally:
@@ -84,7 +75,7 @@ def sweep_stalled_task() -> dict[str, int]:
             queue_head=head,
         )
         park(session, exhausted_failures(stalled.exhausted))
-    _enqueue(stalled.retry, chunk=res.settings.ingest.task_chunk_size)
+    enqueue(app, stalled.retry, chunk=res.settings.ingest.task_chunk_size, request_ids=stalled.request_ids)
     if stalled.retry or stalled.exhausted:
         log.info(
             "swept stalled ingestions",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from shared.retry import backoff_s
+
 K = TypeVar("K")
 
 # New items since the last poll halve the interval; nothing new stretches it by half. Halving reacts fast
@@ -31,7 +33,7 @@ def next_interval(current_s: float, *, new_items: int, min_s: float, max_s: floa
 def failure_delay(interval_s: float, *, failures: int, max_s: float) -> float:
     """How long to wait after the ``failures``-th failure in a row: the interval doubled per failure, capped.
     The adaptive interval itself is kept, so a feed that recovers resumes its old pace."""
-    return min(max_s, interval_s * 2 ** min(failures, 16))
+    return backoff_s(failures, base=interval_s, cap=max_s, jitter=(1.0, 1.0))
 
 
 def per_host_share(schedule_s: float, delay_s: float) -> int:

@@ -37,6 +37,14 @@ def feature_counts(text: str) -> Counter[str]:
     return counts
 
 
+def content_buckets(text: str, stop_words: frozenset[str]) -> np.ndarray:
+    """Bucket ids of the text's content words and their prefixes (stop words left out): the features that
+    say what a text is about, as opposed to "a", "you" or "there", which every subject's text uses."""
+    words = {w for w in tokens(text) if w not in stop_words}
+    features = [f"w:{w}" for w in words] + [f"p:{w[:PREFIX]}" for w in words if len(w) > PREFIX]
+    return np.unique(np.fromiter((_bucket(f) for f in features), dtype=np.int64, count=len(features)))
+
+
 def _bucket(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8")) & (DIMENSIONS - 1)
 

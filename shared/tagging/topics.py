@@ -2,9 +2,9 @@
 
 A one-vs-rest logistic regression over hashed words, word prefixes and word pairs (``topic_features``) scores
 every subject; a shared Platt scaling, fitted on held-out training data, turns the scores into probabilities.
-An article gets its best subject whenever the model has any evidence, and every other subject whose
-probability reaches ``MIN_PROBABILITY`` (a story can be politics and economy), at most ``MAX_TOPICS``. The
-headline counts twice. English only: the model was trained on English text.
+An article gets its best subject whenever the model knows at least ``MIN_FEATURES`` of its content words or
+their prefixes (stop words are no evidence of a subject), and every other subject whose probability reaches
+``MIN_PROBABILITY`` (a story can be politics and economy), at most ``MAX_TOPICS``. The headline counts twice. English only: the model was trained on English text.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from shared.tagging.base import Document, Tag
-from shared.tagging.topic_features import featurize
+from shared.tagging.topic_features import content_buckets, featurize
 from shared.tagging.topic_lexicon import SUBJECTS
 
 VERSION = "2"
 MODEL_FILE = Path(__file__).with_name("topic_model") / "model.npz"
 MIN_PROBABILITY = 0.5
 MAX_TOPICS = 3
-MIN_FEATURES = 3  # fewer known features than this is no evidence at all
+MIN_FEATURES = 3  # fewer known content features (content words and their prefixes) is no evidence at all
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,19 @@ class TopicModel:
         known = self.buckets[rows] == ids
         logits = values[known] @ self.weights[rows[known]] + self.bias
         return 1.0 / (1.0 + np.exp(-(self.scale * logits + self.shift))), int(known.sum())
+
+    def evidence(self, text: str) -> int:
+        """How many of the text's content features (stop words left out) the model knows."""
+        ids = content_buckets(text, _stop_words())
+        rows = np.minimum(np.searchsorted(self.buckets, ids), len(self.buckets) - 1)
+        return int((self.buckets[rows] == ids).sum())
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @lru_cache(maxsize=1)
@@ -99,9 +112,10 @@ class TopicTagger:
         return [self._tag_one(d) if d.language == "en" else [] for d in docs]
 
     def _tag_one(self, doc: Document) -> list[Tag]:
-        probs, known = self.model.probabilities(model_text(doc))
-        if known < MIN_FEATURES:
+        text = model_text(doc)
+        if self.model.evidence(text) < MIN_FEATURES:
             return []
+        probs, _ = self.model.probabilities(text)
         order = np.argsort(-probs, kind="stable")[:MAX_TOPICS]
         return [
             Tag(

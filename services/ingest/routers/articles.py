@@ -10,15 +10,14 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from services.ingest import idempotency
 from services.ingest.authority import refusal, refused_sources, require_sources
-from services.ingest.deps import CeleryDep, PrincipalDep, SessionDep, SettingsDep
+from services.ingest.deps import PrincipalDep, SessionDep, SettingsDep
+from services.ingest.intake import IntakeDep
 from services.ingest.parsing import article_from_request, load_json, media_type, validate_article
-from services.ingest.queue import enqueue
-from services.ingest.store import Stored, store_articles, withdraw
 from shared.api.errors import ApiError
 from shared.db.models import Ingestion
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED
+from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
+from shared.intake.idempotency import owner_of
 from shared.revisions import RevisionConflict
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
@@ -69,10 +68,6 @@ def status_url(article_id: uuid.UUID) -> str:
     return f"/v1/articles/{article_id}/status"
 
 
-def _accepted(stored: Stored) -> dict[str, Any]:
-    return Accepted.model_validate(accepted_item(0, stored).model_dump(exclude={"index"})).model_dump(mode="json")
-
-
 def accepted_item(index: int, stored: Stored) -> BatchItemAccepted:
     """A batch or delivery item's answer."""
     return BatchItemAccepted(
@@ -86,12 +81,25 @@ def accepted_item(index: int, stored: Stored) -> BatchItemAccepted:
     )
 
 
+def _accepted(stored: Stored) -> dict[str, Any]:
+    if stored.conflict is not None:
+        raise conflict_error(stored.conflict)
+    return Accepted.model_validate(accepted_item(0, stored).model_dump(exclude={"index"})).model_dump(mode="json")
+
+
 def conflict_error(conflict: RevisionConflict, *, field: str | None = None) -> ApiError:
     """``409 revision_conflict`` (a ``revision`` field) or ``412 precondition_failed`` (``If-Match``), with the
     current revision so the client can read it and decide again."""
     code = "precondition_failed" if conflict.status == 412 else "revision_conflict"
     detail = {"field": field or conflict.field, "message": conflict.message, "current_revision": conflict.current}
     return ApiError(conflict.status, conflict.message, code=code, details=[detail])
+
+
+def conflict_item(index: int, conflict: RevisionConflict, *, field: str) -> BatchItemRejected:
+    error = conflict_error(conflict, field=field)
+    return BatchItemRejected(
+        index=index, error={"code": error.code, "message": error.message, "details": error.details}
+    )
 
 
 def if_match_revision(value: str | None) -> int | None:
@@ -104,27 +112,11 @@ def if_match_revision(value: str | None) -> int | None:
     return int(raw)
 
 
-async def _idempotent(
-    request: Request,
-    session: SessionDep,
-    key: str | None,
-    raw: bytes,
-    *,
-    owner: str,
-    scope: str,
-) -> tuple[bytes | None, JSONResponse | None]:
+def _key(request: Request, key: str | None, raw: bytes, *, owner: str, scope: str) -> IdempotencyKeyRef | None:
     if key is None:
-        return None, None
-    fingerprint = idempotency.request_fingerprint(
-        request.method, request.url.path, request.headers.get("content-type"), raw
-    )
-    previous = await idempotency.claim(session, owner=owner, scope=scope, key=key, fingerprint=fingerprint)
-    if previous is not None:
-        await session.rollback()
-        return fingerprint, JSONResponse(
-            previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"}
-        )
-    return fingerprint, None
+        return None
+    fingerprint = request_fingerprint(request.method, request.url.path, request.headers.get("content-type"), raw)
+    return IdempotencyKeyRef(owner=owner, scope=scope, key=key, fingerprint=fingerprint)
 
 
 @router.post(
@@ -138,8 +130,7 @@ async def _idempotent(
 async def post_article(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
     if_match: str | None = Header(
@@ -155,32 +146,15 @@ async def post_article(
         article_from_request, raw, request.headers.get("content-type"), request.query_params
     )
     await require_sources(session, principal, [article.source])
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles")
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
+    if replay := await intake.replay(key):
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    [stored] = await store_articles(
-        session, articles=[article], channel="api", request_id=request_id, if_match=expected
+    # A refused precondition raises in `answer`: the transaction is rolled back, nothing is kept.
+    taken = await intake.take_in(
+        [article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key, if_match=expected
     )
-    if stored.conflict is not None:
-        raise conflict_error(stored.conflict)
-    body = _accepted(stored)
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
-    await session.commit()
-    _count([stored], "api")
-    if stored.queued:
-        await enqueue(celery, [stored.id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
+    [stored] = taken.stored
+    return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
 
 
 @router.post(
@@ -195,7 +169,7 @@ async def post_batch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JSONResponse:
@@ -233,40 +207,27 @@ async def post_batch(
             )
         raise ApiError(422, "no valid article in the batch", details={"rejected": [r.model_dump() for r in rejected]})
 
-    owner = idempotency.owner_of(principal.key_id)
-    fingerprint, replay = await _idempotent(request, session, idempotency_key, raw, owner=owner, scope="articles/batch")
-    if replay is not None:
+    key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles/batch")
+    if replay := await intake.replay(key):
         return replay
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await store_articles(session, articles=[a for _, a in valid], channel="batch", request_id=request_id)
-    conflicts = [
-        _conflict_item(index, s.conflict) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is not None
-    ]
-    if conflicts:
-        if len(conflicts) == len(stored) and not rejected:
+
+    def answer(stored: list[Stored]) -> dict[str, Any]:
+        conflicts = [
+            conflict_item(index, s.conflict, field=f"articles.{index}.revision")
+            for (index, _), s in zip(valid, stored, strict=True)
+            if s.conflict is not None
+        ]
+        if conflicts and len(conflicts) == len(stored) and not rejected:
             first = conflicts[0].error
             raise ApiError(409, first["message"], code=first["code"], details=first["details"])
-        rejected = sorted(rejected + conflicts, key=lambda r: r.index)
-        valid, stored = _without_conflicts(valid, stored)
-    accepted = [accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True)]
-    body = BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
-    if idempotency_key is not None and fingerprint is not None:
-        await idempotency.remember(
-            session,
-            owner=owner,
-            scope="articles/batch",
-            key=idempotency_key,
-            fingerprint=fingerprint,
-            status=202,
-            body=body,
-        )
-    await session.commit()
-    _count(stored, "batch")
-    for item in rejected:  # the batch is answered 202, but these items were refused
-        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
-    new_ids = list(dict.fromkeys(s.id for s in stored if s.queued))
-    await enqueue(celery, new_ids, chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202)
+        accepted = [accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None]
+        every = sorted([*rejected, *conflicts], key=lambda r: r.index)
+        return BatchAccepted(accepted=accepted, rejected=every).model_dump(mode="json")
+
+    taken = await intake.take_in(
+        [a for _, a in valid], channel="batch", answer=answer, key=key, rejected=[r.error["code"] for r in rejected]
+    )
+    return JSONResponse(taken.answer, status_code=202)
 
 
 def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list[BatchItemRejected]]:
@@ -283,33 +244,11 @@ def _validate_items(items: list[Any]) -> tuple[list[tuple[int, ArticleIn]], list
     return valid, rejected
 
 
-def _conflict_item(index: int, conflict: RevisionConflict) -> BatchItemRejected:
-    error = conflict_error(conflict, field=f"articles.{index}.revision")
-    return BatchItemRejected(
-        index=index, error={"code": error.code, "message": error.message, "details": error.details}
-    )
-
-
-def _without_conflicts(
-    valid: list[tuple[int, ArticleIn]], stored: list[Stored]
-) -> tuple[list[tuple[int, ArticleIn]], list[Stored]]:
-    kept = [(v, s) for v, s in zip(valid, stored, strict=True) if s.conflict is None]
-    return [v for v, _ in kept], [s for _, s in kept]
-
-
 def _forbidden_item(index: int, source: str) -> BatchItemRejected:
     error = refusal(source, field=f"articles.{index}.source")
     return BatchItemRejected(
         index=index, error={"code": error.code, "message": error.message, "details": error.details}
     )
-
-
-def _count(stored: list[Stored], channel: str) -> None:
-    fresh = sum(1 for s in stored if not s.duplicate)
-    if fresh:
-        ARTICLES_ACCEPTED.labels(channel=channel).inc(fresh)
-    if len(stored) - fresh:
-        ARTICLES_REPLAYED.inc(len(stored) - fresh)
 
 
 @router.post(
@@ -320,10 +259,8 @@ def _count(stored: list[Stored], channel: str) -> None:
 )
 async def post_withdraw(
     article_id: uuid.UUID,
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
     principal: PrincipalDep,
     withdrawal: Withdrawal,
     if_match: str | None = Header(default=None, alias="If-Match", description="Only if this is the current revision."),
@@ -333,10 +270,7 @@ async def post_withdraw(
     if row is None:
         raise ApiError(404, f"no article {article_id}", field="article_id")
     await require_sources(session, principal, [row.source])
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await withdraw(
-        session, article_id=article_id, reason=withdrawal.reason, if_match=expected, request_id=request_id
-    )
+    stored = await intake.withdraw(article_id, reason=withdrawal.reason, if_match=expected)
     if stored is None:  # deleted in between
         raise ApiError(404, f"no article {article_id}", field="article_id")
     if stored.conflict is not None:
@@ -346,9 +280,7 @@ async def post_withdraw(
             select(Ingestion.withdrawn_at, Ingestion.withdrawal_reason).where(Ingestion.id == article_id)
         )
     ).one()
-    await session.commit()
-    if stored.queued:
-        await enqueue(celery, [article_id], chunk=settings.ingest.task_chunk_size, request_id=request_id)
+    assert state.withdrawn_at is not None
     return Withdrawn(
         id=article_id,
         revision=stored.revision,
@@ -376,5 +308,5 @@ async def get_status(article_id: uuid.UUID, session: SessionDep, settings: Setti
         received_at=row.received_at,
         updated_at=row.updated_at,
         processed_at=row.processed_at,
-        article_url=(f"{settings.ingest.public_query_url}/v1/articles/{row.id}" if row.state == "processed" else None),
+        article_url=(settings.ingest.query_article_url(row.id) if row.state == "processed" else None),
     )

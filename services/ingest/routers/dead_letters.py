@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Select, and_, func, select, update
 
-from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
-from services.ingest.queue import enqueue
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from shared.api.auth import Scope, require_scope
 from shared.api.errors import ApiError
 from shared.db.models import DeadLetter, Ingestion, IngestionState
@@ -130,9 +130,7 @@ async def get_dead_letter(dead_letter_id: uuid.UUID, session: SessionDep) -> Dea
     summary="Send a parked article through the pipeline again, with a fresh set of attempts",
     responses=error_responses(404, 409),
 )
-async def replay_dead_letter(
-    dead_letter_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep, celery: CeleryDep
-) -> JSONResponse:
+async def replay_dead_letter(dead_letter_id: uuid.UUID, session: SessionDep, intake: IntakeDep) -> JSONResponse:
     letter = (
         await session.execute(select(DeadLetter).where(DeadLetter.id == dead_letter_id).with_for_update())
     ).scalar_one_or_none()
@@ -154,11 +152,6 @@ async def replay_dead_letter(
     ingestion_id = letter.ingestion_id
     await session.commit()
     # Committed first: if Redis cannot take the task now, the sweeper queues the accepted row later.
-    await enqueue(
-        celery,
-        [ingestion_id],
-        chunk=settings.ingest.task_chunk_size,
-        request_id=request.scope.get("state", {}).get("request_id"),
-    )
+    await intake.requeue([ingestion_id])
     body = ReplayAccepted(id=dead_letter_id, ingestion_id=ingestion_id, status_url=_status_url(ingestion_id))
     return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": body.status_url})

@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import anyio
-import structlog
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 
-from services.ingest.deps import CeleryDep, SessionDep
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from shared.api.errors import ApiError
 from shared.db.models import BackfillJob, TagRule
 from shared.ids import uuid7
@@ -28,7 +27,6 @@ from shared.tagging.rules import rule_tagger_name
 from shared.tagging.settings import get_tagging_settings
 from shared.tasks import TaskName
 
-log = structlog.get_logger(__name__)
 router = APIRouter(tags=["rules"])
 
 
@@ -174,21 +172,6 @@ async def _start_job(session: SessionDep, rule: TagRule, *, reason: str, remove:
     return job
 
 
-async def _enqueue(celery: CeleryDep, job: BackfillJob) -> None:
-    """Best effort: the job is committed, and the worker's sweep starts jobs whose message was lost."""
-    try:
-        await anyio.to_thread.run_sync(
-            lambda: celery.send_task(
-                TaskName.BACKFILL_RUN,
-                args=[str(job.id)],
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-            )
-        )
-    except Exception as exc:
-        log.warning("could not queue the backfill; the sweep will start it", job_id=str(job.id), error=str(exc))
-
-
 @router.post(
     "/v1/rules",
     status_code=201,
@@ -196,7 +179,7 @@ async def _enqueue(celery: CeleryDep, job: BackfillJob) -> None:
     summary="Create a rule; recent articles are re-tagged in the background",
     responses=error_responses(400, 422),
 )
-async def create_rule(body: RuleIn, session: SessionDep, celery: CeleryDep, response: Response) -> RuleOut:
+async def create_rule(body: RuleIn, session: SessionDep, intake: IntakeDep, response: Response) -> RuleOut:
     _check_expression(body.expression)
     rule = TagRule(
         id=uuid7(), name=body.name, tag=body.tag, expression=body.expression, enabled=body.enabled, version=1
@@ -208,7 +191,7 @@ async def create_rule(body: RuleIn, session: SessionDep, celery: CeleryDep, resp
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job)
+        await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     response.headers["Location"] = f"/v1/rules/{rule.id}"
     return rule_out(rule, job)
 
@@ -247,7 +230,7 @@ async def get_rule(rule_id: uuid.UUID, session: SessionDep) -> RuleOut:
     summary="Replace a rule; a change re-tags recent articles (disabling removes its tags)",
     responses=error_responses(400, 404, 422),
 )
-async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, celery: CeleryDep) -> RuleOut:
+async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, intake: IntakeDep) -> RuleOut:
     _check_expression(body.expression)
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
@@ -270,7 +253,7 @@ async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, ce
     await session.refresh(rule)
     if job is not None:
         await session.refresh(job)
-        await _enqueue(celery, job)
+        await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     return rule_out(rule, job or await _latest_job(session, rule.id))
 
 
@@ -281,7 +264,7 @@ async def replace_rule(rule_id: uuid.UUID, body: RuleIn, session: SessionDep, ce
     summary="Delete a rule; its tags are removed in the background",
     responses=error_responses(400, 404),
 )
-async def delete_rule(rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep) -> RuleDeleted:
+async def delete_rule(rule_id: uuid.UUID, session: SessionDep, intake: IntakeDep) -> RuleDeleted:
     rule = await session.get(TagRule, rule_id, with_for_update=True)
     if rule is None:
         raise ApiError(404, f"no rule {rule_id}", field="rule_id")
@@ -289,7 +272,7 @@ async def delete_rule(rule_id: uuid.UUID, session: SessionDep, celery: CeleryDep
     await session.delete(rule)
     await session.commit()
     await session.refresh(job)
-    await _enqueue(celery, job)
+    await intake.send(TaskName.BACKFILL_RUN, [str(job.id)])
     return RuleDeleted(id=rule_id, backfill=backfill_out(job))
 
 

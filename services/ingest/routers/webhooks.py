@@ -24,15 +24,14 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 
-from services.ingest import idempotency
-from services.ingest.deps import CeleryDep, SessionDep, SettingsDep
+from services.ingest.deps import SessionDep
+from services.ingest.intake import IntakeDep
 from services.ingest.parsing import load_json, media_type, validate_article
-from services.ingest.queue import enqueue
-from services.ingest.routers.articles import accepted_item, conflict_error
+from services.ingest.routers.articles import accepted_item, conflict_item
 from services.ingest.secrets import webhook_secrets
-from services.ingest.store import store_articles
 from shared.api.errors import ApiError
 from shared.channels.common import Item
 from shared.channels.errors import ChannelError
@@ -40,8 +39,9 @@ from shared.channels.payloads import Delivery, is_xml, json_items, xml_items
 from shared.channels.settings import get_channel_settings
 from shared.channels.signing import SignatureError, new_secret, verify, verify_websub
 from shared.channels.websub import already_received, remember_delivery
-from shared.metrics import ARTICLES_ACCEPTED, ARTICLES_REJECTED, ARTICLES_REPLAYED, WEBHOOK_DELIVERIES
-from shared.revisions import RevisionConflict
+from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
+from shared.intake.idempotency import NO_OWNER, check_key
+from shared.metrics import WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
 from shared.schemas.ingestions import BatchItemRejected
@@ -117,10 +117,7 @@ def authenticate(headers: Headers, raw: bytes, secrets: list[str], *, now: float
         WEBHOOK_DELIVERIES.labels(outcome="unauthorized").inc()
         raise _unauthorised(exc) from exc
     delivery_id = headers["webhook-id"]
-    if len(delivery_id) > idempotency.MAX_KEY_CHARS or not delivery_id.isprintable():
-        raise ApiError(
-            400, f"webhook-id must be 1-{idempotency.MAX_KEY_CHARS} printable characters", field="webhook-id"
-        )
+    check_key(delivery_id, "webhook-id")
     return delivery_id
 
 
@@ -167,8 +164,7 @@ async def receive(
     source: str,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    celery: CeleryDep,
+    intake: IntakeDep,
 ) -> JSONResponse:
     raw = await request.body()
     found, secrets = await webhook_secrets(session, source)
@@ -182,23 +178,19 @@ async def receive(
     )
     assert found is not None  # authenticate refuses every delivery to a source that is not receiving
 
-    scope = f"webhooks:{source}"
-    owner = idempotency.NO_OWNER
-    fingerprint = idempotency.request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw)
-    try:
-        previous = await idempotency.claim(session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint)
-    except ApiError as exc:
-        if exc.code == "idempotency_key_reused":
-            raise ApiError(
-                422, "this webhook-id was used for a different delivery", code="delivery_id_reused", field="webhook-id"
-            ) from exc
-        raise ApiError(
-            exc.status, exc.message.replace("Idempotency-Key", "webhook-id"), field="webhook-id", headers=exc.headers
-        ) from exc
-    if previous is not None:
-        await session.rollback()
+    # The delivery id is the idempotency key, under the sender's own header name in every error.
+    key = IdempotencyKeyRef(
+        owner=NO_OWNER,
+        scope=f"webhooks:{source}",
+        key=delivery_id,
+        fingerprint=request_fingerprint("POST", request.url.path, request.headers.get("content-type"), raw),
+        header="webhook-id",
+        what="delivery",
+        reused_code="delivery_id_reused",
+    )
+    if replay := await intake.replay(key):
         WEBHOOK_DELIVERIES.labels(outcome="replayed").inc()
-        return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+        return replay
     websub_digest = (
         bytes.fromhex(delivery_id.removeprefix(WEBSUB_PREFIX)) if delivery_id.startswith(WEBSUB_PREFIX) else None
     )
@@ -234,47 +226,35 @@ async def receive(
             422, "no valid article in the delivery", details={"rejected": [r.model_dump() for r in rejected]}
         )
 
-    request_id = request.scope.get("state", {}).get("request_id")
-    stored = await store_articles(session, articles=[a for _, a in valid], channel=CHANNEL, request_id=request_id)
-    rejected = sorted(
-        rejected
-        + [
-            BatchItemRejected(index=index, error=_conflict_body(index, s.conflict))
+    def answer(stored: list[Stored]) -> dict[str, Any]:
+        conflicts = [
+            conflict_item(index, s.conflict, field=f"{index}.revision")
             for (index, _), s in zip(valid, stored, strict=True)
             if s.conflict is not None
-        ],
-        key=lambda r: r.index,
-    )
-    body = WebhookAccepted(
-        delivery_id=delivery_id,
-        format=delivery.format,
-        accepted=[accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None],
-        rejected=rejected,
-    ).model_dump(mode="json")
-    await idempotency.remember(
-        session, owner=owner, scope=scope, key=delivery_id, fingerprint=fingerprint, status=202, body=body
-    )
-    if websub_digest is not None:
-        await remember_delivery(session, source_id=found.id, digest=websub_digest)
-    await session.commit()
+        ]
+        return WebhookAccepted(
+            delivery_id=delivery_id,
+            format=delivery.format,
+            accepted=[
+                accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None
+            ],
+            rejected=sorted([*rejected, *conflicts], key=lambda r: r.index),
+        ).model_dump(mode="json")
 
+    async def remember_websub(session: AsyncSession) -> None:
+        if websub_digest is not None:
+            await remember_delivery(session, source_id=found.id, digest=websub_digest)
+
+    taken = await intake.take_in(
+        [a for _, a in valid],
+        channel=CHANNEL,
+        answer=answer,
+        key=key,
+        before_commit=remember_websub,
+        rejected=[r.error["code"] for r in rejected],
+    )
     WEBHOOK_DELIVERIES.labels(outcome="accepted").inc()
-    for item in rejected:  # the delivery is answered 202, but these items were refused
-        ARTICLES_REJECTED.labels(reason=item.error["code"]).inc()
-    fresh = list(dict.fromkeys(s.id for s in stored if not s.duplicate and s.conflict is None))
-    if fresh:
-        ARTICLES_ACCEPTED.labels(channel=CHANNEL).inc(len(fresh))
-    if len(stored) > len(fresh):
-        ARTICLES_REPLAYED.inc(len(stored) - len(fresh))
-    queued = list(dict.fromkeys(s.id for s in stored if s.queued))
-    await enqueue(celery, queued, chunk=settings.ingest.task_chunk_size, request_id=request_id)
-    return JSONResponse(body, status_code=202)
-
-
-def _conflict_body(index: int, conflict: RevisionConflict | None) -> dict[str, object]:
-    assert conflict is not None
-    error = conflict_error(conflict, field=f"{index}.revision")
-    return {"code": error.code, "message": error.message, "details": error.details}
+    return JSONResponse(taken.answer, status_code=202)
 
 
 @router.get(

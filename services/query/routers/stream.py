@@ -36,6 +36,7 @@ from shared.api.errors import ApiError
 from shared.db.models import Article
 from shared.revisions import EVENT_REVISED, EVENT_WITHDRAWN
 from shared.search.filters import conditions
+from shared.tasks import PROCESSED_STREAM
 
 router = APIRouter(prefix="/v1/stream", tags=["stream"])
 
@@ -50,8 +51,6 @@ _ERRORS = {
     503: "Service Unavailable",
 }
 
-# The stream the worker publishes to (services/worker/events.py: STREAM), one entry per article, field `id`.
-PROCESSED_STREAM = "tidings:articles:processed"
 _ENTRY_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 _MAX_ID_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit integers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.config import settings_getter
+from shared.config import INGEST_URL, settings_getter
 
 
 class UISettings(BaseSettings):
@@ -12,7 +12,7 @@ class UISettings(BaseSettings):
 
     # The ingest API as this server reaches it: the operations pages read feeds and dead letters there and
     # ask it to replay, with the signed-in user's own key, so the ingest service keeps deciding who may.
-    ingest_url: str = "http://127.0.0.1:8000"
+    ingest_url: str = INGEST_URL
     ingest_timeout_s: float = 10.0
     page_size: int = 20
     # How long the sign-in cookie lasts; the key itself may expire or be revoked sooner (checked on every page).

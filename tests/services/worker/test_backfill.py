@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 
-from services.worker.backfill import claim_stalled, register_versions, run_chunk
+from services.worker.backfill import claim_stalled_jobs, register_versions, run_chunk
 from services.worker.pipeline import build_stages, process_batch
 from shared.config import get_settings
 from shared.db.engine import make_sessionmaker
@@ -168,12 +168,12 @@ def test_stalled_jobs_are_claimed_for_requeueing(db: Engine) -> None:
     sessions = make_sessionmaker(db)
     _, job_id = _rule_job(sessions, "aleppo")
     with sessions.begin() as session:
-        assert claim_stalled(session, stalled_after_s=60) == []
+        assert claim_stalled_jobs(session, stalled_after_s=60) == []
     with db.begin() as conn:
         conn.execute(text("UPDATE backfill_jobs SET updated_at = now() - interval '1 hour'"))
     with sessions.begin() as session:
-        assert claim_stalled(session, stalled_after_s=60) == [job_id]
-        assert claim_stalled(session, stalled_after_s=60) == []  # touched: not claimed twice
+        assert claim_stalled_jobs(session, stalled_after_s=60) == [job_id]
+        assert claim_stalled_jobs(session, stalled_after_s=60) == []  # touched: not claimed twice
     assert BackfillJob.__tablename__ == "backfill_jobs"
 
 

@@ -8,7 +8,7 @@ without waiting; new items go to the real worker through Celery, as in productio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from services.worker.feeds import PollOutcome, claim_due, poll_feed
 from shared.channels.settings import ChannelSettings
 from shared.config import get_settings
 from shared.db.engine import make_sessionmaker
-from shared.tasks import TaskName, make_celery
+from shared.tasks import make_celery
 from tests.shared.channels.feedserver import FeedServer, rss, story
 from tests.support import wait_for
 
@@ -44,11 +44,7 @@ def server() -> Iterator[FeedServer]:
 @pytest.fixture
 def enqueue(platform: dict[str, str]) -> Iterator[Any]:
     app = make_celery(get_settings(), "tidings-test-feeds")
-
-    def send(ids: Sequence[uuid.UUID]) -> None:
-        app.send_task(TaskName.PROCESS_BATCH, args=[[str(i) for i in ids]])
-
-    yield send
+    yield app
     app.close()
 
 
@@ -59,7 +55,15 @@ class Poller:
         self.enqueue = enqueue
 
     def __call__(self, feed_id: str, *, now: datetime = T0, settings: ChannelSettings = SETTINGS) -> PollOutcome:
-        return poll_feed(self.sessions, self.redis, settings, uuid.UUID(feed_id), enqueue=self.enqueue, now=now)
+        return poll_feed(
+            self.sessions,
+            self.redis,
+            settings,
+            uuid.UUID(feed_id),
+            celery=self.enqueue,
+            chunk=get_settings().ingest.task_chunk_size,
+            now=now,
+        )
 
 
 @pytest.fixture

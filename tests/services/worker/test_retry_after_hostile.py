@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from services.worker import delivery_send, feeds
+from shared.retry import parse_retry_after
 
 NOW = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
 
@@ -26,8 +26,8 @@ NOW = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
     ],
 )
 def test_any_retry_after_is_a_delay_or_none(value: str, expected: float | None) -> None:
-    assert feeds._retry_after(value, NOW) == expected
+    assert parse_retry_after(value, now=NOW) == expected
     # What a server sends is bytes; httpx reads a header's bytes as Latin-1.
     sent = value.encode("latin-1", "replace")
-    got = delivery_send._retry_after(httpx.Response(503, headers=[(b"Retry-After", sent)]))
+    got = parse_retry_after(httpx.Response(503, headers=[(b"Retry-After", sent)]).headers.get("retry-after"))
     assert got is None or got >= 0.0

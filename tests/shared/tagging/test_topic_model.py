@@ -8,7 +8,9 @@ import pytest
 
 from shared.tagging.base import Document
 from shared.tagging.topic_features import featurize, tokens
+from shared.tagging.topic_lexicon import SUBJECTS
 from shared.tagging.topics import MODEL_FILE, TopicModel, TopicTagger, best_subject, subject_probabilities
+from tests.support import fixture_text
 
 
 def _doc(title: str, body: str, language: str | None = "en") -> Document:
@@ -81,3 +83,33 @@ def test_other_languages_and_empty_text_get_no_topic() -> None:
     german = _doc("Regierung beschließt Haushalt", "Der Bundestag stimmte am Freitag zu.", language="de")
     empty = _doc("", "", language="en")
     assert tagger.tag([german, empty]) == [[], []]
+
+
+# The desk a subject belongs to, as a wire service files short items: economy and labour to business, sport to
+# sport, science and technology to scitech; politics, conflict and the rest to world.
+DESK_OF_SUBJECT = {"04000000": "business", "09000000": "business", "15000000": "sport", "13000000": "scitech"}
+
+
+def _short_items() -> list[tuple[str, str, str]]:
+    lines = fixture_text("desks/short-items.tsv").splitlines()
+    return [tuple(line.split("\t")) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("desk", "headline", "sentence"), _short_items())
+def test_a_short_item_lands_on_its_desk(desk: str, headline: str, sentence: str) -> None:
+    code = best_subject(_doc(headline, sentence))
+    assert DESK_OF_SUBJECT.get(code, "world") == desk, (headline, code)
+
+
+def test_every_desk_has_short_items_to_check() -> None:
+    assert {desk for desk, _, _ in _short_items()} == {"business", "sport", "scitech", "world"}
+
+
+def test_the_training_text_covers_every_subject_and_credits_the_iptc_vocabulary() -> None:
+    from devtools.train_topics import MODEL_DIR, read_examples
+
+    iptc = MODEL_DIR / "iptc_mediatopics.tsv"
+    assert "CC BY 4.0" in iptc.read_text(encoding="utf-8").split("\n", 4)[2]
+    for name in ("headlines.tsv", "iptc_mediatopics.tsv"):
+        covered = {code for _, codes in read_examples(MODEL_DIR / name) for code in codes}
+        assert covered == set(SUBJECTS), name

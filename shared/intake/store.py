@@ -1,28 +1,30 @@
-"""Write accepted articles as ingestion rows: one multi-row INSERT per request, replays resolved by the
-``(source, external_id)`` unique index rather than by a look-up first. Sync functions: the async services
-run them on their ``AsyncSession`` with ``run_sync``, so every road executes the same statements.
+"""Store accepted articles as ingestion rows: one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per batch.
 
-An identity that is already stored is decided under its row's lock (``SELECT ... FOR UPDATE``, in id order):
-the same content is a replay, other content a revision (``shared.revisions``), a kill a withdrawal. Two
-requests revising one article at the same moment are serialised on that lock, so both revisions are kept and
-numbered in the order they were decided; the history rows are read after the lock is granted, by their own
-statement, so the second request sees what the first one wrote.
+Replays are resolved by the ``(source, external_id)`` unique index rather than by a look-up first, so two
+deliveries of one article racing each other still end in one row. An article that meets an existing row is
+decided under that row's lock (``SELECT ... FOR UPDATE``, in id order; a delivery repeating the current text
+takes no lock): the same content as any revision held is a replay, other content a revision, a kill a
+withdrawal (``shared.revisions`` decides, a pure function). Two requests revising one article at the same
+moment are serialised on that lock, so both revisions are kept and numbered in the order they were decided;
+the history rows are read after the lock is granted, by their own statement, so the second request sees what
+the first one wrote.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Insert, Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
 from shared.db.models import Article, ArticleRevision, Ingestion, IngestionState
 from shared.ids import uuid7
+from shared.intake.idempotency import IdempotencyKeyRef, remember
 from shared.revisions import (
     EVENT_REVISED,
     EVENT_WITHDRAWN,
@@ -36,6 +38,10 @@ from shared.revisions import (
     decide,
 )
 from shared.schemas.articles import ArticleIn
+
+# PostgreSQL takes at most 65,535 bound parameters per statement (ten a row here). Every HTTP batch is far
+# below this, so it stays one statement; only an unusually long feed is split.
+_MAX_ROWS_PER_INSERT = 5_000
 
 # One index probe per replayed key (a row-value IN list would scan every row of the source instead).
 _HELD_BY_NATURAL_KEY = (
@@ -96,7 +102,7 @@ class _Row:
     withdrawn: bool = False
 
 
-def store_articles(
+def store(
     session: Session,
     *,
     articles: Sequence[ArticleIn],
@@ -121,31 +127,12 @@ def store_articles(
         if inc.if_match is None and inc.revision in (None, 1)
     ]
     inserted: set[uuid.UUID] = set()
-    if insertable:
-        rows = [
-            {
-                "id": new_id,
-                "source": a.source,
-                "external_id": a.external_id,
-                "channel": channel,
-                "payload": a.payload(),
-                "request_id": request_id,
-                "version": a.version,
-                "version_created": a.version_created,
-                "withdrawn_at": func.now() if a.withdrawn else None,
-                "withdrawal_reason": a.withdrawal_reason if a.withdrawn else None,
-            }
-            for new_id, a, _ in insertable
-        ]
-        stmt = (
-            insert(Ingestion)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=["source", "external_id"], index_where=Ingestion.external_id.isnot(None)
-            )
-            .returning(Ingestion.id)
+    for start in range(0, len(insertable), _MAX_ROWS_PER_INSERT):
+        part = insertable[start : start + _MAX_ROWS_PER_INSERT]
+        stmt = insert_statement(
+            [a for _, a, _ in part], [i for i, _, _ in part], channel=channel, request_id=request_id
         )
-        inserted = set((session.scalars(stmt)).all())
+        inserted.update(session.scalars(stmt).all())
 
     wanted: dict[Key, list[Incoming]] = {}
     for a, i, inc in zip(articles, ids, incoming, strict=True):
@@ -393,3 +380,69 @@ def withdraw(
         return Stored(id=r.id, state=IngestionState.accepted.value, duplicate=False, revision=r.revision,
                       outcome=Outcome.withdrawn)  # fmt: skip
     return Stored(id=r.id, state=r.state, duplicate=True, revision=r.revision, outcome=Outcome.replayed)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The outcome of :func:`take_in`: one :class:`Stored` per article, and what the queue step needs."""
+
+    stored: list[Stored]
+    channel: str
+    request_id: str | None
+    answer: dict[str, Any] | None = None
+    # The error codes of the items refused from an accepted request (answered 2xx all the same).
+    rejected: tuple[str, ...] = ()
+
+    @property
+    def fresh(self) -> list[uuid.UUID]:
+        """The ids that need processing: new rows, new current revisions and withdrawals, each once, in order."""
+        return list(dict.fromkeys(s.id for s in self.stored if s.queued))
+
+
+def insert_statement(
+    articles: Sequence[ArticleIn], ids: Sequence[uuid.UUID], *, channel: str, request_id: str | None
+) -> Insert:
+    """The multi-row INSERT of ``articles`` under ``ids``; it returns the ids of the rows it created."""
+    rows = [
+        {
+            "id": new_id,
+            "source": a.source,
+            "external_id": a.external_id,
+            "channel": channel,
+            "payload": a.payload(),
+            "request_id": request_id,
+            "version": a.version,
+            "version_created": a.version_created,
+            "withdrawn_at": func.now() if a.withdrawn else None,
+            "withdrawal_reason": a.withdrawal_reason if a.withdrawn else None,
+        }
+        for new_id, a in zip(ids, articles, strict=True)
+    ]
+    return (
+        insert(Ingestion)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"], index_where=Ingestion.external_id.isnot(None))
+        .returning(Ingestion.id)
+    )
+
+
+def take_in(
+    session: Session,
+    *,
+    articles: Sequence[ArticleIn],
+    channel: str,
+    request_id: str | None,
+    answer: Callable[[list[Stored]], dict[str, Any]] | None = None,
+    key: IdempotencyKeyRef | None = None,
+    rejected: Sequence[str] = (),
+    if_match: int | None = None,
+) -> Taken:
+    """Store the articles and, when the request carried an idempotency key (claimed before with
+    :func:`~shared.intake.idempotency.claim`), record ``answer`` under it in the same transaction, so the key
+    never outlives or precedes its effect. ``answer`` sees the refused preconditions (``Stored.conflict``)
+    and may raise for them: nothing is then kept. Does not commit."""
+    stored = store(session, articles=articles, channel=channel, request_id=request_id, if_match=if_match)
+    body = answer(stored) if answer is not None else None
+    if key is not None and body is not None:
+        remember(session, key, status=202, body=body)
+    return Taken(stored=stored, channel=channel, request_id=request_id, answer=body, rejected=tuple(rejected))
