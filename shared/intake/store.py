@@ -118,33 +118,31 @@ def store(
     """
     if not articles:
         return []
-    incoming = [incoming_of(a, if_match=if_match) for a in articles]
     ids = [uuid7() for _ in articles]
     # A precondition on an existing revision never creates the article: it only revises it.
     insertable = [
-        (new_id, a, inc)
-        for new_id, a, inc in zip(ids, articles, incoming, strict=True)
-        if inc.if_match is None and inc.revision in (None, 1)
+        (new_id, a) for new_id, a in zip(ids, articles, strict=True) if if_match is None and a.revision in (None, 1)
     ]
     inserted: set[uuid.UUID] = set()
     for start in range(0, len(insertable), _MAX_ROWS_PER_INSERT):
         part = insertable[start : start + _MAX_ROWS_PER_INSERT]
-        stmt = insert_statement(
-            [a for _, a, _ in part], [i for i, _, _ in part], channel=channel, request_id=request_id
-        )
+        stmt = insert_statement([a for _, a in part], [i for i, _ in part], channel=channel, request_id=request_id)
         inserted.update(session.scalars(stmt).all())
 
+    # What the others bring, digest included, is worked out only for them: a new article needs none of it.
+    incoming = {i: incoming_of(a, if_match=if_match) for a, i in zip(articles, ids, strict=True) if i not in inserted}
     wanted: dict[Key, list[Incoming]] = {}
-    for a, i, inc in zip(articles, ids, incoming, strict=True):
-        if i not in inserted and a.external_id is not None:
-            wanted.setdefault((a.source, a.external_id), []).append(inc)
+    for a, i in zip(articles, ids, strict=True):
+        if i in incoming and a.external_id is not None:
+            wanted.setdefault((a.source, a.external_id), []).append(incoming[i])
     held = _held(session, wanted) if wanted else {}
 
     results = []
-    for article, new_id, inc in zip(articles, ids, incoming, strict=True):
+    for article, new_id in zip(articles, ids, strict=True):
         if new_id in inserted:
             results.append(Stored(id=new_id, state="accepted", duplicate=False))
             continue
+        inc = incoming[new_id]
         row = held.get((article.source, article.external_id)) if article.external_id is not None else None
         if row is None:
             # No such article (a precondition named one, or no external_id at all: never a conflict then).
@@ -403,7 +401,7 @@ def insert_statement(
     articles: Sequence[ArticleIn], ids: Sequence[uuid.UUID], *, channel: str, request_id: str | None
 ) -> Insert:
     """The multi-row INSERT of ``articles`` under ``ids``; it returns the ids of the rows it created."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id,
             "source": a.source,
@@ -411,13 +409,19 @@ def insert_statement(
             "channel": channel,
             "payload": a.payload(),
             "request_id": request_id,
-            "version": a.version,
-            "version_created": a.version_created,
-            "withdrawn_at": func.now() if a.withdrawn else None,
-            "withdrawal_reason": a.withdrawal_reason if a.withdrawn else None,
         }
         for new_id, a in zip(ids, articles, strict=True)
     ]
+    # The ordering and kill columns only when some article has them: most batches carry none, and every
+    # column is a thousand more parameters for a batch to bind.
+    if any(a.version is not None or a.version_created is not None or a.withdrawn for a in articles):
+        for row, a in zip(rows, articles, strict=True):
+            row.update(
+                version=a.version,
+                version_created=a.version_created,
+                withdrawn_at=func.now() if a.withdrawn else None,
+                withdrawal_reason=a.withdrawal_reason if a.withdrawn else None,
+            )
     return (
         insert(Ingestion)
         .values(rows)
