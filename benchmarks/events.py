@@ -36,12 +36,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from shared.db.models import TagKind
 from shared.events.engine import EventFeatures, MemoryIndex, best_verdict, compare, featurize, top_candidates
 from shared.events.settings import EventSettings, get_event_settings
 from shared.tagging.base import Document
-from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.settings import get_tagging_settings
+from shared.tagging.taggers import Taggers
+from shared.tagging.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "semeval2022_task8_dev" / "pairs.csv"
@@ -98,14 +98,14 @@ def read_pairs(path: Path) -> tuple[dict[str, Text], list[Pair]]:
 
 def tag_entities(texts: dict[str, Text], lead_words: int) -> dict[str, list[str]]:
     """``kind:value`` of the named entities and places our taggers find in each title and lead."""
-    pipeline = TaggingPipeline(get_tagging_settings(), only=("entities", "places"))
+    taggers = Taggers(get_tagging_settings(), only=("entities", "places"))
     docs = [
         Document(id=t.id, title=t.title, body=" ".join(t.body.split()[:lead_words]), language=t.language)
         for t in texts.values()
     ]
     out: dict[str, list[str]] = {}
-    for doc, tags in zip(docs, pipeline.tag(docs, []), strict=True):
-        out[str(doc.id)] = sorted({f"{t.kind}:{t.value}" for t in tags if t.kind in TagKind.ENTITIES})
+    for doc, tags in zip(docs, taggers.tag(docs, []), strict=True):
+        out[str(doc.id)] = sorted({f"{t.kind}:{t.value}" for t in tags if t.kind in vocabulary().entity_kinds})
     return out
 
 

@@ -40,17 +40,18 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import DATA, require
-from shared.tagging.base import Document
+from shared.tagging.base import Document, Tag
 from shared.tagging.entities import EntityTagger
 from shared.tagging.keywords import KeywordTagger
-from shared.tagging.language import LanguageTagger, detect_language
+from shared.tagging.language import LanguageTagger, decide_language, settle_language
 from shared.tagging.ner import LABELS, EntityRecognizer, load_model
-from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.places import PlaceTagger
 from shared.tagging.rules import Rule, RuleTagger
 from shared.tagging.settings import get_tagging_settings
+from shared.tagging.taggers import Taggers
 from shared.tagging.tone import ToneTagger
 from shared.tagging.topics import TopicTagger, best_subject
+from shared.tagging.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "tagging.json"
@@ -283,8 +284,8 @@ def reuters_documents() -> list[Document]:
 
 def detect(doc: Document) -> None:
     """The language as the language stage settles it (title and body together, with its fallbacks)."""
-    guess = detect_language(f"{doc.title}\n{doc.body}")
-    doc.language, doc.language_score = guess.code, guess.score
+    decision = decide_language(title=doc.title, summary=None, body=doc.body)
+    doc.language, doc.language_score = decision.code, decision.score
 
 
 def reuters_benchmark(sample: int) -> dict[str, Any]:
@@ -299,7 +300,7 @@ def reuters_benchmark(sample: int) -> dict[str, Any]:
 
     rng = random.Random(7)
     chosen = sorted(rng.sample(range(len(docs)), min(sample, len(docs))))
-    stage = TaggingPipeline(get_tagging_settings())
+    stage = Taggers(get_tagging_settings())
     tagged = stage.tag([fresh([docs[i]], language=docs[i].language)[0] for i in chosen])
     kinds = [Counter(t.kind for t in tags) for tags in tagged]
     sample_briefs = [k for i, k in zip(chosen, kinds, strict=True) if len(docs[i].body) < 400]
@@ -352,7 +353,8 @@ SEED_ORGS = ("Hezbollah", "Iranian Revolutionary Guards")
 def seed_benchmark() -> dict[str, Any]:
     title, _, body = (DATA / "seed-article.txt").read_text(encoding="utf-8").partition("\n")
     doc = Document(id="seed", title=title.strip(), body=body.strip())
-    tags = TaggingPipeline(get_tagging_settings()).tag([doc])[0]
+    settle_language([doc])
+    tags = Taggers(get_tagging_settings()).tag([doc])[0]
     by_kind: dict[str, dict[str, Any]] = {}
     for t in tags:
         by_kind.setdefault(t.kind, {})[t.value] = t
@@ -378,9 +380,9 @@ def rss():
         if line.startswith("VmRSS"):
             return int(line.split()[1]) // 1024
 base = rss(); started = time.perf_counter()
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.taggers import Taggers
 from shared.tagging.settings import get_tagging_settings
-TaggingPipeline(get_tagging_settings())
+Taggers(get_tagging_settings())
 print(json.dumps({"load_s": round(time.perf_counter() - started, 2), "rss_mb": rss(), "python_mb": base}))
 """
 
@@ -389,7 +391,7 @@ def memory_benchmark() -> dict[str, Any]:
     """A fresh process building every tagger, as the worker's main process does before it forks its pool."""
     done = subprocess.run([sys.executable, "-c", _MEASURE], capture_output=True, text=True, check=True, cwd=ROOT)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"method": "VmRSS of a fresh process after building the TaggingPipeline", **figures}
+    return {"method": "VmRSS of a fresh process after building the Taggers", **figures}
 
 
 # --- speed --------------------------------------------------------------------------------------------------
@@ -400,6 +402,19 @@ def cpu_seconds(run: Callable[[], object], rounds: int) -> float:
         run()
         best = min(best, time.process_time() - started)
     return best
+
+
+class _DecidedLanguage:
+    """The language decision (the worker's language stage) and the language tagger that reports it, timed
+    together: the cost of an article's language."""
+
+    def tag(self, docs: list[Document]) -> list[list[Tag]]:
+        return LanguageTagger().tag(_settled(docs))
+
+
+def _settled(docs: list[Document]) -> list[Document]:
+    settle_language(docs)
+    return docs
 
 
 def fresh(docs: Sequence[Document], *, language: str | None = "en") -> list[Document]:
@@ -452,7 +467,7 @@ def speed_benchmark(bbc: list[tuple[str, Document]], *, ner_articles: int, round
     with_mentions = fresh(small)
     recognizer.annotate(with_mentions)
     taggers: dict[str, tuple[Any, list[Document]]] = {
-        "language (detection included)": (LanguageTagger(), fresh(sample, language=None)),
+        "language (detection included)": (_DecidedLanguage(), fresh(sample, language=None)),
         "entities (given the NER's mentions)": (EntityTagger(), with_mentions),
         "places (given the NER's mentions)": (PlaceTagger(), with_mentions),
         "topics": (TopicTagger(), sample),
@@ -475,13 +490,15 @@ def speed_benchmark(bbc: list[tuple[str, Document]], *, ner_articles: int, round
     given = cpu_seconds(lambda: LanguageTagger().tag(fresh(sample)), rounds)
     detect_ms = per_tagger["language (detection included)"]["ms_per_article"]
     stage_non_ner_ms = non_ner_ms - detect_ms + 1000 * given / len(sample)
-    stage = TaggingPipeline(settings)
-    without_topics = TaggingPipeline(settings, only=[n for n in settings.enabled if n != "topics"])
+    stage = Taggers(settings)
+    enabled = settings.enabled if settings.enabled is not None else tuple(vocabulary().taggers)
+    without_topics = Taggers(settings, only=[n for n in enabled if n != "topics"])
     stage_s = without_s = float("inf")
     for _ in range(rounds):  # alternate, so both see the same machine load
-        stage_s = min(stage_s, cpu_seconds(lambda: stage.tag(fresh(small, language=None), SAMPLE_RULES), 1))
+        stage_s = min(stage_s, cpu_seconds(lambda: stage.tag(_settled(fresh(small, language=None)), SAMPLE_RULES), 1))
         without_s = min(
-            without_s, cpu_seconds(lambda: without_topics.tag(fresh(small, language=None), SAMPLE_RULES), 1)
+            without_s,
+            cpu_seconds(lambda: without_topics.tag(_settled(fresh(small, language=None)), SAMPLE_RULES), 1),
         )
     return {
         "corpus": f"BBC News articles: {len(sample)} for the light taggers, {len(small)} ({words} words) for NER",

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import redis
+from celery import Celery
 from sqlalchemy import Engine
 
 from devtools import infra as infra_mod
@@ -60,6 +61,9 @@ class TestInfra:
             # Workers and beat export no metrics unless a test gives them free ports: no clashes on 9101.
             "TIDINGS_METRICS_WORKER_PORT": "0",
             "TIDINGS_METRICS_BEAT_PORT": "0",
+            # A tagger added from outside the package, as docs/architecture.md's recipe says
+            # (tests/e2e/test_tagger_plugin.py); it tags only "(NYSE: X)"-style tickers, which no other test writes.
+            "TIDINGS_TAGGING_PLUGINS": '["tests.ticker_tagger"]',
         }
 
     def close(self) -> None:
@@ -222,6 +226,18 @@ def ingest(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str]
 def query(platform: dict[str, str], db: Engine, api_key_headers: dict[str, str]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform["query"], timeout=30, headers=api_key_headers) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def producer(test_infra: TestInfra) -> Iterator[Celery]:
+    """A Celery client that sends tasks by name to the session's worker, as the services do."""
+    from shared.config import get_settings
+    from shared.tasks import celery_config
+
+    app = Celery("tidings-tests")
+    app.conf.update(celery_config(get_settings()))
+    yield app
+    app.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.tagging.base import Document
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.language import settle_language
 from shared.tagging.rule_language import RuleSyntaxError
 from shared.tagging.rules import Rule, compile_rule
 from shared.tagging.settings import get_tagging_settings
+from shared.tagging.taggers import Taggers
 from shared.text.plaintext import PlainTextError, parse_plain_article
 
 
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
         rules.append(Rule(id=str(i), name=f"rule {i}", tag=f"rule {i}", expression=expression, version=1))
     doc = Document(id="cli", title=article.title, summary=article.summary, caption=article.caption, body=article.body)
-    [tags] = TaggingPipeline(get_tagging_settings()).tag([doc], rules)
+    settle_language([doc])
+    [tags] = Taggers(get_tagging_settings()).tag([doc], rules)
     if args.json:
         print(json.dumps([t.__dict__ for t in tags], ensure_ascii=False, indent=2))
         return 0

@@ -16,7 +16,8 @@ from services.query.cursor import decode_cursor, encode_cursor
 from services.query.schemas import EventCluster, EventDetail, EventMember, EventOut, EventPage, EventSource, EventTag
 from services.query.search import id_in
 from shared.api.errors import ApiError
-from shared.db.models import Article, ArticleTag, Event, EventDecision, TagKind
+from shared.db.models import Article, ArticleTag, Event, EventDecision
+from shared.tagging.vocabulary import PLACE, vocabulary
 
 EventSort = Literal["newest", "largest"]
 _LISTED = 10  # clusters and sources per event in a listing
@@ -49,7 +50,7 @@ async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOu
     for event_id, kind, value, name, n in await session.execute(
         select(Article.event_id, ArticleTag.kind, ArticleTag.value, func.min(ArticleTag.name), func.count())
         .join(ArticleTag, ArticleTag.article_id == Article.id)
-        .where(id_in(Article.event_id, ids), ArticleTag.kind.in_(TagKind.ENTITIES))
+        .where(id_in(Article.event_id, ids), ArticleTag.kind.in_(vocabulary().entity_kinds))
         .group_by(Article.event_id, ArticleTag.kind, ArticleTag.value)
     ):
         tags[event_id].append(EventTag(kind=kind, value=value, name=name, articles=n))
@@ -68,8 +69,8 @@ async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOu
                 title=cs[0].title if cs else None,
                 clusters=cs[:_LISTED],
                 sources=sorted(sources[e.id], key=lambda s: (-s.articles, s.source))[:_LISTED],
-                entities=[t for t in ts if t.kind != TagKind.PLACE][:_TOP_TAGS],
-                places=[t for t in ts if t.kind == TagKind.PLACE][:_TOP_TAGS],
+                entities=[t for t in ts if t.kind != PLACE.name][:_TOP_TAGS],
+                places=[t for t in ts if t.kind == PLACE.name][:_TOP_TAGS],
                 merged_into=e.merged_into,
             )
         )

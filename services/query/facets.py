@@ -17,22 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import FacetBucket, FacetsOut
 from services.query.search import Matches
-from shared.db.models import Article, ArticleTag, TagKind
+from shared.db.models import Article, ArticleTag
 from shared.search.filters import SearchFilters
+from shared.tagging.vocabulary import vocabulary
 
-# Facet name → the tag kinds it counts (None: an article column).
-FACETS: dict[str, tuple[str, ...] | None] = {
-    "source": None,
-    "language": None,
-    "topic": (TagKind.TOPIC,),
-    "entity": (TagKind.PERSON, TagKind.ORGANISATION, TagKind.MISC),
-    "place": (TagKind.PLACE,),
-    "person": (TagKind.PERSON,),
-    "organisation": (TagKind.ORGANISATION,),
-    "keyword": (TagKind.KEYWORD,),
-    "tone": (TagKind.TONE,),
-    "rule": (TagKind.RULE,),
-}
+# Facet name → the tag kinds it counts (None: an article column), as the tag vocabulary defines them.
+FACETS: dict[str, tuple[str, ...] | None] = vocabulary().facets
 DEFAULT_FACETS = ("source", "language", "topic", "entity", "place")
 # A sample drawn from the newest rows must hold at least this many matches, else all matches are read.
 MIN_SAMPLE = 200

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.worker.app import app
 from services.worker.pipeline import is_transient
 from services.worker.resources import resources
-from services.worker.stages.tagging import pipeline
+from services.worker.stages.tagging import taggers
 from shared.db.models import Article, ArticleTag, BackfillJob, BackfillState, TaggerVersion
 from shared.metrics import TAGS_WRITTEN
 from shared.retry import backoff_s
@@ -33,8 +33,8 @@ from shared.stalled import claim_statement
 from shared.tagging.base import Tag
 from shared.tagging.jobs import new_job, supersede
 from shared.tagging.rules import RuleTagger
-from shared.tagging.settings import ALL_TAGGERS, get_tagging_settings
-from shared.tagging.store import document_from_record, load_rules, replace_tags, wait_for_rule_readers
+from shared.tagging.settings import get_tagging_settings
+from shared.tagging.store import document_of, load_rules, replace_tags, wait_for_rule_readers
 from shared.tasks import QueueName, TaskName
 
 log = structlog.get_logger(__name__)
@@ -91,13 +91,13 @@ def _start(sessions: sessionmaker, job_id: uuid.UUID, *, is_rule: bool) -> None:
 
 def _tags_for(session: Session, job: BackfillJob, rows: Sequence[object]) -> list[list[Tag]] | None:
     """New tags of the job's one tagger for each article row; None when the job is out of date."""
-    docs = [document_from_record(row._asdict()) for row in rows]  # type: ignore[attr-defined]
+    docs = [document_of(row) for row in rows]  # type: ignore[arg-type]
     if job.rule_id is not None:
         rules = load_rules(session, rule_ids=[job.rule_id])
         if not rules or str(rules[0].version) != job.tagger_version:
             return None  # the rule changed or went since: a newer job does the work
         return RuleTagger(rules).tag(docs)
-    return pipeline((job.tagger,)).tag(docs)
+    return taggers((job.tagger,)).tag(docs)
 
 
 def _finish(job: BackfillJob, state: str = BackfillState.DONE) -> None:
@@ -229,7 +229,7 @@ def run_backfill_task(self: Task, job_id: str) -> dict[str, object]:
 def sweep_backfills_task() -> dict[str, int]:
     res = resources()
     settings = get_tagging_settings()
-    versions = {name: version for name, version in pipeline().versions().items() if name in ALL_TAGGERS}
+    versions = taggers().versions()
     with res.sessions.begin() as session:
         created = register_versions(session, versions, window_days=settings.backfill_window_days)
         stalled = claim_stalled_jobs(session, stalled_after_s=settings.backfill_stalled_after_s)

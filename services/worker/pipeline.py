@@ -57,9 +57,9 @@ def build_stages(settings: Settings) -> list[Stage]:
         NormaliseStage(),
         LanguageStage(),
         *faults,
-        *dedup_stages(settings),
-        *tagging_stages(settings),
-        *events_stages(settings),
+        *dedup_stages(),
+        *tagging_stages(),
+        *events_stages(),
     ]
 
 
@@ -106,16 +106,16 @@ def _run_stages(
     items = lock_items(session, ids)
     if not items:
         return []
-    ctx = BatchContext(session=session, settings=settings, items=items)
+    ctx = BatchContext(session=session, items=items)
     for stage in stages:
         _run(stage.name, partial(stage.process, ctx))
-    _run("store", lambda: upsert_articles(session, ctx.items))
+    _run("store", lambda: upsert_articles(session, [item.record for item in ctx.items]))
     for stage in stages:
         if isinstance(stage, StoresAfter):
             _run(stage.name, partial(stage.after_store, ctx))
     done = [item.id for item in ctx.items]
     mark_processed(session, done)
-    announce.update({item.id: item.extras["announce"] for item in ctx.items if "announce" in item.extras})
+    announce.update({item.id: item.announce for item in ctx.items if item.announce is not None})
     for item in ctx.items:
         if item.pending_event:
             announce[item.id] = {

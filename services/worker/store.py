@@ -10,7 +10,7 @@ from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.worker.context import WorkItem
+from services.worker.context import ArticleRecord, WorkItem
 from shared.db.models import Article, Ingestion, IngestionState
 
 PIPELINE_VERSION = "1"
@@ -59,28 +59,69 @@ def lock_items(session: Session, ids: Sequence[uuid.UUID]) -> list[WorkItem]:
     ]
 
 
-def upsert_articles(session: Session, items: Sequence[WorkItem]) -> None:
-    """One multi-row upsert keyed by the ingestion id: re-running a batch rewrites the same rows."""
-    if not items:
+def _row(r: ArticleRecord) -> dict[str, Any]:
+    """The ``articles`` columns of a record, by column name."""
+    row: dict[str, Any] = {
+        "id": r.id,
+        "source": r.source,
+        "external_id": r.external_id,
+        "url": r.url,
+        "canonical_url": r.canonical_url,
+        "title": r.title,
+        "summary": r.summary,
+        "body": r.body,
+        "credit": r.credit,
+        "caption": r.caption,
+        "authors": r.authors,
+        "section": r.section,
+        "metadata": r.metadata,
+        "language": r.language,
+        "language_score": r.language_score,
+        "word_count": r.word_count,
+        "content_hash": r.content_hash,
+        "title_hash": r.title_hash,
+        "published_at": r.published_at,
+        "published_at_given": r.published_at_given,
+        "received_at": r.received_at,
+        "pipeline_version": PIPELINE_VERSION,
+        "event_id": r.event_id,
+        "revision": r.revision,
+        "revised_at": func.now() if r.revision > 1 else None,
+        "withdrawn_at": r.withdrawn_at,
+        "withdrawal_reason": r.withdrawal_reason,
+    }
+    d = r.dedup
+    row |= {
+        "cluster_id": d.cluster_id if d else None,
+        "is_canonical": d.is_canonical if d else True,
+        "duplicate_of": d.duplicate_of if d else None,
+        "dedup_similarity": d.dedup_similarity if d else None,
+        "dedup_method": d.dedup_method if d else None,
+        "dedup_version": d.dedup_version if d else None,
+    }
+    return row
+
+
+_DEDUP = ("cluster_id", "is_canonical", "duplicate_of", "dedup_similarity", "dedup_method", "dedup_version")
+
+
+def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
+    """One multi-row upsert keyed by the ingestion id: re-running a batch rewrites the same rows.
+
+    The dedup and event columns of an existing row are rewritten only when their stage ran on the batch (a
+    stage switched off leaves what an earlier run decided); every item of a batch goes through the same stages.
+    """
+    if not records:
         return
     table = cast(Table, Article.__table__)
-    attr_to_column = {attr.key: attr.columns[0].name for attr in Article.__mapper__.column_attrs}
-    rows = [
-        {
-            attr_to_column[k]: v
-            for k, v in {
-                **item.record,
-                "pipeline_version": PIPELINE_VERSION,
-                "revision": item.revision,
-                "revised_at": func.now() if item.revision > 1 else None,
-                "withdrawn_at": item.withdrawn_at,
-                "withdrawal_reason": item.withdrawal_reason,
-            }.items()
-        }
-        for item in items
-    ]
+    rows = [_row(r) for r in records]
     stmt = insert(table).values(rows)
-    updates: dict[str, Any] = {name: stmt.excluded[name] for name in rows[0] if name != "id"}
+    skip = {"id"}
+    if all(r.dedup is None for r in records):
+        skip.update(_DEDUP)
+    if all(r.event_id is None for r in records):
+        skip.add("event_id")
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in rows[0] if name not in skip}
     updates["processed_at"] = func.now()
     # Revised when the revision changed; reprocessing the same revision keeps its date.
     updates["revised_at"] = case(

@@ -26,8 +26,9 @@ from sqlalchemy import ColumnElement, Text, cast, func, literal_column, select, 
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from shared.dates import WindowedDatetime
-from shared.db.models import Article, ArticleTag, TagKind
+from shared.db.models import Article, ArticleTag
 from shared.tagging.topic_lexicon import SUBJECTS
+from shared.tagging.vocabulary import PLACE, TOPIC, vocabulary
 
 SEARCH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
 SCOPE_WEIGHTS = {"title": "A", "summary": "B", "body": "C"}
@@ -158,7 +159,7 @@ def _has_tag(
         cond.append(ArticleTag.kind == kinds[0] if len(kinds) == 1 else ArticleTag.kind.in_(kinds))
     else:
         # Every kind, spelled out so the (kind, value, ...) indexes still apply.
-        cond.append(ArticleTag.kind.in_(TagKind.ALL))
+        cond.append(ArticleTag.kind.in_(vocabulary().kind_names))
     # Tag rows carry their article's date and canonical flag (migration 0007): the planner may read just
     # the dates asked for from the (kind, value, published_at) index, or probe each candidate article's tags
     # through the primary key, whichever is cheaper.
@@ -176,7 +177,7 @@ def _has_tag(
 def split_tag(tag: str) -> tuple[str | None, str]:
     """``place:Damascus`` → (``place``, ``Damascus``); a value without a known kind prefix matches any kind."""
     kind, sep, value = tag.partition(":")
-    if sep and kind in TagKind.ALL and value.strip():
+    if sep and kind in vocabulary().kinds and value.strip():
         return kind, value.strip()
     return None, tag
 
@@ -223,9 +224,9 @@ def selective_conditions(
     for tag in f.tag:
         kind, value = split_tag(tag)
         out.append(_has_tag((kind,) if kind else None, value, f, dates))
-    out += [_has_tag(TagKind.ENTITIES, v, f, dates) for v in f.entity]
-    out += [_has_tag((TagKind.PLACE,), v, f, dates) for v in f.place]
-    out += [_has_tag((TagKind.TOPIC,), v, f, dates) for v in f.topic]
+    out += [_has_tag(vocabulary().entity_kinds, v, f, dates) for v in f.entity]
+    out += [_has_tag((PLACE.name,), v, f, dates) for v in f.place]
+    out += [_has_tag((TOPIC.name,), v, f, dates) for v in f.topic]
     return out
 
 

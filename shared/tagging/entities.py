@@ -18,8 +18,9 @@ from typing import Any
 from shared.tagging.base import MAX_MENTIONS, Document, Mention, Tag, fold
 from shared.tagging.gazetteer import gazetteer
 from shared.tagging.ner import model_version
+from shared.tagging.vocabulary import MISC, ORGANISATION, PERSON
 
-KINDS = {"PER": "person", "ORG": "organisation", "MISC": "misc"}
+KINDS = {"PER": PERSON.name, "ORG": ORGANISATION.name, "MISC": MISC.name}
 VERSION = "2"
 
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from shared.tagging.base import Document, Tag
+from shared.tagging.settings import TaggingSettings
+from shared.tagging.vocabulary import KEYWORD
 
 VERSION = "1"
 MAX_WORDS = 3
@@ -71,6 +73,10 @@ class KeywordTagger:
     def __init__(self, *, limit: int = 10) -> None:
         self.limit = limit
 
+    @classmethod
+    def from_settings(cls, settings: TaggingSettings) -> KeywordTagger:
+        return cls(limit=settings.keywords_per_article)
+
     def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
         return [self._tag_one(d) if d.language in LANGUAGES else [] for d in docs]
 
@@ -121,7 +127,7 @@ class KeywordTagger:
         best = chosen[0][0]
         return [
             Tag(
-                kind="keyword",
+                kind=KEYWORD.name,
                 value=" ".join(key),
                 name=" ".join(forms[key]),
                 tagger=self.name,

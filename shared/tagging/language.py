@@ -13,6 +13,7 @@ from functools import lru_cache
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from shared.tagging.base import Document, Tag
+from shared.tagging.vocabulary import LANGUAGE
 
 # Below this many letters the guess is noise; below this probability the model alone does not decide.
 MIN_LETTERS = 12
@@ -155,10 +156,44 @@ def _stopword_lists() -> dict[str, frozenset[str]]:
     return lists
 
 
-class LanguageTagger:
-    """The ``language`` tag: the language the pipeline settled on (declared or detected), with its score.
+@dataclass(frozen=True)
+class LanguageDecision:
+    """An article's language as stored on it: ``code`` None when nothing could tell."""
 
-    Detects only when the document arrives without a language (a backfill of old rows, a benchmark).
+    code: str | None
+    score: float | None
+    guess: LanguageGuess  # what the detector said, kept so a caller can learn from confident answers
+
+
+def decide_language(
+    *, title: str, summary: str | None, body: str, declared: str | None = None, source_language: str | None = None
+) -> LanguageDecision:
+    """The one place an article's language is decided, over its title, standfirst and body together.
+
+    A language the sender declared wins; the score is then the detector's only if it agrees. Otherwise the
+    detector decides, with the fallbacks of :func:`detect_language` (``source_language`` among them). Taggers
+    read the answer from the document and never detect again, so the language stored on the article is the
+    one every tag was made under.
+    """
+    text = "\n".join(part for part in (title, summary, body) if part)
+    guess = detect_language(text, source_language=source_language)
+    if declared:
+        return LanguageDecision(declared, guess.score if guess.code == declared else None, guess)
+    return LanguageDecision(guess.code, guess.score if guess.code else None, guess)
+
+
+def settle_language(docs: Sequence[Document]) -> None:
+    """Decide the language of documents that come without a stored one (the ``tidings tag`` command, tests,
+    benchmarks), as the worker's language stage decides it for an article."""
+    for doc in docs:
+        decision = decide_language(title=doc.title, summary=doc.summary, body=doc.body, declared=doc.language)
+        doc.language, doc.language_score = decision.code, decision.score
+
+
+class LanguageTagger:
+    """The ``language`` tag: the language decided for the article (declared or detected), with its score.
+
+    It never detects: the language was decided once, before any tagger ran, and stored on the article.
     """
 
     name = "language"
@@ -170,17 +205,13 @@ class LanguageTagger:
         out: list[list[Tag]] = []
         for doc in docs:
             code, score = doc.language, doc.language_score
-            if code is None:
-                guess = detect_language(doc.text)
-                code, score = guess.code, guess.score
-                doc.language, doc.language_score = code, score
             if not code:
                 out.append([])
                 continue
             out.append(
                 [
                     Tag(
-                        kind="language",
+                        kind=LANGUAGE.name,
                         value=code,
                         name=_language_name(code),
                         tagger=self.name,

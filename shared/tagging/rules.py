@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from shared.tagging.base import Document, Tag
 from shared.tagging.rule_language import Matchable, Node, matches, parse
+from shared.tagging.vocabulary import RULE
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class RuleTagger:
             out.append(
                 [
                     Tag(
-                        kind="rule",
+                        kind=RULE.name,
                         value=rule.tag,
                         name=rule.tag,
                         tagger=rule_tagger_name(rule.id),

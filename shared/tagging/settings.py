@@ -6,14 +6,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.config import settings_getter
 
-ALL_TAGGERS = ("language", "entities", "places", "topics", "keywords", "tone", "rules")
-
 
 class TaggingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_TAGGING_", extra="ignore")
 
-    # Which taggers run in the pipeline; e.g. TIDINGS_TAGGING_ENABLED='["language","rules"]'.
-    enabled: tuple[str, ...] = ALL_TAGGERS
+    # Which taggers run in the worker; None runs every registered one (shared/tagging/vocabulary.py and the
+    # plug-ins); e.g. TIDINGS_TAGGING_ENABLED='["language","rules"]', or '[]' for no tagging at all.
+    enabled: tuple[str, ...] | None = None
+    # Modules adding taggers from outside the package, each with a TAGGERS tuple of TaggerEntry; every process
+    # must name the same ones, so the kinds a worker stores are the kinds the query service searches.
+    plugins: tuple[str, ...] = ()
     ner_batch_size: int = 32
     ner_max_chars: int = 20_000  # the NER reads this much of an article: the opening carries its entities
     keywords_per_article: int = 10

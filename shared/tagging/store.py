@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -41,18 +41,32 @@ def load_rules(session: Session, *, rule_ids: Sequence[uuid.UUID] | None = None)
     return [Rule(str(r.id), r.name, r.tag, r.expression, r.version) for r in session.execute(stmt)]
 
 
-def document_from_record(record: Mapping[str, Any]) -> Document:
-    """The taggers' view of an ``articles`` row (or of the record the pipeline is about to write)."""
+class ArticleFields(Protocol):
+    """What the taggers read of an article: a row of ``articles`` or the record the worker is about to write."""
+
+    id: Any
+    title: str
+    body: str
+    summary: str | None
+    caption: str | None
+    source: str
+    section: str | None
+    language: str | None
+    language_score: float | None
+
+
+def document_of(article: ArticleFields) -> Document:
+    """The taggers' view of an article, its language the one decided and stored for it."""
     return Document(
-        id=record["id"],
-        title=record.get("title") or "",
-        body=record.get("body") or "",
-        summary=record.get("summary"),
-        caption=record.get("caption"),
-        source=record.get("source") or "",
-        section=record.get("section"),
-        language=record.get("language"),
-        language_score=record.get("language_score"),
+        id=article.id,
+        title=article.title or "",
+        body=article.body or "",
+        summary=article.summary,
+        caption=article.caption,
+        source=article.source or "",
+        section=article.section,
+        language=article.language,
+        language_score=article.language_score,
     )
 
 

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from typing import Any
 
 from shared.tagging.base import Document, Tag
+from shared.tagging.vocabulary import TONE
 
 VERSION = "1"
 MAX_CHARS = 2_500
@@ -60,6 +61,15 @@ class ToneTagger:
             score = round(compound(doc.text), 4)
             value = label(score)
             out.append(
-                [Tag(kind="tone", value=value, name=value, tagger=self.name, tagger_version=self.version, score=score)]
+                [
+                    Tag(
+                        kind=TONE.name,
+                        value=value,
+                        name=value,
+                        tagger=self.name,
+                        tagger_version=self.version,
+                        score=score,
+                    )
+                ]
             )
         return out

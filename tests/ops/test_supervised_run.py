@@ -186,9 +186,16 @@ def test_every_process_exports_its_metrics(run: Run, db: Engine) -> None:
     query = _scrape(f"{run.query}/metrics/")
     assert _value(query, "tidings_http_requests_total", service="query", route="/v1/articles", status="200") >= 1
 
-    # The worker's pool children did the work; the main process's exporter sums their files.
+    # The worker's pool children did the work; the main process's exporter sums their files. A child counts
+    # a batch after its commit, so the rows can read processed a moment before the counter moves.
+    wait_for(
+        lambda: (
+            _value(_scrape(run.worker_metrics), "tidings_articles_processed_total", outcome="processed") >= len(ids)
+        ),
+        timeout=60,
+        what="the worker's processed counter to move",
+    )
     worker = _scrape(run.worker_metrics)
-    assert _value(worker, "tidings_articles_processed_total", outcome="processed") >= len(ids)
     assert _value(worker, "tidings_stage_seconds_count") > 0
     assert _value(worker, "tidings_dedup_decisions_total") >= len(ids)
     assert _value(worker, "tidings_tags_written_total") > 0

@@ -8,7 +8,7 @@ current counts among a search's matches, use ``/v1/facets``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import DateTime, Integer, Text, column, func, select, table
@@ -16,10 +16,15 @@ from sqlalchemy import DateTime, Integer, Text, column, func, select, table
 from services.query.deps import SessionDep
 from services.query.schemas import TagCount, TagList
 from shared.schemas.errors import error_responses
+from shared.tagging.vocabulary import vocabulary
 
 router = APIRouter(prefix="/v1/tags", tags=["tags"])
 
-Kind = Literal["language", "person", "organisation", "place", "misc", "topic", "keyword", "tone", "rule"]
+# The kinds of the tag vocabulary (a plug-in tagger's included); mypy sees a plain string.
+if TYPE_CHECKING:
+    Kind = str
+else:
+    Kind = Literal[vocabulary().kind_names]
 
 tag_stats = table(
     "tag_stats",

@@ -29,9 +29,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.worker.context import BatchContext, WorkItem
+from services.worker.context import BatchContext, DedupColumns, WorkItem
 from services.worker.stages import Stage
-from shared.config import Settings
 from shared.db.models import Article, DedupCorrection, DedupDecision, DedupReuse
 from shared.dedup.clusters import lock_clusters, refresh_statements
 from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method, decide, featurize
@@ -52,7 +51,9 @@ class _Known:
 
 
 @dataclass
-class _Decision:
+class DedupOutcome:
+    """How the stage decided one article, kept on the item for ``after_store`` (the decision's evidence)."""
+
     cluster_id: uuid.UUID
     method: Method
     match: Match | None
@@ -79,17 +80,17 @@ class DedupStage:
         now = datetime.now(UTC)
         session = ctx.session
         kept = _previous_decisions(ctx, items)
-        feats = featurize([i.record["body"] for i in items], [i.record["title"] for i in items], s)
+        feats = featurize([i.record.body for i in items], [i.record.title for i in items], s)
         floor = window_floor(now, s.window_days)
         keys = {
             item.id: exact_keys(
-                content_hash=item.record["content_hash"],
-                body=item.record["body"],
-                title=item.record["title"],
-                canonical_url=item.record.get("canonical_url"),
+                content_hash=item.record.content_hash,
+                body=item.record.body,
+                title=item.record.title,
+                canonical_url=item.record.canonical_url,
                 source=item.source,
                 external_id=item.external_id,
-                title_hash=item.record["title_hash"],
+                title_hash=item.record.title_hash,
                 thin=f.thin,
                 min_title_words=s.min_title_words,
             )
@@ -118,8 +119,8 @@ class DedupStage:
         }
         known = _load_candidates(ctx, from_index, s)
 
-        decisions: dict[uuid.UUID, _Decision] = {}
-        bodies = {i.id: i.record["body"] for i in items} | {k: v.body for k, v in known.items() if v.body}
+        decisions: dict[uuid.UUID, DedupOutcome] = {}
+        bodies = {i.id: i.record.body for i in items} | {k: v.body for k, v in known.items() if v.body}
         local_bands = MemoryIndex()
         local_passages = MemoryIndex()
         local_keys: dict[bytes, list[uuid.UUID]] = {}
@@ -127,7 +128,7 @@ class DedupStage:
         for item, f in zip(items, feats, strict=True):
             if item.id in kept:
                 # Kept as it was; later articles of the batch may still join its cluster.
-                decisions[item.id] = _Decision(kept[item.id]["cluster_id"], Method.unique, None)
+                decisions[item.id] = DedupOutcome(kept[item.id].cluster_id, Method.unique, None)
             else:
                 candidates = _merge_candidates(
                     from_index[item.id],
@@ -151,11 +152,10 @@ class DedupStage:
         for item in items:
             d = decisions[item.id]
             if item.id in kept:
-                previous = kept[item.id]
-                item.record.update({k: previous[k] for k in _DEDUP_COLUMNS})
+                item.record.dedup = kept[item.id]
                 continue
             m = d.match
-            item.record.update(
+            item.record.dedup = DedupColumns(
                 cluster_id=d.cluster_id,
                 # Provisional: after_store points every member at the canonical article.
                 is_canonical=m is None,
@@ -164,7 +164,7 @@ class DedupStage:
                 dedup_method=d.method.value,
                 dedup_version=self.version,
             )
-            item.extras["dedup"] = d
+            item.dedup = d
             DEDUP_DECISIONS.labels(method=d.method.value).inc()
 
     def _decide(
@@ -173,9 +173,9 @@ class DedupStage:
         f: Features,
         candidates: list[Candidate],
         known: dict[uuid.UUID, _Known],
-        decided: dict[uuid.UUID, _Decision],
+        decided: dict[uuid.UUID, DedupOutcome],
         bodies: dict[uuid.UUID, str],
-    ) -> _Decision:
+    ) -> DedupOutcome:
         def cluster_of(other: uuid.UUID) -> uuid.UUID | None:
             return decided[other].cluster_id if other in decided else known[other].cluster_id
 
@@ -194,7 +194,7 @@ class DedupStage:
             for r in verdict.reuses
             if r.other == by_reuse or cluster_of(uuid.UUID(str(r.other))) != cluster
         ]
-        return _Decision(cluster_id=cluster, method=method, match=match, links=links)
+        return DedupOutcome(cluster_id=cluster, method=method, match=match, links=links)
 
     def after_store(self, ctx: BatchContext) -> None:
         rows = [
@@ -210,7 +210,7 @@ class DedupStage:
                 "engine_version": self.version,
             }
             for item in ctx.items
-            if isinstance(d := item.extras.get("dedup"), _Decision)
+            if (d := item.dedup) is not None
         ]
         if rows:
             stmt = insert(DedupDecision).values(rows)
@@ -224,7 +224,7 @@ class DedupStage:
             (
                 link | {"engine_version": self.version}
                 for item in ctx.items
-                if isinstance(d := item.extras.get("dedup"), _Decision)
+                if (d := item.dedup) is not None
                 for link in d.links or ()
             ),
             key=lambda r: (r["article_id"], r["other_id"]),
@@ -239,8 +239,8 @@ class DedupStage:
                 )
             )
         clusters = sorted(
-            {item.record["cluster_id"] for item in ctx.items if item.record.get("cluster_id")}
-            | {item.extras["left_cluster"] for item in ctx.items if item.extras.get("left_cluster")}
+            {c for item in ctx.items if (c := item.record.cluster_id) is not None}
+            | {item.left_cluster for item in ctx.items if item.left_cluster is not None}
         )
         for refresh in refresh_statements(clusters, self.settings):
             ctx.session.execute(refresh)
@@ -261,31 +261,41 @@ def _reuse_row(item: WorkItem, mode: Any, r: Reuse, bodies: dict[uuid.UUID, str]
     }
 
 
-_DEDUP_COLUMNS = ("cluster_id", "duplicate_of", "is_canonical", "dedup_similarity", "dedup_method", "dedup_version")
-
-
-def _previous_decisions(ctx: BatchContext, items: list[WorkItem]) -> dict[uuid.UUID, dict[str, Any]]:
+def _previous_decisions(ctx: BatchContext, items: list[WorkItem]) -> dict[uuid.UUID, DedupColumns]:
     """Articles of the batch that were decided before (reprocessing): they keep their decision, and a
     corrected one its correction, so a replay never moves an article between clusters.
 
     A new revision of an article is decided again (its text changed: it may join another story or leave
     its own), unless a user corrected it; the cluster it leaves is rebuilt after the store."""
-    cols = [getattr(Article, "id"), getattr(Article, "revision"), *(getattr(Article, c) for c in _DEDUP_COLUMNS)]  # noqa: B009
     by_id = {i.id: i for i in items}
     rows = ctx.session.execute(
-        select(*cols, DedupCorrection.article_id.label("corrected"))
+        select(
+            Article.id,
+            Article.cluster_id,
+            Article.is_canonical,
+            Article.duplicate_of,
+            Article.dedup_similarity,
+            Article.dedup_method,
+            Article.dedup_version,
+            Article.revision,
+            DedupCorrection.article_id.label("corrected"),
+        )
         .outerjoin(DedupCorrection, DedupCorrection.article_id == Article.id)
         .where(Article.id.in_(list(by_id)), Article.cluster_id.is_not(None))
     )
     out = {}
     for r in rows:
-        previous = {c: getattr(r, c) for c in _DEDUP_COLUMNS}
         if r.corrected is None and by_id[r.id].revision > r.revision:
-            by_id[r.id].extras["left_cluster"] = r.cluster_id
+            by_id[r.id].left_cluster = r.cluster_id
             continue
-        if r.corrected is not None:
-            previous["dedup_method"] = Method.correction.value
-        out[r.id] = previous
+        out[r.id] = DedupColumns(
+            cluster_id=r.cluster_id,
+            is_canonical=r.is_canonical,
+            duplicate_of=r.duplicate_of,
+            dedup_similarity=r.dedup_similarity,
+            dedup_method=Method.correction.value if r.corrected is not None else r.dedup_method,
+            dedup_version=r.dedup_version,
+        )
     return out
 
 
@@ -395,5 +405,5 @@ def _merge_candidates(
     return list(out.values())
 
 
-def dedup_stages(settings: Settings) -> list[Stage]:
+def dedup_stages() -> list[Stage]:
     return [DedupStage(get_dedup_settings())]

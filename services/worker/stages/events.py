@@ -29,18 +29,20 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
-from shared.config import Settings
-from shared.db.models import Article, EventDecision, TagKind
+from shared.db.models import Article, EventDecision
 from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
 from shared.events.index import Rows, index_batch, period_of
 from shared.events.settings import EventSettings, engine_version, get_event_settings
 from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
+from shared.tagging.vocabulary import vocabulary
 
 EVENT_DECISIONS = Metric("tidings_event_decisions_total", "Event decisions by the rule that decided", ["rule"])
 
 
 @dataclass
-class _Decision:
+class EventDecisionDraft:
+    """How the stage decided one article's event, kept on the item for ``after_store`` (``event_decisions``)."""
+
     event_id: uuid.UUID
     rule: Rule
     features: EventFeatures
@@ -51,7 +53,8 @@ class _Decision:
 
 def entities_of(item: WorkItem) -> list[str]:
     """``kind:value`` of the article's people, organisations, places and other named entities."""
-    return sorted({f"{t.kind}:{t.value}" for t in item.extras.get("tags", ()) if t.kind in TagKind.ENTITIES})
+    entities = vocabulary().entity_kinds
+    return sorted({f"{t.kind}:{t.value}" for t in item.tags if t.kind in entities})
 
 
 class EventsStage:
@@ -90,16 +93,16 @@ class EventsStage:
         new = [i for i in items if i.id not in kept]
         feats = {
             i.id: featurize(
-                title=i.record.get("title") or "",
-                body=i.record.get("body") or "",
-                language=i.record.get("language"),
+                title=i.record.title,
+                body=i.record.body,
+                language=i.record.language,
                 entities=entities_of(i),
-                published_at=i.record["published_at"],
+                published_at=i.record.published_at,
                 settings=s,
             )
             for i in new
         }
-        copies = {i.id: i.record["cluster_id"] for i in new if i.record.get("cluster_id") not in (None, i.id)}
+        copies = {i.id: c for i in new if (c := i.record.cluster_id) not in (None, i.id)}
         rows = index_batch(
             session,
             [(feats[i.id].day, feats[i.id].keys, i.id) for i in new],
@@ -111,7 +114,7 @@ class EventsStage:
         known = load_known(session, sorted({c for found in from_index.values() for c in found}))
         by_cluster = cluster_events(session, sorted(set(copies.values())))
 
-        decisions: dict[uuid.UUID, _Decision] = {}
+        decisions: dict[uuid.UUID, EventDecisionDraft] = {}
         batch_clusters: dict[uuid.UUID, uuid.UUID] = {}
         local = MemoryIndex(s)
         for item in new:
@@ -120,24 +123,24 @@ class EventsStage:
             event = batch_clusters.get(cluster) if cluster else None
             event = event or (by_cluster.get(cluster) if cluster else None)
             if event is not None:
-                decisions[item.id] = _Decision(event, Rule.copy, f, matched=cluster)
+                decisions[item.id] = EventDecisionDraft(event, Rule.copy, f, matched=cluster)
             else:
                 decisions[item.id] = self._decide(item, f, from_index[item.id], known, local, decisions)
                 local.add(item.id, f)
-            if item.record.get("cluster_id"):
-                batch_clusters.setdefault(item.record["cluster_id"], decisions[item.id].event_id)
+            if (own := item.record.cluster_id) is not None:
+                batch_clusters.setdefault(own, decisions[item.id].event_id)
 
         joined = sorted({d.event_id for i, d in decisions.items() if d.event_id != i} | set(kept.values()))
         merged = {r.id: r.merged_into for r in session.execute(lock_events(joined)) if r.merged_into}
         for item in items:
             if item.id in kept:
-                item.record["event_id"] = kept[item.id]
+                item.record.event_id = kept[item.id]
                 continue
             d = decisions[item.id]
             d.event_id = merged.get(d.event_id, d.event_id)
-            item.record["event_id"] = d.event_id
-            item.extras["events"] = d
-            item.extras["announce"] = {
+            item.record.event_id = d.event_id
+            item.event = d
+            item.announce = {
                 "event": "event.created" if d.rule is Rule.founded else "event.grew",
                 "event_id": str(d.event_id),
             }
@@ -158,25 +161,25 @@ class EventsStage:
         found: list[uuid.UUID],
         known: dict[uuid.UUID, Any],
         local: MemoryIndex,
-        decided: dict[uuid.UUID, _Decision],
-    ) -> _Decision:
+        decided: dict[uuid.UUID, EventDecisionDraft],
+    ) -> EventDecisionDraft:
         s = self.settings
         candidates: list[tuple[object, EventFeatures]] = [(c, known[c].features) for c in found if c in known]
         in_batch = top_candidates(local.query(f), s.max_candidates)
         candidates += [(c, decided[c].features) for c in in_batch if isinstance(c, uuid.UUID)]
         verdict, scored = best_verdict(f, candidates, s)
         if verdict is None:
-            return _Decision(item.id, Rule.founded, f, candidates=scored)
+            return EventDecisionDraft(item.id, Rule.founded, f, candidates=scored)
         matched = uuid.UUID(str(verdict.candidate))
         event = decided[matched].event_id if matched in decided else known[matched].event_id
         assert verdict.rule is not None
-        return _Decision(event, verdict.rule, f, verdict=verdict, matched=matched, candidates=scored)
+        return EventDecisionDraft(event, verdict.rule, f, verdict=verdict, matched=matched, candidates=scored)
 
     def after_store(self, ctx: BatchContext) -> None:
         rows = []
         for item in ctx.items:
-            d = item.extras.get("events")
-            if not isinstance(d, _Decision):
+            d = item.event
+            if d is None:
                 continue
             v = d.verdict
             rows.append(
@@ -203,11 +206,11 @@ class EventsStage:
                     set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
                 )
             )
-        touched = sorted({item.record["event_id"] for item in ctx.items if item.record.get("event_id")})
+        touched = sorted({e for item in ctx.items if (e := item.record.event_id) is not None})
         for refresh in refresh_statements(touched):
             ctx.session.execute(refresh)
 
 
-def events_stages(settings: Settings) -> list[Stage]:
+def events_stages() -> list[Stage]:
     s = get_event_settings()
     return [EventsStage(s)] if s.enabled else []

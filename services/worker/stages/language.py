@@ -1,4 +1,4 @@
-"""Detect the language unless the sender declared it.
+"""Decide each article's language, once: the worker stores it on the article and every tagger reads it.
 
 When the model is unsure of an article (a brief, a table), the language its source is known to publish in
 is one of the fallbacks (see ``detect_language``): each worker process learns it from the source's articles
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from services.worker.context import BatchContext
-from shared.tagging.language import detect_language
+from shared.tagging.language import decide_language, detect_language
 
 # A source's language is known once this many of its articles were detected with this much confidence,
 # and this share of them agree.
@@ -51,15 +51,13 @@ class LanguageStage:
     def process(self, ctx: BatchContext) -> None:
         for item in ctx.items:
             record = item.record
-            source = record.get("source") or ""
-            declared = item.payload.get("language")
-            text = "\n".join(part for part in (record["title"], record.get("summary"), record["body"]) if part)
-            guess = detect_language(text, source_language=self.sources.known(source))
-            if guess.method == "model":
-                self.sources.learn(source, guess.code, guess.score)
-            if declared:
-                record["language"] = declared
-                record["language_score"] = guess.score if guess.code == declared else None
-            else:
-                record["language"] = guess.code
-                record["language_score"] = guess.score if guess.code else None
+            decision = decide_language(
+                title=record.title,
+                summary=record.summary,
+                body=record.body,
+                declared=item.payload.get("language"),
+                source_language=self.sources.known(record.source),
+            )
+            if decision.guess.method == "model":
+                self.sources.learn(record.source, decision.guess.code, decision.guess.score)
+            record.language, record.language_score = decision.code, decision.score

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.worker.context import BatchContext
+from services.worker.context import ArticleRecord, BatchContext
 from shared.dates import in_window
 from shared.text.normalise import clean_inline, content_hash, credit_name, normalise_body, title_hash, words
 from shared.text.urls import canonical_url
@@ -36,7 +36,7 @@ class NormaliseStage:
             title = clean_inline(p["title"])
             body = normalised.body or clean_inline(p["body"])
             published = _published(p.get("published_at"))
-            item.record.update(
+            item.article = ArticleRecord(
                 id=item.id,
                 source=item.source,
                 external_id=item.external_id,
@@ -49,11 +49,14 @@ class NormaliseStage:
                 caption=clean_inline(p["caption"]) if p.get("caption") else None,
                 authors=[clean_inline(a) for a in p.get("authors", []) if clean_inline(a)],
                 section=clean_inline(p["section"]) if p.get("section") else None,
-                metadata_=p.get("metadata", {}),
+                metadata=p.get("metadata", {}),
                 word_count=len(words(body)),
                 content_hash=content_hash(body),
                 title_hash=title_hash(title),
                 published_at=published or item.received_at,
                 published_at_given=published is not None,
                 received_at=item.received_at,
+                revision=item.revision,
+                withdrawn_at=item.withdrawn_at,
+                withdrawal_reason=item.withdrawal_reason,
             )

@@ -15,17 +15,16 @@ from celery import signals
 
 from services.worker.context import BatchContext
 from services.worker.stages import Stage
-from shared.config import Settings
 from shared.metrics import TAGS_WRITTEN
-from shared.tagging.pipeline import TaggingPipeline
 from shared.tagging.settings import get_tagging_settings
-from shared.tagging.store import document_from_record, load_rules, lock_rules_shared, replace_tags
+from shared.tagging.store import document_of, load_rules, lock_rules_shared, replace_tags
+from shared.tagging.taggers import Taggers
 
 
 @lru_cache(maxsize=16)
-def pipeline(only: tuple[str, ...] | None = None) -> TaggingPipeline:
-    """The process's pipeline of the enabled taggers (or of ``only`` these, for a backfill)."""
-    return TaggingPipeline(get_tagging_settings(), only=only)
+def taggers(only: tuple[str, ...] | None = None) -> Taggers:
+    """The process's enabled taggers (or ``only`` these, for a backfill)."""
+    return Taggers(get_tagging_settings(), only=only)
 
 
 @signals.worker_init.connect
@@ -33,32 +32,37 @@ def _load_in_the_parent(**_: object) -> None:
     # The worker's main process loads the models before it forks its pool: each child then has them at once
     # (copy-on-write), instead of loading for seconds in worker_process_init, where Celery gives a child only
     # worker_proc_alive_timeout (4 s) to come up before it kills it.
-    if get_tagging_settings().enabled:
-        pipeline()
+    if _enabled():
+        taggers()
 
 
 class TaggingStage:
     name = "tagging"
 
     def warm_up(self) -> None:
-        pipeline()
+        taggers()
 
     def process(self, ctx: BatchContext) -> None:
-        tagging = pipeline()
+        tagging = taggers()
         rules = []
         if tagging.rules_enabled:
             lock_rules_shared(ctx.session)
             rules = load_rules(ctx.session)
-        docs = [document_from_record(item.record) for item in ctx.items]
+        docs = [document_of(item.record) for item in ctx.items]
         for item, tags in zip(ctx.items, tagging.tag(docs, rules), strict=True):
-            item.extras["tags"] = tags
+            item.tags = tags
 
     def after_store(self, ctx: BatchContext) -> None:
-        tags = {item.id: item.extras.get("tags", []) for item in ctx.items}
+        tags = {item.id: item.tags for item in ctx.items}
         replace_tags(ctx.session, tags)
         for kind, count in Counter(t.kind for ts in tags.values() for t in ts).items():
             TAGS_WRITTEN.labels(kind=kind).inc(count)
 
 
-def tagging_stages(settings: Settings) -> list[Stage]:
-    return [TaggingStage()] if get_tagging_settings().enabled else []
+def _enabled() -> bool:
+    # None enables every registered tagger; an empty list switches tagging off.
+    return get_tagging_settings().enabled != ()
+
+
+def tagging_stages() -> list[Stage]:
+    return [TaggingStage()] if _enabled() else []

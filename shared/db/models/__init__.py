@@ -19,7 +19,7 @@ from shared.db.models.ingestions import IdempotencyKey, Ingestion, IngestionStat
 from shared.db.models.saved_searches import SavedSearch, SavedSearchMatch
 from shared.db.models.sources import Source
 from shared.db.models.tag_rules import TagRule
-from shared.db.models.tags import ArticleTag, TagKind
+from shared.db.models.tags import ArticleTag
 from shared.db.models.webhook_secrets import WebhookSecret
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "SavedSearch",
     "SavedSearchMatch",
     "Source",
-    "TagKind",
     "TagRule",
     "TaggerVersion",
     "WebSubDelivery",

@@ -1,4 +1,7 @@
-"""Article tags with their provenance: the contract between the tagging stage and the query service."""
+"""Article tags with their provenance: the contract between the tagging stage and the query service.
+
+The kinds a tag may have are the tag vocabulary's (``shared/tagging/vocabulary.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,21 +14,6 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db.models.base import Base
-
-
-class TagKind:
-    LANGUAGE = "language"
-    PERSON = "person"
-    ORGANISATION = "organisation"
-    PLACE = "place"
-    MISC = "misc"  # other named entities (CoNLL's MISC)
-    TOPIC = "topic"  # IPTC Media Topics; value is the code, e.g. "16000000"
-    KEYWORD = "keyword"
-    TONE = "tone"
-    RULE = "rule"  # from user rules; tagger is "rule:<rule id>"
-
-    ALL = (LANGUAGE, PERSON, ORGANISATION, PLACE, MISC, TOPIC, KEYWORD, TONE, RULE)
-    ENTITIES = (PERSON, ORGANISATION, PLACE, MISC)
 
 
 class ArticleTag(Base):

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from celery import Celery
 
-from shared.config import get_settings
-from shared.tasks import TaskName, celery_config
+from shared.tasks import TaskName
 from tests.services.query.corpus import Corpus
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def producer() -> Iterator[Celery]:
-    app = Celery("tidings-query-tests")
-    app.conf.update(celery_config(get_settings()))
-    yield app
-    app.close()
 
 
 def test_largest_stories_of_a_window_with_their_canonical_article(qc: httpx.Client, corpus: Corpus) -> None:

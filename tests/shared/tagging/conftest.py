@@ -5,21 +5,25 @@ from __future__ import annotations
 import pytest
 
 from shared.tagging.base import Document
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.language import settle_language
 from shared.tagging.settings import TaggingSettings
+from shared.tagging.taggers import Taggers
 from shared.text.plaintext import parse_plain_article
 from tests.support import NEWSROOM_ARTICLE
 
 
 @pytest.fixture(scope="session")
-def tagging() -> TaggingPipeline:
-    return TaggingPipeline(TaggingSettings())
+def tagging() -> Taggers:
+    return Taggers(TaggingSettings())
 
 
 def seed_document() -> Document:
-    """The newsroom article (``tests/fixtures/plain/``) split as the ingest service splits the plain format."""
+    """The newsroom article (``tests/fixtures/plain/``) split as the ingest service splits the plain format,
+    its language decided as the worker decides it."""
     article = parse_plain_article(NEWSROOM_ARTICLE.read_text(encoding="utf-8"))
-    return Document(id="seed", title=article.title, summary=article.summary, caption=article.caption, body=article.body)
+    doc = Document(id="seed", title=article.title, summary=article.summary, caption=article.caption, body=article.body)
+    settle_language([doc])
+    return doc
 
 
 @pytest.fixture

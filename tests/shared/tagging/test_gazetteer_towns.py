@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from shared.tagging.base import Document
 from shared.tagging.gazetteer import TOWN_POPULATION, gazetteer
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.taggers import Taggers
 
 
-def _places(tagging: TaggingPipeline, title: str, body: str) -> dict[str, dict]:
+def _places(tagging: Taggers, title: str, body: str) -> dict[str, dict]:
     doc = Document(id=title, title=title, body=body, language="en")
     return {t.value: t.attrs for t in tagging.tag([doc])[0] if t.kind == "place"}
 
@@ -20,7 +20,7 @@ def test_the_gazetteer_knows_towns_of_a_thousand_people_with_latin_alternate_nam
     assert gaz.lookup("kitzbuhel")  # accents folded: "Kitzbühel"
 
 
-def test_a_town_beside_its_country_gets_coordinates(tagging: TaggingPipeline) -> None:
+def test_a_town_beside_its_country_gets_coordinates(tagging: Taggers) -> None:
     places = _places(
         tagging,
         "Storm damages harbour in Kinsale",
@@ -33,7 +33,7 @@ def test_a_town_beside_its_country_gets_coordinates(tagging: TaggingPipeline) ->
     assert places["Ireland"]["feature"] == "country"
 
 
-def test_a_town_far_from_its_country_stays_unresolved(tagging: TaggingPipeline) -> None:
+def test_a_town_far_from_its_country_stays_unresolved(tagging: Taggers) -> None:
     places = _places(
         tagging,
         "Festival returns to Kinsale",
@@ -42,7 +42,7 @@ def test_a_town_far_from_its_country_stays_unresolved(tagging: TaggingPipeline) 
     assert "Kinsale" not in places or places["Kinsale"]["geonames_id"] is None
 
 
-def test_words_that_are_town_names_are_not_places_in_ordinary_use(tagging: TaggingPipeline) -> None:
+def test_words_that_are_town_names_are_not_places_in_ordinary_use(tagging: Taggers) -> None:
     places = _places(
         tagging,
         "Nice try, say critics of the reading scheme",
@@ -52,7 +52,7 @@ def test_words_that_are_town_names_are_not_places_in_ordinary_use(tagging: Taggi
     assert not places, places
 
 
-def test_a_city_named_like_a_word_is_still_found_when_the_text_means_it(tagging: TaggingPipeline) -> None:
+def test_a_city_named_like_a_word_is_still_found_when_the_text_means_it(tagging: Taggers) -> None:
     places = _places(
         tagging,
         "Flooding closes roads in Reading",
@@ -62,7 +62,7 @@ def test_a_city_named_like_a_word_is_still_found_when_the_text_means_it(tagging:
     assert places["Reading"]["country_code"] == "GB"
 
 
-def test_a_group_named_before_its_noun_is_not_a_person(tagging: TaggingPipeline) -> None:
+def test_a_group_named_before_its_noun_is_not_a_person(tagging: Taggers) -> None:
     doc = Document(
         id="group",
         title="Leader courts minority voters",

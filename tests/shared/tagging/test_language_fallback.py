@@ -7,8 +7,8 @@ import pytest
 
 from services.worker.stages.language import SourceLanguages
 from shared.tagging.base import Document
-from shared.tagging.language import detect_language, dominant_script, stopword_language
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.language import decide_language, detect_language, dominant_script, stopword_language
+from shared.tagging.taggers import Taggers
 
 EARNINGS_BRIEF = (
     "Harbour Freight Lines Inc <HFL> 3rd Qtr Net",
@@ -30,40 +30,40 @@ def _kinds(tags: list) -> dict[str, set[str]]:
     return out
 
 
-def _tagged(tagging: TaggingPipeline, title: str, body: str) -> dict[str, set[str]]:
-    guess = detect_language(f"{title}\n{body}")  # as the language stage sees it: title and body together
-    doc = Document(id=title, title=title, body=body, language=guess.code, language_score=guess.score)
+def _tagged(tagging: Taggers, title: str, body: str) -> dict[str, set[str]]:
+    decided = decide_language(title=title, summary=None, body=body)  # as the language stage decides it
+    doc = Document(id=title, title=title, body=body, language=decided.code, language_score=decided.score)
     return _kinds(tagging.tag([doc])[0])
 
 
-def test_an_earnings_brief_gets_language_topic_and_its_company(tagging: TaggingPipeline) -> None:
+def test_an_earnings_brief_gets_language_topic_and_its_company(tagging: Taggers) -> None:
     tags = _tagged(tagging, *EARNINGS_BRIEF)
     assert tags["language"] == {"en"}
     assert "04000000" in tags["topic"]
     assert any("Harbour Freight" in org for org in tags["organisation"])
 
 
-def test_a_dividend_brief_gets_language_and_the_economy(tagging: TaggingPipeline) -> None:
+def test_a_dividend_brief_gets_language_and_the_economy(tagging: Taggers) -> None:
     assert detect_language("\n".join(DIVIDEND_BRIEF)).code == "en"
     tags = _tagged(tagging, *DIVIDEND_BRIEF)
     assert tags["language"] == {"en"}
     assert "04000000" in tags["topic"]
 
 
-def test_a_results_table_gets_language_and_sport(tagging: TaggingPipeline) -> None:
+def test_a_results_table_gets_language_and_sport(tagging: Taggers) -> None:
     tags = _tagged(tagging, *RESULTS_TABLE)
     assert tags["language"] == {"en"}
     assert "15000000" in tags["topic"]
 
 
-def test_a_two_line_item_gets_language_topic_and_its_place(tagging: TaggingPipeline) -> None:
+def test_a_two_line_item_gets_language_topic_and_its_place(tagging: Taggers) -> None:
     tags = _tagged(tagging, *TWO_LINE_ITEM)
     assert tags["language"] == {"en"}
     assert "09000000" in tags["topic"]
     assert "Larkhaven" in tags.get("place", set()) | tags.get("organisation", set())
 
 
-def test_a_non_english_item_keeps_its_language_and_gets_no_english_taggers(tagging: TaggingPipeline) -> None:
+def test_a_non_english_item_keeps_its_language_and_gets_no_english_taggers(tagging: Taggers) -> None:
     tags = _tagged(tagging, "Streik im Hafen beendet", "Die Hafenarbeiter kehrten am Dienstag an die Arbeit zurück.")
     assert tags["language"] == {"de"}
     assert "topic" not in tags and "person" not in tags

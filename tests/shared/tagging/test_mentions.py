@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.tagging.base import Document
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.taggers import Taggers
 
 ARTICLE = Document(
     id="mentions",
@@ -21,7 +21,7 @@ ARTICLE = Document(
 
 
 @pytest.fixture(scope="module")
-def tags(tagging: TaggingPipeline) -> dict[tuple[str, str], dict]:
+def tags(tagging: Taggers) -> dict[tuple[str, str], dict]:
     doc = Document(**{k: getattr(ARTICLE, k) for k in ("id", "title", "summary", "body", "caption", "language")})
     return {(t.kind, t.value): t.attrs for t in tagging.tag([doc])[0]}
 

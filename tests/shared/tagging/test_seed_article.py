@@ -4,14 +4,14 @@ and cities), tagged. Every expectation is something the article's text says."""
 from __future__ import annotations
 
 from shared.tagging.base import Document, Tag
-from shared.tagging.pipeline import TaggingPipeline
+from shared.tagging.taggers import Taggers
 
 
 def _by_kind(tags: list[Tag], kind: str) -> dict[str, Tag]:
     return {t.value: t for t in tags if t.kind == kind}
 
 
-def test_seed_article_tags(tagging: TaggingPipeline, seed: Document) -> None:
+def test_seed_article_tags(tagging: Taggers, seed: Document) -> None:
     [tags] = tagging.tag([seed])
 
     assert set(_by_kind(tags, "language")) == {"en"}

@@ -11,12 +11,12 @@ from shared.tagging.base import Document, Mention, Tag
 from shared.tagging.entities import EntityTagger, canonical_names, clean_name
 from shared.tagging.gazetteer import gazetteer
 from shared.tagging.keywords import KeywordTagger
-from shared.tagging.language import LanguageTagger
+from shared.tagging.language import LanguageTagger, settle_language
 from shared.tagging.ner import EntityRecognizer, harmonise
-from shared.tagging.pipeline import TaggingPipeline, _run
 from shared.tagging.places import PlaceTagger
 from shared.tagging.rules import Rule, RuleTagger
 from shared.tagging.settings import TaggingSettings
+from shared.tagging.taggers import Taggers, _run
 from shared.tagging.tone import ToneTagger
 from shared.tagging.topics import TopicTagger, best_subject
 
@@ -29,15 +29,18 @@ def values(tags: Sequence[Tag], kind: str) -> set[str]:
     return {t.value for t in tags if t.kind == kind}
 
 
-def test_language_tagger_detects_when_not_given() -> None:
+def test_the_language_tagger_reports_the_decided_language() -> None:
     tagger = LanguageTagger()
     french = doc("Les grèves continuent", "Les syndicats appellent à une nouvelle journée de grève nationale.", None)
     declared = doc("Kurz", "Ein Text.", "de")
     empty = doc("", "", None)
-    [fr], [de], none = tagger.tag([french, declared, empty])
+    undecided = doc("Les grèves continuent", "Les syndicats appellent à une nouvelle journée de grève.", None)
+    settle_language([french, declared, empty])
+    [fr], [de], none, [] = tagger.tag([french, declared, empty, undecided])
     assert (fr.value, fr.name) == ("fr", "French") and fr.score > 0.5
     assert de.value == "de"
     assert none == []
+    assert undecided.language is None, "a tagger never decides the language itself"
 
 
 def test_clean_and_canonical_names() -> None:
@@ -204,7 +207,7 @@ def test_rule_tagger() -> None:
     assert tags[0].attrs == {"rule_id": "r1", "rule_name": "Syria watch"}
 
 
-def test_non_english_articles_get_what_applies(tagging: TaggingPipeline) -> None:
+def test_non_english_articles_get_what_applies(tagging: Taggers) -> None:
     german = doc(
         "Syrische Truppen greifen an",
         "Die syrischen Truppen haben am Dienstag in Aleppo und Damaskus angegriffen. "
@@ -214,6 +217,7 @@ def test_non_english_articles_get_what_applies(tagging: TaggingPipeline) -> None
     empty = doc("", "", None)
     weird = doc("🙂🙂🙂", "\u200b\u200b ### 123 456", None)
     rule = Rule("r1", "Aleppo", "aleppo", "aleppo", 1)
+    settle_language([german, empty, weird])
     tags_de, tags_empty, tags_weird = tagging.tag([german, empty, weird], [rule])
     kinds = {t.kind for t in tags_de}
     assert values(tags_de, "language") == {"de"}
@@ -239,7 +243,7 @@ def test_a_failing_tagger_costs_only_its_tags() -> None:
 
 
 def test_only_the_named_taggers_run() -> None:
-    only = TaggingPipeline(TaggingSettings(), only=["language", "tone"])
+    only = Taggers(TaggingSettings(), only=["language", "tone"])
     assert set(only.versions()) == {"language", "tone"} and only.recognizer is None
     with pytest.raises(ValueError, match="unknown tagger"):
-        TaggingPipeline(TaggingSettings(), only=["nope"])
+        Taggers(TaggingSettings(), only=["nope"])

@@ -1,6 +1,10 @@
-"""Runs the enabled taggers over a batch: the entity recogniser once (if a tagger needs its mentions), then
-each tagger over the whole batch. A tagger that fails on a document costs that document those tags, never the
+"""The enabled taggers over a batch: the entity recogniser once (if a tagger needs its mentions), then each
+tagger over the whole batch. A tagger that fails on a document costs that document those tags, never the
 article: the failure is logged and the other taggers' tags stand.
+
+Documents arrive with their language decided (the worker's language stage, or
+:func:`shared.tagging.language.settle_language` for a caller without a stored one): no tagger detects it
+again, so every tag of an article is made under the language stored on it.
 """
 
 from __future__ import annotations
@@ -10,46 +14,31 @@ from collections.abc import Iterable, Sequence
 import structlog
 
 from shared.tagging.base import Document, Tag, Tagger
-from shared.tagging.entities import EntityTagger
-from shared.tagging.keywords import KeywordTagger
-from shared.tagging.language import LanguageTagger, detect_language
 from shared.tagging.ner import EntityRecognizer
-from shared.tagging.places import PlaceTagger
 from shared.tagging.rules import Rule, RuleTagger
-from shared.tagging.settings import ALL_TAGGERS, TaggingSettings
-from shared.tagging.tone import ToneTagger
-from shared.tagging.topics import TopicTagger
+from shared.tagging.settings import TaggingSettings
+from shared.tagging.vocabulary import RULES, vocabulary
 
 log = structlog.get_logger(__name__)
 
 
-def build_tagger(name: str, settings: TaggingSettings) -> Tagger:
-    """One of the built-in taggers by name (``rules`` is built per batch from the current rules)."""
-    if name == "language":
-        return LanguageTagger()
-    if name == "entities":
-        return EntityTagger()
-    if name == "places":
-        return PlaceTagger()
-    if name == "topics":
-        return TopicTagger()
-    if name == "keywords":
-        return KeywordTagger(limit=settings.keywords_per_article)
-    if name == "tone":
-        return ToneTagger()
-    raise ValueError(f"unknown tagger {name!r}; taggers are {', '.join(ALL_TAGGERS)}")
+class UndeclaredKind(ValueError):
+    """A tagger emitted a kind the vocabulary lacks: the tag would be stored but found by no search or facet."""
 
 
-class TaggingPipeline:
+class Taggers:
     """The enabled taggers, built once per process (the spaCy model and the gazetteer load here)."""
 
     def __init__(self, settings: TaggingSettings, *, only: Iterable[str] | None = None) -> None:
-        names = list(only if only is not None else settings.enabled)
-        unknown = set(names) - set(ALL_TAGGERS)
+        registered = vocabulary().taggers
+        names = list(only if only is not None else (settings.enabled if settings.enabled is not None else registered))
+        unknown = set(names) - set(registered)
         if unknown:
-            raise ValueError(f"unknown tagger {sorted(unknown)[0]!r}; taggers are {', '.join(ALL_TAGGERS)}")
-        self.rules_enabled = "rules" in names
-        self.taggers: list[Tagger] = [build_tagger(n, settings) for n in ALL_TAGGERS if n in names and n != "rules"]
+            raise ValueError(f"unknown tagger {sorted(unknown)[0]!r}; taggers are {', '.join(registered)}")
+        self.rules_enabled = RULES in names
+        self.taggers: list[Tagger] = [
+            entry.build(settings) for name, entry in registered.items() if name in names and name != RULES
+        ]
         self.recognizer = (
             EntityRecognizer(batch_size=settings.ner_batch_size, max_chars=settings.ner_max_chars)
             if any(t.needs_mentions for t in self.taggers)
@@ -57,7 +46,7 @@ class TaggingPipeline:
         )
 
     def versions(self) -> dict[str, str]:
-        """Tagger name → version, for the built-in taggers (rules carry their own versions)."""
+        """Tagger name → version, for the registered taggers (rules carry their own versions)."""
         return {t.name: t.version for t in self.taggers}
 
     def tag(self, docs: Sequence[Document], rules: Sequence[Rule] = ()) -> list[list[Tag]]:
@@ -67,11 +56,6 @@ class TaggingPipeline:
         taggers = list(self.taggers)
         if self.rules_enabled and rules:
             taggers.append(RuleTagger(rules))
-        # Every tagger reads the language: settle it first where the article arrived without one.
-        for doc in docs:
-            if doc.language is None:
-                guess = detect_language(doc.text)
-                doc.language, doc.language_score = guess.code, guess.score
         if self.recognizer is not None:
             self.recognizer.annotate(docs)
         found: list[dict[tuple[str, str, str], Tag]] = [{} for _ in docs]
@@ -84,15 +68,26 @@ class TaggingPipeline:
         return [list(d.values()) for d in found]
 
 
+def _checked(tagger: Tagger, out: list[list[Tag]]) -> list[list[Tag]]:
+    known = vocabulary().kinds
+    for tags in out:
+        for tag in tags:
+            if tag.kind not in known:
+                raise UndeclaredKind(
+                    f"tagger {tagger.name!r} emitted kind {tag.kind!r}, which no registry entry declares"
+                )
+    return out
+
+
 def _run(tagger: Tagger, docs: Sequence[Document]) -> list[list[Tag]]:
     try:
-        return tagger.tag(docs)
+        return _checked(tagger, tagger.tag(docs))
     except Exception:
         log.exception("tagger failed on a batch; retrying its documents one by one", tagger=tagger.name)
     out: list[list[Tag]] = []
     for doc in docs:
         try:
-            out.append(tagger.tag([doc])[0])
+            out.append(_checked(tagger, tagger.tag([doc]))[0])
         except Exception:
             log.exception("tagger failed on a document", tagger=tagger.name, article_id=str(doc.id))
             out.append([])
