@@ -16,7 +16,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
-from shared.intake import IdempotencyKeyRef, Stored, Taken, claim, enqueue_async, queue_taken_async, send, take_in
+from shared.intake import (
+    IdempotencyKeyRef,
+    Stored,
+    Taken,
+    claim,
+    enqueue_async,
+    queue_taken_async,
+    send,
+    take_in,
+    withdraw,
+)
 from shared.schemas.articles import ArticleIn
 
 log = structlog.get_logger(__name__)
@@ -49,6 +59,7 @@ class Intake:
         key: IdempotencyKeyRef | None = None,
         before_commit: Callable[[AsyncSession], Any] | None = None,
         rejected: Sequence[str] = (),
+        if_match: int | None = None,
     ) -> Taken:
         """Store, record the answer under ``key``, commit, then count and queue. The commit comes before the
         queueing and before the caller's 2xx: the article is durable before anyone is told so."""
@@ -60,12 +71,27 @@ class Intake:
             answer=answer,
             key=key,
             rejected=rejected,
+            if_match=if_match,
         )
         if before_commit is not None:
             await before_commit(self.session)
         await self.session.commit()
         await queue_taken_async(self.celery, taken, chunk=self.chunk)
         return taken
+
+    async def withdraw(self, article_id: uuid.UUID, *, reason: str | None, if_match: int | None) -> Stored | None:
+        """Withdraw the article (the kill of the ingest API), commit, then queue its announcement; None when
+        there is no such article. A refused precondition is returned uncommitted, for the caller to answer."""
+        stored = await self.session.run_sync(
+            withdraw, article_id=article_id, reason=reason, if_match=if_match, request_id=self.request_id
+        )
+        if stored is None or stored.conflict is not None:
+            await self.session.rollback()
+            return stored
+        await self.session.commit()
+        if stored.queued:
+            await self.requeue([article_id])
+        return stored
 
     async def requeue(self, ids: Sequence[uuid.UUID]) -> bool:
         """Queue the pipeline again for rows already committed (a dead-letter replay)."""

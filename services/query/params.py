@@ -44,6 +44,14 @@ def search_filters(
     cluster: Annotated[uuid.UUID | None, Query(description="Only this story cluster's articles.")] = None,
     event: Annotated[uuid.UUID | None, Query(description="Only this event's articles (`/v1/events`).")] = None,
     include_duplicates: Annotated[bool, Query(description="Show non-canonical copies too.")] = False,
+    include_withdrawn: Annotated[bool, Query(description="Show killed and withdrawn articles too.")] = False,
+    revised: Annotated[
+        bool | None, Query(description="`true`: only articles revised after their first text; `false`: never revised.")
+    ] = None,
+    revised_since: Annotated[
+        WindowedDatetime | None,
+        Query(description="Only articles whose current revision replaced an earlier one since then."),
+    ] = None,
 ) -> SearchFilters:
     if date_from and date_to and date_from >= date_to:
         raise ApiError(400, "`from` must be before `to`", field="from")
@@ -60,6 +68,9 @@ def search_filters(
         "cluster": cluster,
         "event": event,
         "include_duplicates": include_duplicates,
+        "include_withdrawn": include_withdrawn,
+        "revised": revised,
+        "revised_since": revised_since,
     }
     try:
         return SearchFilters.model_validate(raw)

@@ -305,3 +305,49 @@ class EventDetail(EventOut):
 class EventPage(BaseModel):
     items: list[EventOut]
     next_cursor: str | None = None
+
+
+class RevisionOut(BaseModel):
+    """One text an article had, as the sender sent it."""
+
+    revision: int = Field(description="Numbered by arrival.")
+    current: bool = Field(default=False, description="The revision search and the article page serve.")
+    version: int | None = Field(default=None, description="The sender's own version, when it sent one.")
+    version_created: datetime | None = Field(default=None, description="When the sender made this version.")
+    received_at: datetime
+    channel: str
+    title: str
+    summary: str | None = None
+    body: str
+
+
+class RevisionsOut(BaseModel):
+    article_id: uuid.UUID
+    current_revision: int
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    items: list[RevisionOut] = Field(description="Oldest first by the sender's ordering (version, time, arrival).")
+
+
+class FieldChange(BaseModel):
+    old: str | None = None
+    new: str | None = None
+    changed: bool
+
+
+class ParagraphChange(BaseModel):
+    op: Literal["equal", "replace", "delete", "insert"]
+    old: list[str] = Field(description="The paragraphs of the older revision in this run.")
+    new: list[str] = Field(description="The paragraphs of the newer revision in this run.")
+    old_start: int = Field(description="Index of the run's first paragraph in the older revision.")
+    new_start: int
+
+
+class RevisionDiff(BaseModel):
+    article_id: uuid.UUID
+    from_revision: int
+    to_revision: int
+    title: FieldChange
+    summary: FieldChange
+    paragraphs: list[ParagraphChange] = Field(description="Runs of paragraphs, in order (difflib opcodes).")
+    changed_paragraphs: int

@@ -63,6 +63,8 @@ ITEM_COLUMNS = (
     Article.dedup_similarity,
     Article.dedup_method,
     Article.dedup_version,
+    Article.revision,
+    Article.withdrawn_at,
 )
 
 
@@ -373,6 +375,8 @@ def to_item(r: Any) -> ArticleItem:
         cluster_id=r.cluster_id,
         event_id=r.event_id,
         is_canonical=r.is_canonical,
+        revision=r.revision,
+        withdrawn=r.withdrawn_at is not None,
         snippet=m.get("snippet"),
         rank=m.get("rank"),
         dedup=DedupDecision.model_construct(

@@ -59,6 +59,10 @@ async def load_article(session: AsyncSession, article_id: uuid.UUID, *, with_tag
             version=a.dedup_version,
         ),
         event_id=a.event_id,
+        revision=a.revision,
+        revised_at=a.revised_at,
+        withdrawn_at=a.withdrawn_at,
+        withdrawal_reason=a.withdrawal_reason,
         tags=group_tags(row[1]) if with_tags else {},
     )
 

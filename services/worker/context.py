@@ -62,6 +62,10 @@ class ArticleRecord:
     dedup: DedupColumns | None = None
     # None until the events stage decides (never None after it: every article belongs to an event).
     event_id: uuid.UUID | None = None
+    # Copied from the ingestion: the revision this text is, and its withdrawal.
+    revision: int = 1
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
 
     @property
     def cluster_id(self) -> uuid.UUID | None:
@@ -77,6 +81,13 @@ class WorkItem:
     external_id: str | None
     payload: dict[str, Any]
     received_at: datetime
+    # The revision the payload is, its withdrawal, and what to announce once processed (``article.revised``).
+    revision: int = 1
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    pending_event: str | None = None
+    # Set by the dedup stage when a new revision left the cluster it was in (rebuilt after the store).
+    left_cluster: uuid.UUID | None = None
     article: ArticleRecord | None = None  # set by the normalise stage, first in the list
     tags: list[Tag] = field(default_factory=list)  # the tagging stage's, written in its after_store
     dedup: DedupOutcome | None = None  # the decision and its evidence, for dedup_decisions

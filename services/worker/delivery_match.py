@@ -9,7 +9,9 @@ before (a replayed entry or a re-processed article is not delivered twice); the 
 same transaction, and only after the commit are the entries acknowledged and the send tasks queued. A crash in
 between leaves pending deliveries that the stale-pending sweep queues again.
 
-Only articles processed after a search was saved are delivered to it.
+Only articles processed after a search was saved are delivered to it. A match is keyed by the article's
+revision too: a revised article that (still) matches is delivered again, in a message of type
+``article.revised``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from services.worker.events import STREAM
 from shared.config import get_settings
 from shared.dates import STORED
 from shared.db.models import Article, Delivery, DeliveryStatus, SavedSearch, SavedSearchMatch
-from shared.delivery.messages import message_body
+from shared.delivery.messages import EVENT_TYPE, message_body
 from shared.delivery.settings import DeliverySettings
 from shared.ids import uuid7
+from shared.revisions import EVENT_REVISED
 from shared.search.filters import SearchFilters, conditions
 
 log = structlog.get_logger(__name__)
@@ -99,8 +102,9 @@ def _article_ids(pairs: Sequence[tuple[str, str | None]]) -> list[uuid.UUID]:
 
 def _matches(
     session: Session, searches: Sequence[SavedSearch], ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
+) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    """(search, article, the article's current revision) for every match."""
+    pairs: list[tuple[uuid.UUID, uuid.UUID, int]] = []
     for start in range(0, len(searches), SEARCHES_PER_STATEMENT):
         selects = []
         for s in searches[start : start + SEARCHES_PER_STATEMENT]:
@@ -112,12 +116,12 @@ def _matches(
                 log.error("saved search filters do not validate", saved_search_id=str(s.id), error=str(exc))
                 continue
             selects.append(
-                select(literal(s.id).label("saved_search_id"), Article.id.label("article_id")).where(
+                select(literal(s.id).label("saved_search_id"), Article.id.label("article_id"), Article.revision).where(
                     Article.id.in_(ids), Article.processed_at >= s.created_at, *conditions(filters)
                 )
             )
         if selects:
-            pairs += [(r.saved_search_id, r.article_id) for r in session.execute(union_all(*selects))]
+            pairs += [(r.saved_search_id, r.article_id, r.revision) for r in session.execute(union_all(*selects))]
     return pairs
 
 
@@ -125,7 +129,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
     rows = session.execute(
         select(
             Article.id, Article.title, Article.summary, Article.url, Article.source, Article.language,
-            Article.published_at, Article.cluster_id, Article.is_canonical,
+            Article.published_at, Article.cluster_id, Article.is_canonical, Article.revision,
         ).where(Article.id.in_(ids))
     )  # fmt: skip
     ingest = get_settings().ingest  # subscribers follow the link from outside: the query service's address
@@ -140,6 +144,7 @@ def _summaries(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, di
             "published_at": r.published_at.isoformat(),
             "cluster_id": str(r.cluster_id) if r.cluster_id else None,
             "is_canonical": r.is_canonical,
+            "revision": r.revision,
             "article_url": ingest.query_article_url(r.id),
         }
         for r in rows
@@ -160,18 +165,19 @@ def create_deliveries(
         return 0, []
     fresh = session.execute(
         insert(SavedSearchMatch)
-        .values([{"saved_search_id": s, "article_id": a} for s, a in pairs])
+        .values([{"saved_search_id": s, "article_id": a, "revision": r} for s, a, r in pairs])
         .on_conflict_do_nothing()
-        .returning(SavedSearchMatch.saved_search_id, SavedSearchMatch.article_id)
+        .returning(SavedSearchMatch.saved_search_id, SavedSearchMatch.article_id, SavedSearchMatch.revision)
     ).all()
-    by_search: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for s, a in fresh:
-        by_search[s].append(a)
-    summaries = _summaries(session, [a for _, a in fresh])
+    # A first match and a revision of an article matched (or not) before go in messages of their own type.
+    by_search: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = defaultdict(list)
+    for s, a, r in fresh:
+        by_search[(s, EVENT_REVISED if r > 1 else EVENT_TYPE)].append(a)
+    summaries = _summaries(session, [a for _, a, _ in fresh])
     names = {s.id: s.name for s in searches}
     now = datetime.now(UTC)
     created = []
-    for search_id, article_ids in by_search.items():
+    for (search_id, kind), article_ids in by_search.items():
         article_ids.sort(key=lambda a: summaries.get(a, {}).get("published_at", ""))
         for start in range(0, len(article_ids), settings.max_articles_per_delivery):
             chunk = article_ids[start : start + settings.max_articles_per_delivery]
@@ -180,6 +186,7 @@ def create_deliveries(
                 saved_search={"id": str(search_id), "name": names[search_id]},
                 articles=[summaries[a] for a in chunk if a in summaries],
                 at=now,
+                kind=kind,
             )
             session.add(
                 Delivery(

@@ -116,6 +116,13 @@ def _run_stages(
     done = [item.id for item in ctx.items]
     mark_processed(session, done)
     announce.update({item.id: item.announce for item in ctx.items if item.announce is not None})
+    for item in ctx.items:
+        if item.pending_event:
+            announce[item.id] = {
+                **announce.get(item.id, {}),
+                "type": item.pending_event,
+                "revision": str(item.revision),
+            }
     return done
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -35,13 +35,26 @@ def mark_processing(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUI
 def lock_items(session: Session, ids: Sequence[uuid.UUID]) -> list[WorkItem]:
     """Lock the rows for this transaction; rows another worker holds are skipped (it is doing them)."""
     rows = session.execute(
-        select(Ingestion.id, Ingestion.source, Ingestion.external_id, Ingestion.payload, Ingestion.received_at)
+        select(
+            Ingestion.id, Ingestion.source, Ingestion.external_id, Ingestion.payload, Ingestion.received_at,
+            Ingestion.revision, Ingestion.withdrawn_at, Ingestion.withdrawal_reason, Ingestion.pending_event,
+        )
         .where(Ingestion.id.in_(ids), Ingestion.state == IngestionState.processing.value)
         .order_by(Ingestion.id)
         .with_for_update(skip_locked=True)
-    )
+    )  # fmt: skip
     return [
-        WorkItem(id=r.id, source=r.source, external_id=r.external_id, payload=r.payload, received_at=r.received_at)
+        WorkItem(
+            id=r.id,
+            source=r.source,
+            external_id=r.external_id,
+            payload=r.payload,
+            received_at=r.received_at,
+            revision=r.revision,
+            withdrawn_at=r.withdrawn_at,
+            withdrawal_reason=r.withdrawal_reason,
+            pending_event=r.pending_event,
+        )
         for r in rows
     ]
 
@@ -72,6 +85,10 @@ def _row(r: ArticleRecord) -> dict[str, Any]:
         "received_at": r.received_at,
         "pipeline_version": PIPELINE_VERSION,
         "event_id": r.event_id,
+        "revision": r.revision,
+        "revised_at": func.now() if r.revision > 1 else None,
+        "withdrawn_at": r.withdrawn_at,
+        "withdrawal_reason": r.withdrawal_reason,
     }
     d = r.dedup
     row |= {
@@ -106,6 +123,10 @@ def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
         skip.add("event_id")
     updates: dict[str, Any] = {name: stmt.excluded[name] for name in rows[0] if name not in skip}
     updates["processed_at"] = func.now()
+    # Revised when the revision changed; reprocessing the same revision keeps its date.
+    updates["revised_at"] = case(
+        (stmt.excluded.revision > table.c.revision, stmt.excluded.revised_at), else_=table.c.revised_at
+    )
     session.execute(stmt.on_conflict_do_update(index_elements=[table.c.id], set_=updates))
 
 
@@ -113,7 +134,13 @@ def mark_processed(session: Session, ids: Sequence[uuid.UUID]) -> None:
     session.execute(
         update(Ingestion)
         .where(Ingestion.id.in_(ids))
-        .values(state=IngestionState.processed.value, error=None, processed_at=func.now(), updated_at=func.now())
+        .values(
+            state=IngestionState.processed.value,
+            error=None,
+            processed_at=func.now(),
+            updated_at=func.now(),
+            pending_event=None,
+        )
     )
 
 

@@ -109,6 +109,9 @@ def entry_article(entry: Any, *, source: str, feed_language: str | None, feed_me
             "source": source,
             "external_id": external_id(entry.get("id") or link, title, iso(published)),
             "published_at": iso(published),
+            # Atom's (and some RSS feeds') modification time: orders the revisions of an edited entry.
+            # (``in`` first: feedparser's ``get`` would answer the publication date for a missing one.)
+            "version_created": iso(_when(entry["updated_parsed"])) if "updated_parsed" in entry else None,
             "language": language_code(entry.get("language") or feed_language),
             "authors": _authors(entry),
             "metadata": drop_empty({"feed": feed_meta, "categories": categories[:50]}),

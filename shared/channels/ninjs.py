@@ -16,6 +16,8 @@ from typing import Any
 from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, clip, drop_empty, external_id, language_code
 from shared.channels.errors import ChannelError
 from shared.channels.htmltext import decode_references, looks_like_html, text_from_html
+from shared.channels.wire import WITHDRAWN_BODY
+from shared.revisions import version_number
 
 # Properties only ninjs has (a Tidings article has ``title`` and ``body`` instead), compared in lower case.
 _NINJS_TEXT_KEYS = frozenset(
@@ -156,7 +158,8 @@ def ninjs_article(data: dict[str, Any], *, source: str) -> dict[str, Any]:
     )
     if not title:
         raise ChannelError("a ninjs item needs a headline (headline or headlines)", field="headline")
-    body = _body(item)
+    withdrawn = str(item.get("pubstatus") or "").lower() in {"canceled", "cancelled", "withheld", "withdrawn"}
+    body = _body(item) or (WITHDRAWN_BODY if withdrawn else "")
     if not body:
         raise ChannelError("a ninjs text item needs a body (body_text, body_html or bodies)", field="body_text")
     byline = item.get("by") or item.get("byline")
@@ -175,6 +178,9 @@ def ninjs_article(data: dict[str, Any], *, source: str) -> dict[str, Any]:
             "authors": authors,
             "section": clip(item.get("slugline"), 200),
             "credit": clip(item.get("copyrightholder"), MAX_FIELD_CHARS),
+            "version": version_number(item.get("version")),
+            "version_created": _date(item.get("versioncreated")),
+            "withdrawn": withdrawn or None,
             "metadata": drop_empty(
                 {
                     "format": "ninjs",

@@ -14,6 +14,7 @@ from shared.channels.common import MAX_FIELD_CHARS, MAX_TITLE_CHARS, Item, clip,
 from shared.channels.errors import ChannelError
 from shared.channels.htmltext import decode_references, looks_like_html, text_from_element, text_from_html
 from shared.channels.xml import attr, check_expansion, child, children, descendants, local, parse_xml, text_of
+from shared.revisions import version_number
 
 NEWSML_ROOTS = frozenset({"newsItem", "newsMessage"})
 NITF_ROOT = "nitf"
@@ -115,7 +116,10 @@ def newsml_item_article(item: Element, *, source: str) -> dict[str, Any]:
             "the newsItem has no headline (contentMeta/headline, itemMeta/title or an embedded NITF hedline)",
             field="contentMeta.headline",
         )
+    withdrawn = _killed(attr(child(item_meta, "pubStatus"), "qcode"))
     body = _newsml_body(content_set)
+    if not body and withdrawn:
+        body = WITHDRAWN_BODY  # a kill often carries no text: the article it withdraws keeps its own
     if not body:
         raise ChannelError("the newsItem has no text in its contentSet", field="contentSet")
     descriptions = children(meta, "description") if meta is not None else []
@@ -145,6 +149,9 @@ def newsml_item_article(item: Element, *, source: str) -> dict[str, Any]:
             "authors": _names(children(meta, "creator") if meta is not None else [])[:50],
             "section": clip(text_of(child(meta, "slugline")), 200),
             "credit": clip(text_of(child(holder, "name")) or attr(holder, "literal"), MAX_FIELD_CHARS),
+            "version": version_number(attr(item, "version")),
+            "version_created": _iso(parse_date(text_of(child(item_meta, "versionCreated")))),
+            "withdrawn": withdrawn or None,
             "metadata": drop_empty(
                 {
                     "format": "newsml-g2",
@@ -157,6 +164,15 @@ def newsml_item_article(item: Element, *, source: str) -> dict[str, Any]:
             ),
         }
     )
+
+
+# What a kill's article says when the kill carries no text of its own.
+WITHDRAWN_BODY = "This article has been withdrawn."
+
+
+def _killed(status: str | None) -> bool:
+    """NewsML-G2 ``pubStatus`` (``stat:canceled``, ``stat:withheld``) or NITF ``management-status``."""
+    return (status or "").rsplit(":", 1)[-1].strip().lower() in {"canceled", "cancelled", "withheld", "withdrawn"}
 
 
 # NITF ---------------------------------------------------------------------------------------------------------
@@ -193,9 +209,13 @@ def nitf_article(nitf: Element, *, source: str) -> dict[str, Any]:
     title = clip(_nitf_title(nitf), MAX_TITLE_CHARS)
     if not title:
         raise ChannelError("the NITF document has no headline (hedline/hl1 or head/title)", field="hedline")
+    withdrawn = _killed(attr(docdata, "management-status"))
     body = _nitf_body_text(nitf)
+    if not body and withdrawn:
+        body = WITHDRAWN_BODY
     if not body:
         raise ChannelError("the NITF document has no body.content", field="body.content")
+    du_key = child(docdata, "du-key")
     doc_id = attr(child(docdata, "doc-id"), "id-string")
     published = (
         parse_date(attr(child(docdata, "date.issue"), "norm"))
@@ -223,6 +243,9 @@ def nitf_article(nitf: Element, *, source: str) -> dict[str, Any]:
                 attr(copyright_, "holder") or text_of(next(iter(descendants(nitf, "distributor")), None)),
                 MAX_FIELD_CHARS,
             ),
+            # NITF numbers the versions of a document in du-key (version, else generation).
+            "version": version_number(attr(du_key, "version")) or version_number(attr(du_key, "generation")),
+            "withdrawn": withdrawn or None,
             "metadata": drop_empty(
                 {
                     "format": "nitf",

@@ -20,14 +20,16 @@ from shared.dedup.settings import CanonicalPolicy, DedupSettings
 
 
 def canonical_order(s: DedupSettings) -> list[Any]:
-    """Members best first: the first one is the canonical article."""
+    """Members best first: the first one is the canonical article. A withdrawn member never leads while
+    another is not withdrawn, so a kill hides that copy and not its whole story."""
+    live = Article.withdrawn_at.is_not(None).asc()
     earliest = [Article.published_at.asc(), Article.word_count.desc(), Article.id.asc()]
     if s.canonical_policy is CanonicalPolicy.longest:
-        return [Article.word_count.desc(), Article.published_at.asc(), Article.id.asc()]
+        return [live, Article.word_count.desc(), Article.published_at.asc(), Article.id.asc()]
     if s.canonical_policy is CanonicalPolicy.preferred_source:
         rank = func.array_position(literal(list(s.preferred_sources), ARRAY(Text)), Article.source)
-        return [rank.asc().nulls_last(), *earliest]
-    return earliest
+        return [live, rank.asc().nulls_last(), *earliest]
+    return [live, *earliest]
 
 
 def lock_clusters(ids: Sequence[uuid.UUID]) -> Executable:

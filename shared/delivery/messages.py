@@ -18,11 +18,14 @@ def message_id(delivery_id: uuid.UUID) -> str:
     return f"msg_{delivery_id.hex}"
 
 
-def message_body(*, saved_search: dict[str, Any], articles: list[dict[str, Any]], at: datetime) -> str:
+def message_body(
+    *, saved_search: dict[str, Any], articles: list[dict[str, Any]], at: datetime, kind: str = EVENT_TYPE
+) -> str:
     """The JSON body: ``{"type", "timestamp", "data": {"saved_search", "articles"}}``, fixed once written,
-    so every attempt signs and sends the same bytes."""
+    so every attempt signs and sends the same bytes. ``type`` is ``saved_search.matched``, or
+    ``article.revised`` for new revisions of articles."""
     envelope = {
-        "type": EVENT_TYPE,
+        "type": kind,
         "timestamp": at.isoformat(),
         "data": {"saved_search": saved_search, "articles": articles},
     }

@@ -19,7 +19,7 @@ A channel's steps, in order::
 
 from shared.intake.idempotency import IdempotencyKeyRef, StoredResponse, claim, remember, request_fingerprint
 from shared.intake.queue import enqueue, enqueue_async, queue_taken, queue_taken_async, send
-from shared.intake.store import Stored, Taken, store, take_in
+from shared.intake.store import Stored, Taken, store, take_in, withdraw
 
 __all__ = [
     "IdempotencyKeyRef",
@@ -36,4 +36,5 @@ __all__ = [
     "send",
     "store",
     "take_in",
+    "withdraw",
 ]

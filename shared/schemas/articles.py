@@ -65,6 +65,27 @@ class ArticleIn(BaseModel):
     credit: StorableText | None = Field(default=None, max_length=get_ingest_settings().max_field_chars)
     caption: StorableText | None = Field(default=None, max_length=get_ingest_settings().max_field_chars)
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form object, kept as sent.")
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="The sender's version of this article (NewsML-G2 and ninjs `version`): orders its revisions.",
+    )
+    version_created: WindowedDatetime | None = Field(
+        default=None, description="When the sender made this version: orders revisions that carry no `version`."
+    )
+    withdrawn: bool | None = Field(
+        default=None, description="True for a kill or withdrawal of the article with this `external_id`."
+    )
+    withdrawal_reason: StorableText | None = Field(default=None, max_length=1000)
+    revision: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        exclude=True,
+        description="The revision number this text becomes (1 for a new article): refused with 409 when another "
+        "revision got that number first.",
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -119,6 +140,10 @@ class ArticleOut(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     dedup: DedupDecision = Field(default_factory=DedupDecision)
     event_id: uuid.UUID | None = Field(default=None, description="The event it reports on (`/v1/events/{id}`).")
+    revision: int = Field(default=1, description="The current revision (`/v1/articles/{id}/revisions`).")
+    revised_at: datetime | None = Field(default=None, description="When a later revision replaced the first text.")
+    withdrawn_at: datetime | None = Field(default=None, description="Set when the article was killed or withdrawn.")
+    withdrawal_reason: str | None = None
 
 
 class ArticleSummary(BaseModel):
@@ -134,6 +159,8 @@ class ArticleSummary(BaseModel):
     cluster_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
     is_canonical: bool = True
+    revision: int = 1
+    withdrawn: bool = False
     snippet: str | None = Field(default=None, description="Matching passage, when searching with `q`.")
 
 

@@ -85,6 +85,9 @@ class SearchFilters(BaseModel):
     cluster: uuid.UUID | None = None
     event: uuid.UUID | None = Field(default=None, description="Only this event's articles.")
     include_duplicates: bool = False
+    include_withdrawn: bool = Field(default=False, description="Show killed and withdrawn articles too.")
+    revised: bool | None = Field(default=None, description="Only revised articles (true) or never revised (false).")
+    revised_since: WindowedDatetime | None = Field(default=None, description="Only articles revised since then.")
 
     @field_validator("q")
     @classmethod
@@ -181,7 +184,7 @@ def split_tag(tag: str) -> tuple[str | None, str]:
 
 def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
     """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, event and
-    the canonical flag."""
+    the canonical flag; and the rarely false ones on revisions and withdrawal."""
     out: list[ColumnElement[bool]] = []
     if f.source:
         out.append(Article.source.in_(f.source))
@@ -197,6 +200,12 @@ def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
         out.append(Article.event_id == f.event)
     if not f.include_duplicates:
         out.append(Article.is_canonical.expression)
+    if not f.include_withdrawn:
+        out.append(Article.withdrawn_at.is_(None))
+    if f.revised is not None:
+        out.append(Article.revised_at.is_not(None) if f.revised else Article.revised_at.is_(None))
+    if f.revised_since is not None:
+        out.append(Article.revised_at >= f.revised_since)
     return out
 
 

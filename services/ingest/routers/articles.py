@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from services.ingest.authority import refusal, refused_sources, require_sources
 from services.ingest.deps import PrincipalDep, SessionDep, SettingsDep
@@ -17,9 +18,18 @@ from shared.api.errors import ApiError
 from shared.db.models import Ingestion
 from shared.intake import IdempotencyKeyRef, Stored, request_fingerprint
 from shared.intake.idempotency import owner_of
+from shared.revisions import RevisionConflict
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
-from shared.schemas.ingestions import Accepted, BatchAccepted, BatchItemAccepted, BatchItemRejected, IngestionStatus
+from shared.schemas.ingestions import (
+    Accepted,
+    BatchAccepted,
+    BatchItemAccepted,
+    BatchItemRejected,
+    IngestionStatus,
+    Withdrawal,
+    Withdrawn,
+)
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -58,10 +68,48 @@ def status_url(article_id: uuid.UUID) -> str:
     return f"/v1/articles/{article_id}/status"
 
 
+def accepted_item(index: int, stored: Stored) -> BatchItemAccepted:
+    """A batch or delivery item's answer."""
+    return BatchItemAccepted(
+        index=index,
+        id=stored.id,
+        status=stored.state,
+        status_url=status_url(stored.id),
+        duplicate=stored.duplicate,
+        revision=stored.revision,
+        outcome=stored.outcome.value,
+    )
+
+
 def _accepted(stored: Stored) -> dict[str, Any]:
-    return Accepted(
-        id=stored.id, status=stored.state, status_url=status_url(stored.id), duplicate=stored.duplicate
-    ).model_dump(mode="json")
+    if stored.conflict is not None:
+        raise conflict_error(stored.conflict)
+    return Accepted.model_validate(accepted_item(0, stored).model_dump(exclude={"index"})).model_dump(mode="json")
+
+
+def conflict_error(conflict: RevisionConflict, *, field: str | None = None) -> ApiError:
+    """``409 revision_conflict`` (a ``revision`` field) or ``412 precondition_failed`` (``If-Match``), with the
+    current revision so the client can read it and decide again."""
+    code = "precondition_failed" if conflict.status == 412 else "revision_conflict"
+    detail = {"field": field or conflict.field, "message": conflict.message, "current_revision": conflict.current}
+    return ApiError(conflict.status, conflict.message, code=code, details=[detail])
+
+
+def conflict_item(index: int, conflict: RevisionConflict, *, field: str) -> BatchItemRejected:
+    error = conflict_error(conflict, field=field)
+    return BatchItemRejected(
+        index=index, error={"code": error.code, "message": error.message, "details": error.details}
+    )
+
+
+def if_match_revision(value: str | None) -> int | None:
+    """``If-Match: 3`` or ``If-Match: "3"`` (the ETag the query service serves an article with)."""
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 9:
+        raise ApiError(400, 'If-Match must be an article revision, e.g. "3"', field="If-Match")
+    return int(raw)
 
 
 def _key(request: Request, key: str | None, raw: bytes, *, owner: str, scope: str) -> IdempotencyKeyRef | None:
@@ -77,7 +125,7 @@ def _key(request: Request, key: str | None, raw: bytes, *, owner: str, scope: st
     response_model=Accepted,
     summary="Accept one article (JSON or the plain newsroom format)",
     openapi_extra=_ARTICLE_BODY,
-    responses=error_responses(400, 403, 409, 413, 415, 422, 503),
+    responses=error_responses(400, 403, 409, 412, 413, 415, 422, 503),
 )
 async def post_article(
     request: Request,
@@ -85,7 +133,13 @@ async def post_article(
     intake: IntakeDep,
     principal: PrincipalDep,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+    if_match: str | None = Header(
+        default=None,
+        alias="If-Match",
+        description='Revise only if the current revision is this one (412 otherwise): `"3"`.',
+    ),
 ) -> JSONResponse:
+    expected = if_match_revision(if_match)
     raw = await request.body()
     # Off the event loop: an article sent as `html` runs the main-text extraction.
     article = await anyio.to_thread.run_sync(
@@ -95,7 +149,10 @@ async def post_article(
     key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
     if replay := await intake.replay(key):
         return replay
-    taken = await intake.take_in([article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key)
+    # A refused precondition raises in `answer`: the transaction is rolled back, nothing is kept.
+    taken = await intake.take_in(
+        [article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key, if_match=expected
+    )
     [stored] = taken.stored
     return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
 
@@ -155,11 +212,17 @@ async def post_batch(
         return replay
 
     def answer(stored: list[Stored]) -> dict[str, Any]:
-        accepted = [
-            BatchItemAccepted(index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate)
+        conflicts = [
+            conflict_item(index, s.conflict, field=f"articles.{index}.revision")
             for (index, _), s in zip(valid, stored, strict=True)
+            if s.conflict is not None
         ]
-        return BatchAccepted(accepted=accepted, rejected=rejected).model_dump(mode="json")
+        if conflicts and len(conflicts) == len(stored) and not rejected:
+            first = conflicts[0].error
+            raise ApiError(409, first["message"], code=first["code"], details=first["details"])
+        accepted = [accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None]
+        every = sorted([*rejected, *conflicts], key=lambda r: r.index)
+        return BatchAccepted(accepted=accepted, rejected=every).model_dump(mode="json")
 
     taken = await intake.take_in(
         [a for _, a in valid], channel="batch", answer=answer, key=key, rejected=[r.error["code"] for r in rejected]
@@ -185,6 +248,45 @@ def _forbidden_item(index: int, source: str) -> BatchItemRejected:
     error = refusal(source, field=f"articles.{index}.source")
     return BatchItemRejected(
         index=index, error={"code": error.code, "message": error.message, "details": error.details}
+    )
+
+
+@router.post(
+    "/{article_id}/withdraw",
+    response_model=Withdrawn,
+    summary="Kill or withdraw an article: hidden from search, facets and exports; still readable by id",
+    responses=error_responses(400, 403, 404, 412, 422, 503),
+)
+async def post_withdraw(
+    article_id: uuid.UUID,
+    session: SessionDep,
+    intake: IntakeDep,
+    principal: PrincipalDep,
+    withdrawal: Withdrawal,
+    if_match: str | None = Header(default=None, alias="If-Match", description="Only if this is the current revision."),
+) -> Withdrawn:
+    expected = if_match_revision(if_match)
+    row = await session.get(Ingestion, article_id)
+    if row is None:
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    await require_sources(session, principal, [row.source])
+    stored = await intake.withdraw(article_id, reason=withdrawal.reason, if_match=expected)
+    if stored is None:  # deleted in between
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    if stored.conflict is not None:
+        raise conflict_error(stored.conflict)
+    state = (
+        await session.execute(
+            select(Ingestion.withdrawn_at, Ingestion.withdrawal_reason).where(Ingestion.id == article_id)
+        )
+    ).one()
+    assert state.withdrawn_at is not None
+    return Withdrawn(
+        id=article_id,
+        revision=stored.revision,
+        withdrawn_at=state.withdrawn_at,
+        reason=state.withdrawal_reason,
+        already_withdrawn=stored.duplicate,
     )
 
 

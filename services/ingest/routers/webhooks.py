@@ -30,7 +30,7 @@ from starlette.datastructures import Headers
 from services.ingest.deps import SessionDep
 from services.ingest.intake import IntakeDep
 from services.ingest.parsing import load_json, media_type, validate_article
-from services.ingest.routers.articles import status_url
+from services.ingest.routers.articles import accepted_item, conflict_item
 from services.ingest.secrets import webhook_secrets
 from shared.api.errors import ApiError
 from shared.channels.common import Item
@@ -44,7 +44,7 @@ from shared.intake.idempotency import NO_OWNER, check_key
 from shared.metrics import WEBHOOK_DELIVERIES
 from shared.schemas.articles import ArticleIn
 from shared.schemas.errors import error_responses
-from shared.schemas.ingestions import BatchItemAccepted, BatchItemRejected
+from shared.schemas.ingestions import BatchItemRejected
 from shared.schemas.webhooks import WebhookAccepted
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -227,16 +227,18 @@ async def receive(
         )
 
     def answer(stored: list[Stored]) -> dict[str, Any]:
+        conflicts = [
+            conflict_item(index, s.conflict, field=f"{index}.revision")
+            for (index, _), s in zip(valid, stored, strict=True)
+            if s.conflict is not None
+        ]
         return WebhookAccepted(
             delivery_id=delivery_id,
             format=delivery.format,
             accepted=[
-                BatchItemAccepted(
-                    index=index, id=s.id, status=s.state, status_url=status_url(s.id), duplicate=s.duplicate
-                )
-                for (index, _), s in zip(valid, stored, strict=True)
+                accepted_item(index, s) for (index, _), s in zip(valid, stored, strict=True) if s.conflict is None
             ],
-            rejected=rejected,
+            rejected=sorted([*rejected, *conflicts], key=lambda r: r.index),
         ).model_dump(mode="json")
 
     async def remember_websub(session: AsyncSession) -> None:

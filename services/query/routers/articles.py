@@ -13,7 +13,16 @@ from services.query.deps import QuerySettingsDep, SessionDep
 from services.query.params import FiltersDep
 from services.query.responses import json_response
 from services.query.reuse import reuse_links
-from services.query.schemas import ArticleDetail, ArticlePage, DuplicatesOut, ReuseOut, SimilarOut
+from services.query.revisions import diff, load_revisions
+from services.query.schemas import (
+    ArticleDetail,
+    ArticlePage,
+    DuplicatesOut,
+    ReuseOut,
+    RevisionDiff,
+    RevisionsOut,
+    SimilarOut,
+)
 from services.query.search import Sort, resolve_sort, search_page
 from services.query.similar import similar_articles
 from services.query.stories import cluster_members, load_article
@@ -65,12 +74,48 @@ async def list_articles(
     summary="One processed article, with its tags by kind and its dedup decision",
     responses=error_responses(400, 404),
 )
-async def get_article(article_id: uuid.UUID, session: SessionDep) -> ArticleDetail:
+async def get_article(article_id: uuid.UUID, session: SessionDep, response: Response) -> ArticleDetail:
     article = await load_article(session, article_id)
     if article is None:
         raise ApiError(404, f"no processed article {article_id}", field="article_id")
     article.reuse = await reuse_links(session, article_id)
+    # The revision as an entity tag: the ingest API's If-Match takes it back.
+    response.headers["ETag"] = f'"{article.revision}"'
     return article
+
+
+@router.get(
+    "/{article_id}/revisions",
+    response_model=RevisionsOut,
+    summary="Every revision of an article, oldest first, the current one marked",
+    description="Revisions are numbered by arrival and ordered by the sender's version, else its modification "
+    "time, else arrival; an older revision that arrived late is listed in its place and is not current.",
+    responses=error_responses(400, 404),
+)
+async def get_revisions(article_id: uuid.UUID, session: SessionDep) -> RevisionsOut:
+    revisions = await load_revisions(session, article_id)
+    if revisions is None:
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    return revisions
+
+
+@router.get(
+    "/{article_id}/revisions/{from_revision}/diff/{to_revision}",
+    response_model=RevisionDiff,
+    summary="What changed between two revisions: headline, standfirst and the body paragraph by paragraph",
+    responses=error_responses(400, 404),
+)
+async def get_revision_diff(
+    article_id: uuid.UUID, from_revision: int, to_revision: int, session: SessionDep
+) -> RevisionDiff:
+    revisions = await load_revisions(session, article_id)
+    if revisions is None:
+        raise ApiError(404, f"no article {article_id}", field="article_id")
+    found = diff(revisions, from_revision, to_revision)
+    if found is None:
+        missing = "from_revision" if from_revision not in {r.revision for r in revisions.items} else "to_revision"
+        raise ApiError(404, f"article {article_id} has no such revision", field=missing)
+    return found
 
 
 @router.get(

@@ -8,6 +8,10 @@ that entry; entries that did not match still advance the id (an event with an id
 client does not re-read them. If the stream was trimmed past the client's position, a ``gap`` event says so
 before the replay continues from the oldest entry kept.
 
+An entry may say that it is a revision or a withdrawal (field ``type``: ``article.revised`` or
+``article.withdrawn``, with ``revision``): the client gets that event instead of ``article``. Withdrawn
+articles match only their withdrawal (or everything, with ``include_withdrawn=true``).
+
 An entry may also say that its article founded an event or joined one (fields ``event``, ``event_id``):
 the client then gets an ``event.created`` or ``event.grew`` event right after the article's, with the same
 SSE id (both come from one entry, so a resumed client never gets one without the other).
@@ -30,6 +34,7 @@ from services.query.params import FiltersDep
 from services.query.search import ITEM_COLUMNS, tags_json, to_item
 from shared.api.errors import ApiError
 from shared.db.models import Article
+from shared.revisions import EVENT_REVISED, EVENT_WITHDRAWN
 from shared.search.filters import conditions
 from shared.tasks import PROCESSED_STREAM
 
@@ -96,6 +101,7 @@ def _text(value: Any) -> str:
 
 
 _EVENT_CHANGES = frozenset({"event.created", "event.grew"})
+_ARTICLE_CHANGES = frozenset({EVENT_REVISED, EVENT_WITHDRAWN})
 
 
 def _field(fields: Any, name: str) -> str | None:
@@ -108,7 +114,9 @@ def _field(fields: Any, name: str) -> str | None:
     response_class=EventSourceResponse,
     summary="Newly processed articles matching a search, as Server-Sent Events",
     description="Takes the same `q` and filters as `/v1/articles`. Events: `article` (data: the article as in "
-    "search results), `event.created` / `event.grew` (the article founded or joined an event; data: "
+    "search results), `article.revised` (a new revision became current; same data, with its `revision`), "
+    "`article.withdrawn` (the article was killed or withdrawn; sent to every client whose search it matched), "
+    "`event.created` / `event.grew` (the article founded or joined an event; data: "
     "`event_id`, `article_id`), `gap` (the stream was trimmed past `Last-Event-ID`; data: the oldest id kept). Resume "
     "with the `Last-Event-ID` header.",
     # Errors are JSON even here: say so, or OpenAPI would list them under the stream's media type.
@@ -139,7 +147,11 @@ async def stream(
         position = entries[-1][0]
         ids = {}
         announced: dict[str, tuple[str, str]] = {}
+        kinds: dict[str, str] = {}
         for entry_id, fields in entries:
+            kind = _field(fields, "type")
+            if kind in _ARTICLE_CHANGES:
+                kinds[entry_id] = kind
             change, event_id = _field(fields, "event"), _field(fields, "event_id")
             if change in _EVENT_CHANGES and event_id:
                 announced[entry_id] = (change, event_id)
@@ -148,13 +160,17 @@ async def stream(
                 ids[entry_id] = str(uuid.UUID(_text(raw)))
             except (TypeError, ValueError):
                 continue  # a malformed entry is skipped, never fatal to the stream
-        matched = await _matching(sessions, filters, list(ids.values()))
+        # Withdrawn articles are matched too: their withdrawal is news to a client that saw them.
+        matched = await _matching(sessions, filters.model_copy(update={"include_withdrawn": True}), list(ids.values()))
         sent_last = False
         for entry_id, _ in entries:
             item = matched.get(ids.get(entry_id, ""))
+            kind = kinds.get(entry_id, "article")
+            if item is not None and item["withdrawn"] and kind != EVENT_WITHDRAWN and not filters.include_withdrawn:
+                item = None
             sent_last = item is not None
             if item is not None:
-                yield ServerSentEvent(event="article", id=entry_id, data=item)
+                yield ServerSentEvent(event=kind, id=entry_id, data=item)
                 if entry_id in announced:
                     change, event_id = announced[entry_id]
                     data = {"event_id": event_id, "article_id": ids[entry_id]}

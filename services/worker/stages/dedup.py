@@ -79,7 +79,7 @@ class DedupStage:
             return
         now = datetime.now(UTC)
         session = ctx.session
-        kept = _previous_decisions(ctx, [i.id for i in items])
+        kept = _previous_decisions(ctx, items)
         feats = featurize([i.record.body for i in items], [i.record.title for i in items], s)
         floor = window_floor(now, s.window_days)
         keys = {
@@ -238,7 +238,10 @@ class DedupStage:
                     | {"decided_at": func.now()},
                 )
             )
-        clusters = sorted({c for item in ctx.items if (c := item.record.cluster_id) is not None})
+        clusters = sorted(
+            {c for item in ctx.items if (c := item.record.cluster_id) is not None}
+            | {item.left_cluster for item in ctx.items if item.left_cluster is not None}
+        )
         for refresh in refresh_statements(clusters, self.settings):
             ctx.session.execute(refresh)
 
@@ -258,9 +261,13 @@ def _reuse_row(item: WorkItem, mode: Any, r: Reuse, bodies: dict[uuid.UUID, str]
     }
 
 
-def _previous_decisions(ctx: BatchContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, DedupColumns]:
+def _previous_decisions(ctx: BatchContext, items: list[WorkItem]) -> dict[uuid.UUID, DedupColumns]:
     """Articles of the batch that were decided before (reprocessing): they keep their decision, and a
-    corrected one its correction, so a replay never moves an article between clusters."""
+    corrected one its correction, so a replay never moves an article between clusters.
+
+    A new revision of an article is decided again (its text changed: it may join another story or leave
+    its own), unless a user corrected it; the cluster it leaves is rebuilt after the store."""
+    by_id = {i.id: i for i in items}
     rows = ctx.session.execute(
         select(
             Article.id,
@@ -270,13 +277,17 @@ def _previous_decisions(ctx: BatchContext, ids: list[uuid.UUID]) -> dict[uuid.UU
             Article.dedup_similarity,
             Article.dedup_method,
             Article.dedup_version,
+            Article.revision,
             DedupCorrection.article_id.label("corrected"),
         )
         .outerjoin(DedupCorrection, DedupCorrection.article_id == Article.id)
-        .where(Article.id.in_(ids), Article.cluster_id.is_not(None))
+        .where(Article.id.in_(list(by_id)), Article.cluster_id.is_not(None))
     )
     out = {}
     for r in rows:
+        if r.corrected is None and by_id[r.id].revision > r.revision:
+            by_id[r.id].left_cluster = r.cluster_id
+            continue
         out[r.id] = DedupColumns(
             cluster_id=r.cluster_id,
             is_canonical=r.is_canonical,

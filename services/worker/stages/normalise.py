@@ -56,4 +56,7 @@ class NormaliseStage:
                 published_at=published or item.received_at,
                 published_at_given=published is not None,
                 received_at=item.received_at,
+                revision=item.revision,
+                withdrawn_at=item.withdrawn_at,
+                withdrawal_reason=item.withdrawal_reason,
             )

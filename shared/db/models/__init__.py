@@ -5,6 +5,7 @@ as ``from shared.db.models import X`` without knowing which module holds it.
 """
 
 from shared.db.models.api_keys import ApiKey
+from shared.db.models.article_revisions import ArticleRevision
 from shared.db.models.articles import Article
 from shared.db.models.backfills import BackfillJob, BackfillState, TaggerVersion
 from shared.db.models.base import Base
@@ -24,6 +25,7 @@ from shared.db.models.webhook_secrets import WebhookSecret
 __all__ = [
     "ApiKey",
     "Article",
+    "ArticleRevision",
     "ArticleTag",
     "BackfillJob",
     "BackfillState",

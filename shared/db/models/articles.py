@@ -66,6 +66,12 @@ class Article(Base):
     dedup_version: Mapped[str | None] = mapped_column(Text)
     # The event the article reports on (filled by the events stage), a level above its copy cluster.
     event_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Revisions and withdrawal, copied from the ingestion: the revision this text is, when a later revision
+    # replaced the first text, and a kill or withdrawal (hidden from search unless asked for).
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    revised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     # Title weighs most, then the standfirst, then the body; one English configuration on both sides keeps
     # documents and queries stemmed alike.
     search_vector: Mapped[Any] = mapped_column(
@@ -88,4 +94,5 @@ class Article(Base):
         Index("ix_articles_content_hash", "content_hash"),
         Index("ix_articles_cluster_id", "cluster_id"),
         Index("ix_articles_event_id_published_at", "event_id", text("published_at DESC")),
+        Index("ix_articles_revised_at", text("revised_at DESC"), postgresql_where=text("revised_at IS NOT NULL")),
     )

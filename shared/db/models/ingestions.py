@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     Index,
@@ -50,6 +51,14 @@ class Ingestion(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When a failed attempt's retry is due (backoff); the sweeper leaves the row alone until then.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The revision ``payload`` holds (the newest by the sender's ordering), and that ordering's parts.
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    version_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    # What the worker announces once it has processed the row (``article.revised``, ``article.withdrawn``).
+    pending_event: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("state IN ('accepted', 'processing', 'processed', 'failed')", name="state"),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     Text,
     func,
     text,
@@ -56,6 +57,8 @@ class SavedSearchMatch(Base):
         UUID(as_uuid=True), ForeignKey("saved_searches.id", ondelete="CASCADE"), primary_key=True
     )
     article_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # A revised article matches again, once per revision.
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="1")
     matched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
     __table_args__ = (Index("ix_saved_search_matches_matched_at", "matched_at"),)

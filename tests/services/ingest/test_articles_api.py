@@ -47,6 +47,8 @@ def test_json_article_is_accepted_after_commit(ingest: httpx.Client, db: Engine)
         "status": "accepted",
         "status_url": f"/v1/articles/{body['id']}/status",
         "duplicate": False,
+        "revision": 1,
+        "outcome": "created",
     }
     assert r.headers["location"] == body["status_url"]
     with db.connect() as conn:
@@ -57,9 +59,12 @@ def test_json_article_is_accepted_after_commit(ingest: httpx.Client, db: Engine)
 
 def test_replayed_source_and_external_id_returns_the_first_id(ingest: httpx.Client, db: Engine) -> None:
     first = ingest.post("/v1/articles", json=ARTICLE).json()
-    again = ingest.post("/v1/articles", json={**ARTICLE, "title": "Central bank holds rates (updated)"}).json()
+    again = ingest.post("/v1/articles", json=ARTICLE).json()
     assert again["id"] == first["id"]
     assert again["duplicate"] is True
+    # Other content under the same identity is a revision of the same record (tests/.../test_revisions_api.py).
+    updated = ingest.post("/v1/articles", json={**ARTICLE, "title": "Central bank holds rates (updated)"}).json()
+    assert (updated["id"], updated["duplicate"], updated["revision"]) == (first["id"], False, 2)
     other_source = ingest.post("/v1/articles", json={**ARTICLE, "source": "other-wire"}).json()
     assert other_source["id"] != first["id"]
     assert _count(db) == 2

@@ -279,3 +279,34 @@ def test_oversized_and_unreadable_feeds_fail(
     outcome = poll(page)
     assert outcome.outcome == "failed" and (outcome.error or "").startswith("not a readable feed")
     assert feed_row(db, page).consecutive_failures == 1
+
+
+def _ingestion_rows(db: Engine) -> list[tuple[str, int, str]]:
+    with db.connect() as conn:
+        return [
+            (r.external_id, r.revision, r.title)
+            for r in conn.execute(
+                text("SELECT external_id, revision, payload->>'title' AS title FROM ingestions ORDER BY external_id")
+            )
+        ]
+
+
+def test_an_edited_feed_entry_is_a_revision_and_an_unchanged_one_a_replay(
+    ingest: httpx.Client, db: Engine, server: FeedServer, poll: Poller
+) -> None:
+    guid, title, body = story(1)
+    server.serve("/news.rss", rss([(guid, title, body), story(2)]))
+    feed_id = register(ingest, server.url("/news.rss"))
+    assert poll(feed_id).new_items == 2
+
+    edited = (guid, "UPDATED: " + title, body + " The vote was brought forward to Friday.")
+    server.serve("/news.rss", rss([edited, story(2)]))
+    again = poll(feed_id, now=T0 + timedelta(hours=1))
+    assert (again.outcome, again.new_items) == ("fetched", 1), "the edited entry is queued again, the other not"
+    rows = _ingestion_rows(db)
+    assert len(rows) == 2
+    assert rows[0][1:] == (2, "UPDATED: " + title)
+    assert rows[1][1] == 1
+    with db.connect() as conn:
+        history = conn.scalar(text("SELECT count(*) FROM article_revisions"))
+    assert history == 2, "the first text and the edit"
