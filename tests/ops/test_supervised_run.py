@@ -20,11 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
+from devtools import infra as infra_mod
+from tests.conftest import TEST_REDIS_DB, _redis_db_url, create_test_api_key
 from tests.conftest import TestInfra as Infra
-from tests.conftest import create_test_api_key
 from tests.fixtures import newsgen
 from tests.support import ROOT, free_port, wait_for
 
@@ -39,6 +41,7 @@ class Run:
     worker_metrics: str
     beat_metrics: str
     key: str
+    db: Engine
 
     def status(self) -> dict[str, dict]:
         try:
@@ -60,9 +63,16 @@ def run(test_infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     data = Path(tmp_path_factory.mktemp("supervised"))
     log = data / "make-run.log"
     ingest_port, query_port, worker_port, beat_port = (free_port() for _ in range(4))
+    # A database and a Redis database of its own: the session's test worker must not take this platform's tasks.
+    db_name = f"tidings_ops_{os.getpid()}"
+    database_url = infra_mod.ensure_database(test_infra.infra, db_name, fresh=True)
+    redis_url = _redis_db_url(test_infra.infra.redis_url, (TEST_REDIS_DB + 1) % 16)
+    redis.Redis.from_url(redis_url).flushdb()
     env = {
         **os.environ,
         **test_infra.env,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "TIDINGS_METRICS_COLLECT_INTERVAL_S": "0.5",  # dependency and queue gauges within the test's patience
         "PYTHONUNBUFFERED": "1",
     }
@@ -81,11 +91,13 @@ def run(test_infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         query=f"http://127.0.0.1:{query_port}",
         worker_metrics=f"http://127.0.0.1:{worker_port}/metrics",
         beat_metrics=f"http://127.0.0.1:{beat_port}/metrics",
-        key=create_test_api_key(test_infra.database_url, name="supervised run"),
+        key="",
+        db=create_engine(database_url),
     )
     try:
         wait_for(lambda: proc.poll() is not None or "Tidings is running" in r.output(), timeout=240, what="make run")
         assert proc.poll() is None, r.output()[-3000:]
+        r.key = create_test_api_key(database_url, name="supervised run")
         yield r
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: the one way to stop it
@@ -95,6 +107,8 @@ def run(test_infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            r.db.dispose()
+            infra_mod.drop_database(test_infra.infra, db_name)
 
 
 class Producer(threading.Thread):
@@ -163,7 +177,8 @@ def _worker_children(pid: int) -> list[int]:
         return []
 
 
-def test_every_process_exports_its_metrics(run: Run, db: Engine) -> None:
+def test_every_process_exports_its_metrics(run: Run) -> None:
+    db = run.db
     headers = {"Authorization": f"Bearer {run.key}"}
     ids = []
     for a in newsgen.articles(6, seed=7):
@@ -219,7 +234,8 @@ def test_every_process_exports_its_metrics(run: Run, db: Engine) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_sigkill_to_any_process_leaves_the_platform_serving_and_every_article_processed(run: Run, db: Engine) -> None:
+def test_sigkill_to_any_process_leaves_the_platform_serving_and_every_article_processed(run: Run) -> None:
+    db = run.db
     wait_for(run.all_running, timeout=120, what="every process running")
     producer = Producer(run.ingest, run.key, db)
     producer.start()
