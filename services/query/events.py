@@ -17,6 +17,7 @@ from services.query.schemas import EventCluster, EventDetail, EventMember, Event
 from services.query.search import id_in
 from shared.api.errors import ApiError
 from shared.db.models import Article, ArticleTag, Event, EventDecision
+from shared.search.filters import live_conditions
 from shared.tagging.vocabulary import PLACE, vocabulary
 
 EventSort = Literal["newest", "largest"]
@@ -24,7 +25,8 @@ _LISTED = 10  # clusters and sources per event in a listing
 _TOP_TAGS = 5
 
 
-async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOut]:
+async def _summaries(session: AsyncSession, events: list[Event], *, include_withdrawn: bool) -> list[EventOut]:
+    live = live_conditions(include_withdrawn=include_withdrawn)
     ids = [e.id for e in events]
     if not ids:
         return []
@@ -34,7 +36,7 @@ async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOu
     )[1]
     rows = await session.execute(
         select(Article.event_id, Article.cluster_id, func.count(), func.min(Article.published_at), first_title)
-        .where(id_in(Article.event_id, ids))
+        .where(id_in(Article.event_id, ids), *live)
         .group_by(Article.event_id, Article.cluster_id)
     )
     for event_id, cluster_id, n, first, titled in rows:
@@ -42,7 +44,7 @@ async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOu
     sources: dict[uuid.UUID | None, list[EventSource]] = defaultdict(list)
     for event_id, source, n in await session.execute(
         select(Article.event_id, Article.source, func.count())
-        .where(id_in(Article.event_id, ids))
+        .where(id_in(Article.event_id, ids), *live)
         .group_by(Article.event_id, Article.source)
     ):
         sources[event_id].append(EventSource(source=source, articles=n))
@@ -50,7 +52,7 @@ async def _summaries(session: AsyncSession, events: list[Event]) -> list[EventOu
     for event_id, kind, value, name, n in await session.execute(
         select(Article.event_id, ArticleTag.kind, ArticleTag.value, func.min(ArticleTag.name), func.count())
         .join(ArticleTag, ArticleTag.article_id == Article.id)
-        .where(id_in(Article.event_id, ids), ArticleTag.kind.in_(vocabulary().entity_kinds))
+        .where(id_in(Article.event_id, ids), ArticleTag.kind.in_(vocabulary().entity_kinds), *live)
         .group_by(Article.event_id, ArticleTag.kind, ArticleTag.value)
     ):
         tags[event_id].append(EventTag(kind=kind, value=value, name=name, articles=n))
@@ -91,8 +93,11 @@ async def list_events(
     min_size: int,
     cursor: str | None,
     limit: int,
+    include_withdrawn: bool = False,
 ) -> EventPage:
-    """Events whose span overlaps the window, newest (latest article) or largest first, keyset-paginated."""
+    """Events whose span overlaps the window, newest (latest article) or largest first, keyset-paginated.
+    Without ``include_withdrawn`` their clusters, sources, entities and places leave withdrawn articles out
+    (the stored size and counts are of every article)."""
     window = f"{date_from.isoformat()}/{date_to.isoformat()}/{min_size}/{sort}"
     stmt = select(Event).where(
         Event.size >= max(min_size, 1),
@@ -119,14 +124,19 @@ async def list_events(
     has_more = len(events) > limit
     events = events[:limit]
     next_cursor = encode_cursor({"w": window, "k": _sort_key(events[-1], sort)}) if has_more else None
-    return EventPage(items=await _summaries(session, events), next_cursor=next_cursor)
+    return EventPage(
+        items=await _summaries(session, events, include_withdrawn=include_withdrawn), next_cursor=next_cursor
+    )
 
 
-async def event_detail(session: AsyncSession, event_id: uuid.UUID, *, limit: int) -> EventDetail | None:
+async def event_detail(
+    session: AsyncSession, event_id: uuid.UUID, *, limit: int, include_withdrawn: bool = False
+) -> EventDetail | None:
+    """The event with its members; without ``include_withdrawn`` the withdrawn ones are left out."""
     event = await session.get(Event, event_id)
     if event is None:
         return None
-    (summary,) = await _summaries(session, [event])
+    (summary,) = await _summaries(session, [event], include_withdrawn=include_withdrawn)
     rows = (
         await session.execute(
             select(
@@ -144,7 +154,7 @@ async def event_detail(session: AsyncSession, event_id: uuid.UUID, *, limit: int
                 EventDecision.shared_entities,
             )
             .outerjoin(EventDecision, EventDecision.article_id == Article.id)
-            .where(Article.event_id == event_id)
+            .where(Article.event_id == event_id, *live_conditions(include_withdrawn=include_withdrawn))
             .order_by(Article.published_at, Article.id)
             .limit(limit + 1)
         )

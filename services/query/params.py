@@ -1,4 +1,5 @@
-"""Query parameters shared by the search endpoints: the filters of a search, validated into ``SearchFilters``."""
+"""Query parameters shared by the search endpoints: the filters of a search, validated into ``SearchFilters``;
+and ``include_withdrawn``, which the story and event listings take too."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shared.dates import WindowedDatetime
 from shared.search.filters import SearchFilters
 
 _REPEAT = "Repeatable; all must hold."
+IncludeWithdrawn = Annotated[bool, Query(description="Show killed and withdrawn articles too.")]
 
 
 def search_filters(
@@ -44,7 +46,7 @@ def search_filters(
     cluster: Annotated[uuid.UUID | None, Query(description="Only this story cluster's articles.")] = None,
     event: Annotated[uuid.UUID | None, Query(description="Only this event's articles (`/v1/events`).")] = None,
     include_duplicates: Annotated[bool, Query(description="Show non-canonical copies too.")] = False,
-    include_withdrawn: Annotated[bool, Query(description="Show killed and withdrawn articles too.")] = False,
+    include_withdrawn: IncludeWithdrawn = False,
     revised: Annotated[
         bool | None, Query(description="`true`: only articles revised after their first text; `false`: never revised.")
     ] = None,

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, true, tuple_
+from sqlalchemy import Select, exists, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.cursor import decode_cursor, decode_key, encode_cursor
@@ -16,6 +16,7 @@ from services.query.search import group_tags, items_by_ids, tags_json, to_item
 from shared.api.errors import ApiError
 from shared.db.models import Article, Cluster
 from shared.schemas.articles import DedupDecision
+from shared.search.filters import live_conditions
 
 
 async def load_article(session: AsyncSession, article_id: uuid.UUID, *, with_tags: bool = True) -> ArticleDetail | None:
@@ -84,7 +85,12 @@ def _member(r: Any) -> Member:
 
 
 async def cluster_members(
-    session: AsyncSession, cluster_id: uuid.UUID | None, *, article_id: uuid.UUID | None = None, limit: int
+    session: AsyncSession,
+    cluster_id: uuid.UUID | None,
+    *,
+    article_id: uuid.UUID | None = None,
+    limit: int,
+    include_withdrawn: bool = False,
 ) -> tuple[list[Member], bool]:
     """Members canonical first, then by publication; without a cluster, the articles marked as copies of
     ``article_id``. Returns (members, truncated)."""
@@ -104,7 +110,7 @@ async def cluster_members(
                 Article.dedup_method,
                 Article.dedup_version,
             )
-            .where(where)
+            .where(where, *live_conditions(include_withdrawn=include_withdrawn))
             .order_by(Article.is_canonical.desc(), Article.published_at, Article.id)
             .limit(limit + 1)
         )
@@ -112,29 +118,42 @@ async def cluster_members(
     return [_member(r) for r in rows[:limit]], len(rows) > limit
 
 
-async def cluster_detail(session: AsyncSession, cluster_id: uuid.UUID, *, limit: int) -> ClusterDetail | None:
+async def cluster_detail(
+    session: AsyncSession, cluster_id: uuid.UUID, *, limit: int, include_withdrawn: bool = False
+) -> ClusterDetail | None:
+    """The story as its members stand: without ``include_withdrawn`` its size, sources and span count only
+    the members not withdrawn, and a story with none of those is not found."""
+    live = live_conditions(include_withdrawn=include_withdrawn)
     cluster = await session.get(Cluster, cluster_id)
-    members, truncated = await cluster_members(session, cluster_id, limit=limit)
+    members, truncated = await cluster_members(session, cluster_id, limit=limit, include_withdrawn=include_withdrawn)
     stats = (
         await session.execute(
             select(
                 func.count(), func.count(func.distinct(Article.source)), func.min(Article.published_at),
                 func.max(Article.published_at),
-            ).where(Article.cluster_id == cluster_id)
+            ).where(Article.cluster_id == cluster_id, *live)
         )
     ).one()  # fmt: skip
-    if cluster is None and not stats[0]:
+    if (cluster is None or live) and not stats[0]:
         return None
     canonical_id = cluster.canonical_id if cluster else next((m.id for m in members if m.is_canonical), None)
     canonical = None
     if canonical_id is not None:
         row = (await session.execute(items_by_ids([canonical_id]))).first()
         canonical = to_item(row) if row else None
+    if canonical is not None and canonical.withdrawn and live:
+        # The pipeline picks a live canonical article after a kill; until it has, show the first live member.
+        row = (await session.execute(items_by_ids([members[0].id]))).first()
+        canonical = to_item(row) if row else None
+    if cluster is not None and not live:
+        size, first, last = cluster.size, cluster.first_published_at, cluster.last_published_at
+    else:
+        size, first, last = stats[0], stats[2], stats[3]
     return ClusterDetail(
         id=cluster_id,
-        size=cluster.size if cluster else stats[0],
-        first_published_at=cluster.first_published_at if cluster else stats[2],
-        last_published_at=cluster.last_published_at if cluster else stats[3],
+        size=size,
+        first_published_at=first,
+        last_published_at=last,
         canonical=canonical,
         sources=stats[1],
         members=members,
@@ -150,14 +169,20 @@ async def largest_clusters(
     min_size: int,
     cursor: str | None,
     limit: int,
+    include_withdrawn: bool = False,
 ) -> ClusterPage:
-    """Stories active in the window (their span overlaps it), largest first, keyset-paginated."""
+    """Stories active in the window (their span overlaps it), largest first, keyset-paginated. Without
+    ``include_withdrawn`` a story every member of which is withdrawn is left out: its canonical article is
+    live while any member is."""
     window = f"{date_from.isoformat()}/{date_to.isoformat()}/{min_size}"
     stmt = select(Cluster).where(
         Cluster.last_published_at >= date_from,
         Cluster.first_published_at < date_to,
         Cluster.size >= min_size,
     )
+    live = live_conditions(include_withdrawn=include_withdrawn)
+    if live:
+        stmt = stmt.where(exists(select(Article.id).where(Article.id == Cluster.canonical_id, *live)))
     if cursor:
         state = decode_cursor(cursor, required=("w", "k"))
         if state["w"] != window:

@@ -182,6 +182,11 @@ def split_tag(tag: str) -> tuple[str | None, str]:
     return None, tag
 
 
+def live_conditions(*, include_withdrawn: bool) -> list[ColumnElement[bool]]:
+    """Killed and withdrawn articles leave searches and story listings unless they are asked for."""
+    return [] if include_withdrawn else [Article.withdrawn_at.is_(None)]
+
+
 def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
     """The conditions B-tree indexes serve in ``published_at`` order: source, language, dates, cluster, event and
     the canonical flag; and the rarely false ones on revisions and withdrawal."""
@@ -200,8 +205,7 @@ def index_conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
         out.append(Article.event_id == f.event)
     if not f.include_duplicates:
         out.append(Article.is_canonical.expression)
-    if not f.include_withdrawn:
-        out.append(Article.withdrawn_at.is_(None))
+    out += live_conditions(include_withdrawn=f.include_withdrawn)
     if f.revised is not None:
         out.append(Article.revised_at.is_not(None) if f.revised else Article.revised_at.is_(None))
     if f.revised_since is not None:

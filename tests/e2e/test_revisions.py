@@ -197,3 +197,63 @@ def test_a_revision_is_deduplicated_again_and_leaves_the_story_it_no_longer_copi
     _wait_revision(db, copy_id, 2)
     assert _cluster(db, copy_id) == (uuid.UUID(cup_id), 2)
     assert _cluster(db, strike_id) == (uuid.UUID(strike_id), 1)
+
+
+def _story_and_event(db: Engine, article_id: str) -> tuple[str, str] | None:
+    with db.connect() as conn:
+        row = conn.execute(text("SELECT cluster_id, event_id FROM articles WHERE id = :id"), {"id": article_id}).first()
+    if row is None or row.cluster_id is None or row.event_id is None:
+        return None
+    return str(row.cluster_id), str(row.event_id)
+
+
+def test_a_withdrawn_member_leaves_its_story_and_event_unless_asked_for(
+    ingest: httpx.Client, query: httpx.Client, db: Engine
+) -> None:
+    title, body = story("harbour-strike")
+    wire = ingest.post("/v1/articles", json={"title": title, "body": body, "source": "wire"}).json()["id"]
+    _wait_revision(db, wire, 1)
+    copy = {"title": title, "body": body + "\n\nSource: Portal", "source": "portal", "external_id": "w1"}
+    copy_id = ingest.post("/v1/articles", json=copy).json()["id"]
+    _wait_revision(db, copy_id, 1)
+    wait_for(lambda: _story_and_event(db, wire) and _story_and_event(db, copy_id), timeout=90, what="event assigned")
+    cluster_id, event_id = _story_and_event(db, copy_id) or ("", "")
+    assert _story_and_event(db, wire) == (cluster_id, event_id)
+    shown = {"include_withdrawn": "true"}
+    now = datetime.now(UTC)
+    window = {"from": (now - timedelta(days=2)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+
+    def members(path: str, params: dict[str, str] | None = None) -> set[str]:
+        r = query.get(path, params=params)
+        assert r.status_code == 200, r.text
+        return {m["id"] for m in r.json()["members"]}
+
+    def event_sources(params: dict[str, str]) -> set[str]:
+        page = query.get("/v1/events", params={**window, **params}).json()["items"]
+        return {s["source"] for e in page if e["id"] == event_id for s in e["sources"]}
+
+    assert members(f"/v1/clusters/{cluster_id}") == {wire, copy_id}
+    assert members(f"/v1/events/{event_id}") == {wire, copy_id}
+    assert event_sources({}) == {"wire", "portal"}
+
+    r = ingest.post(f"/v1/articles/{copy_id}/withdraw", json={"reason": "copied without a licence"})
+    assert r.status_code == 200, r.text
+    detail = query.get(f"/v1/clusters/{cluster_id}").json()
+    assert ({m["id"] for m in detail["members"]}, detail["size"], detail["sources"]) == ({wire}, 1, 1)
+    assert detail["canonical"]["id"] == wire
+    assert members(f"/v1/events/{event_id}") == {wire}
+    assert event_sources({}) == {"wire"}
+    # Asked for, the withdrawn copy is back everywhere.
+    assert query.get(f"/v1/clusters/{cluster_id}", params=shown).json()["size"] == 2
+    assert members(f"/v1/clusters/{cluster_id}", shown) == {wire, copy_id}
+    assert members(f"/v1/events/{event_id}", shown) == {wire, copy_id}
+    assert event_sources(shown) == {"wire", "portal"}
+
+    # With every member withdrawn the story leaves the listing and is not found, unless asked for.
+    assert ingest.post(f"/v1/articles/{wire}/withdraw", json={}).status_code == 200
+    listed = {c["id"] for c in query.get("/v1/clusters", params=window).json()["items"]}
+    assert cluster_id not in listed
+    assert cluster_id in {c["id"] for c in query.get("/v1/clusters", params={**window, **shown}).json()["items"]}
+    assert query.get(f"/v1/clusters/{cluster_id}").status_code == 404
+    assert members(f"/v1/clusters/{cluster_id}", shown) == {wire, copy_id}
+    assert members(f"/v1/events/{event_id}") == set()

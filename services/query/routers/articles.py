@@ -133,7 +133,9 @@ async def get_duplicates(
     if article is None:
         raise ApiError(404, f"no processed article {article_id}", field="article_id")
     cluster_id = article.dedup.cluster_id
-    members, _ = await cluster_members(session, cluster_id, article_id=article_id, limit=limit + 1)
+    members, _ = await cluster_members(
+        session, cluster_id, article_id=article_id, limit=limit + 1, include_withdrawn=True
+    )
     members = [m for m in members if m.id != article_id][:limit]
     return DuplicatesOut(
         article_id=article_id, cluster_id=cluster_id, items=members, reuse=await reuse_links(session, article_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.query.deps import SessionDep
+from services.query.params import IncludeWithdrawn
 from services.query.responses import json_response
 from services.query.schemas import ClusterDetail, ClusterPage
 from services.query.stories import cluster_detail, largest_clusters
@@ -38,13 +39,20 @@ async def list_clusters(
     ] = 1,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
     date_to = _aware(date_to) or datetime.now(UTC)
     date_from = _aware(date_from) or date_to - timedelta(days=1)
     if date_from >= date_to:
         raise ApiError(400, "`from` must be before `to`", field="from")
     page = await largest_clusters(
-        session, date_from=date_from, date_to=date_to, min_size=min_size, cursor=cursor, limit=limit
+        session,
+        date_from=date_from,
+        date_to=date_to,
+        min_size=min_size,
+        cursor=cursor,
+        limit=limit,
+        include_withdrawn=include_withdrawn,
     )
     return json_response(page)
 
@@ -63,8 +71,9 @@ async def get_cluster(
     cluster_id: uuid.UUID,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Members to list.")] = 100,
+    include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
-    detail = await cluster_detail(session, cluster_id, limit=limit)
+    detail = await cluster_detail(session, cluster_id, limit=limit, include_withdrawn=include_withdrawn)
     if detail is None:
         raise ApiError(404, f"no cluster {cluster_id}", field="cluster_id")
     return json_response(detail)

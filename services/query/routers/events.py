@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from services.query.deps import SessionDep
 from services.query.events import EventSort, event_detail, list_events
+from services.query.params import IncludeWithdrawn
 from services.query.responses import json_response
 from services.query.schemas import EventDetail, EventPage
 from shared.api.errors import ApiError
@@ -44,13 +45,21 @@ async def get_events(
     ] = 1,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
     date_to = _aware(date_to) or datetime.now(UTC)
     date_from = _aware(date_from) or date_to - timedelta(days=7)
     if date_from >= date_to:
         raise ApiError(400, "`from` must be before `to`", field="from")
     page = await list_events(
-        session, date_from=date_from, date_to=date_to, sort=sort, min_size=min_size, cursor=cursor, limit=limit
+        session,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        min_size=min_size,
+        cursor=cursor,
+        limit=limit,
+        include_withdrawn=include_withdrawn,
     )
     return json_response(page)
 
@@ -65,8 +74,9 @@ async def get_event(
     event_id: uuid.UUID,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Members to list.")] = 100,
+    include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
-    detail = await event_detail(session, event_id, limit=limit)
+    detail = await event_detail(session, event_id, limit=limit, include_withdrawn=include_withdrawn)
     if detail is None:
         raise ApiError(404, f"no event {event_id}", field="event_id")
     return json_response(detail)
