@@ -6,59 +6,18 @@ find nothing, and found a cluster of its own.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from celery import Celery
 from sqlalchemy import Engine, text
 
-from devtools.processes import Platform, worker_argv
-from shared.config import get_settings
-from shared.tasks import QueueName, make_celery
-from tests import conftest
 from tests.services.worker.dedup_support import assert_consistent, paragraphs, story
-from tests.support import ROOT, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 
 COPIES = 200
 PER_REQUEST = 10  # one task per request: 20 tasks for the two workers to race on
-
-
-@pytest.fixture
-def control() -> Iterator[Celery]:
-    app = make_celery(get_settings(), "tidings-test-race")
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def two_workers(platform: dict[str, str], test_infra: conftest.TestInfra, control: Celery) -> Iterator[list[str]]:
-    """Two extra single-process workers become the only consumers of the pipeline queue."""
-    names = [f"race-{tag}-{uuid.uuid4().hex[:6]}@localhost" for tag in ("a", "b")]
-    plat = Platform()
-    paused: list[str] = []
-    try:
-        for name in names:
-            argv = worker_argv(1, hostname=name, queues=(QueueName.PIPELINE,))
-            plat.start(name, argv, test_infra.env, ROOT, log=conftest.LOG_DIR / f"{name.split('@')[0]}.log")
-
-        def both_up() -> list[str] | None:
-            replies = control.control.ping(timeout=0.5) or []
-            up = {n for reply in replies for n in reply}
-            return sorted(up) if set(names) <= up else None
-
-        everyone = wait_for(both_up, timeout=60, what="the two race workers to answer a ping")
-        paused = [n for n in everyone if n not in names]
-        if paused:
-            control.control.cancel_consumer(QueueName.PIPELINE, destination=paused, reply=True)
-        yield names
-    finally:
-        if paused:
-            control.control.add_consumer(QueueName.PIPELINE, destination=paused, reply=True)
-        plat.stop()
 
 
 def _near_identical(n: int) -> dict:

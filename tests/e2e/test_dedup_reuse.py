@@ -10,7 +10,6 @@ import pytest
 from celery import Celery
 from sqlalchemy import Engine, text
 
-from tests.e2e.test_dedup_race import control, two_workers  # noqa: F401  (fixtures)
 from tests.services.worker.dedup_support import assert_consistent
 from tests.shared.dedup.reuse_support import payload
 from tests.support import wait_for
@@ -88,8 +87,8 @@ def _variant(name: str, n: int) -> dict[str, str]:
 def test_two_workers_racing_on_a_wire_story_and_its_rewrites_make_one_cluster(
     ingest: httpx.Client,
     db: Engine,
-    two_workers: list[str],  # noqa: F811
-    control: Celery,  # noqa: F811
+    two_workers: list[str],
+    control: Celery,
 ) -> None:
     ids: list[str] = []
     for r in range(ROUNDS):

@@ -12,7 +12,6 @@ import pytest
 from celery import Celery
 from sqlalchemy import Engine, text
 
-from tests.e2e.test_dedup_race import control, two_workers  # noqa: F401 (fixtures)
 from tests.fixtures.events.wildfire import report
 from tests.support import wait_for
 
@@ -24,8 +23,8 @@ REPORTS = 40
 def test_two_workers_racing_on_one_event_make_one_event(
     ingest: httpx.Client,
     db: Engine,
-    two_workers: list[str],  # noqa: F811
-    control: Celery,  # noqa: F811
+    two_workers: list[str],
+    control: Celery,
 ) -> None:
     ids: list[str] = []
     for n in range(0, REPORTS, 2):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.services.ingest.channel_support import count
-from tests.services.worker.test_feeds import Poller, enqueue, feed_row, poll, register, server  # noqa: F401
+from tests.services.worker.feed_support import Poller, feed_row, register
 from tests.shared.channels.feedserver import FeedServer
 
 ENTITY = b'<!ENTITY a "' + b"Storm warning for the coast. " * 400 + b'">'
@@ -33,8 +33,8 @@ def test_a_hostile_feed_is_recorded_as_failing_with_the_reason(
     name: str,
     ingest: httpx.Client,
     db: Engine,
-    server: FeedServer,  # noqa: F811 (fixtures)
-    poll: Poller,  # noqa: F811
+    server: FeedServer,
+    poll: Poller,
 ) -> None:
     body, reason = HOSTILE[name]
     server.serve("/hostile.rss", body)

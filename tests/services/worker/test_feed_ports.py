@@ -6,15 +6,15 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import Engine
 
-from tests.services.worker.test_feeds import SETTINGS, Poller, enqueue, poll, register, server  # noqa: F401
+from tests.services.worker.feed_support import SETTINGS, Poller, register
 from tests.shared.channels.feedserver import FeedServer, rss, story
 
 
 def test_a_redirect_to_another_port_on_an_allowed_host_is_refused(
     ingest: httpx.Client,
     db: Engine,
-    server: FeedServer,  # noqa: F811
-    poll: Poller,  # noqa: F811
+    server: FeedServer,
+    poll: Poller,
 ) -> None:
     with FeedServer().running() as other:
         other.serve("/feed.rss", rss([story(1)]))

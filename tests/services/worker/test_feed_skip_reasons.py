@@ -7,13 +7,9 @@ from sqlalchemy import Engine, text
 
 from services.worker.feeds import MAX_SKIP_REASONS, _validated
 from shared.channels.common import Item
-from tests.services.worker import test_feeds
-from tests.services.worker.test_feeds import Poller, register
+from tests.services.worker.feed_support import Poller, register
 from tests.shared.channels.feedserver import FeedServer
 from tests.shared.channels.samples import ENTITIES_RSS
-
-# The poller's fixtures: a feed server in the test process, and polls sent to the real worker.
-server, enqueue, poll = test_feeds.server, test_feeds.enqueue, test_feeds.poll
 
 
 def test_a_poll_records_the_reason_per_skipped_entry(

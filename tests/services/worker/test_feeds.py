@@ -7,79 +7,17 @@ without waiting; new items go to the real worker through Celery, as in productio
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-import pytest
 import redis
 from sqlalchemy import Engine, text
 
-from services.worker.feeds import PollOutcome, claim_due, poll_feed
-from shared.channels.settings import ChannelSettings
-from shared.config import get_settings
+from services.worker.feeds import claim_due
 from shared.db.engine import make_sessionmaker
-from shared.tasks import make_celery
+from tests.services.worker.feed_support import SETTINGS, T0, Poller, feed_row, register
 from tests.shared.channels.feedserver import FeedServer, rss, story
 from tests.support import wait_for
-
-SETTINGS = ChannelSettings(
-    feed_allowed_networks=["127.0.0.0/8:*"],
-    feed_host_delay_s=0,
-    feed_dead_after_failures=3,
-    feed_min_interval_s=60,
-    feed_max_interval_s=86400,
-)
-T0 = datetime(2030, 1, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer().running() as s:
-        yield s
-
-
-@pytest.fixture
-def enqueue(platform: dict[str, str]) -> Iterator[Any]:
-    app = make_celery(get_settings(), "tidings-test-feeds")
-    yield app
-    app.close()
-
-
-class Poller:
-    def __init__(self, db: Engine, redis_client: redis.Redis, enqueue: Any) -> None:
-        self.sessions = make_sessionmaker(db)
-        self.redis = redis_client
-        self.enqueue = enqueue
-
-    def __call__(self, feed_id: str, *, now: datetime = T0, settings: ChannelSettings = SETTINGS) -> PollOutcome:
-        return poll_feed(
-            self.sessions,
-            self.redis,
-            settings,
-            uuid.UUID(feed_id),
-            celery=self.enqueue,
-            chunk=get_settings().ingest.task_chunk_size,
-            now=now,
-        )
-
-
-@pytest.fixture
-def poll(db: Engine, redis_client: redis.Redis, enqueue: Any) -> Poller:
-    return Poller(db, redis_client, enqueue)
-
-
-def register(ingest: httpx.Client, url: str, **extra: Any) -> str:
-    r = ingest.post("/v1/feeds", json={"url": url, "source": "local", **extra})
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
-
-
-def feed_row(db: Engine, feed_id: str) -> Any:
-    with db.connect() as conn:
-        return conn.execute(text("SELECT * FROM feeds WHERE id = :id"), {"id": feed_id}).one()
 
 
 def test_conditional_get_fetches_only_what_changed(
