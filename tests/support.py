@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -109,3 +111,10 @@ def with_async_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The `tidings` command line in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )

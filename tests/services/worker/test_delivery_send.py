@@ -174,3 +174,21 @@ def test_backoff_grows_fourfold_with_jitter_and_a_cap() -> None:
         assert all(0.5 * base <= d <= 1.5 * base for d in delays) and len(set(delays)) > 1
     assert backoff_s(9, settings) == 100.0
     assert backoff_s(1, settings, retry_after_s=30.0) == 30.0
+
+
+@pytest.mark.parametrize("status", [404, 503])
+def test_last_error_names_the_status_never_the_answer_body(
+    sessions: sessionmaker,
+    client: httpx.Client,
+    status: int,
+) -> None:
+    endpoint = Endpoint(status)
+    try:
+        delivery_id, _ = _delivery(sessions, endpoint.url)
+        send_delivery(sessions, SETTINGS, delivery_id, client=client, env=Environment.test)
+        d, attempts, _ = _state(sessions, delivery_id)
+        assert d.last_error is not None and d.last_error.startswith(f"HTTP {status} (")
+        assert all("answer body" not in (a.error or "") for a in attempts)
+        assert "answer body" not in d.last_error
+    finally:
+        endpoint.close()
