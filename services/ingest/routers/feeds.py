@@ -227,11 +227,13 @@ async def get_feed(feed_id: uuid.UUID, session: SessionDep) -> FeedOut:
 @router.patch(
     "/{feed_id}",
     response_model=FeedOut,
-    summary="Pause, revive or re-bound a feed",
-    responses=error_responses(400, 404, 422),
+    summary="Pause, revive or re-bound a feed (keys that may write to its source)",
+    responses=error_responses(400, 403, 404, 422),
 )
-async def patch_feed(feed_id: uuid.UUID, body: FeedPatch, session: SessionDep) -> FeedOut:
+async def patch_feed(feed_id: uuid.UUID, body: FeedPatch, session: SessionDep, principal: PrincipalDep) -> FeedOut:
     feed = await _get(session, feed_id, lock=True)
+    # Managing a feed is writing to its source: the same keys that may register it.
+    await require_sources(session, principal, [feed.source])
     changes = body.model_dump(exclude_unset=True)
     if "active" in changes and changes["active"] is None:
         raise ApiError(422, "active must be true or false", field="active")
@@ -255,10 +257,14 @@ async def patch_feed(feed_id: uuid.UUID, body: FeedPatch, session: SessionDep) -
 
 
 @router.delete(
-    "/{feed_id}", status_code=204, summary="Stop polling a feed and forget it", responses=error_responses(400, 404)
+    "/{feed_id}",
+    status_code=204,
+    summary="Stop polling a feed and forget it (keys that may write to its source)",
+    responses=error_responses(400, 403, 404),
 )
-async def delete_feed(feed_id: uuid.UUID, session: SessionDep) -> Response:
+async def delete_feed(feed_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
     feed = await _get(session, feed_id)
+    await require_sources(session, principal, [feed.source])
     await session.delete(feed)
     await session.commit()
     return Response(status_code=204)

@@ -8,6 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from tests import conftest
+from tests.conftest import create_test_api_key
 from tests.services.ingest.channel_support import count
 
 
@@ -84,3 +86,21 @@ def test_listing_pages_by_id(ingest: httpx.Client, db: Engine) -> None:
     assert [f["id"] for f in page["items"]] == ids[:2]
     rest = ingest.get("/v1/feeds", params={"limit": 2, "after": page["next_after"]}).json()
     assert [f["id"] for f in rest["items"]] == ids[2:] and rest["next_after"] is None
+
+
+def test_only_keys_that_may_write_to_its_source_manage_a_feed(
+    platform: dict[str, str], test_infra: conftest.TestInfra, ingest: httpx.Client, db: Engine
+) -> None:
+    feed = ingest.post("/v1/feeds", json={"url": "http://127.0.0.1:9/desk.xml", "source": "city-desk"}).json()
+    other = create_test_api_key(test_infra.database_url, scopes=("ingest",), name="another desk")
+    granted = create_test_api_key(test_infra.database_url, scopes=("ingest",), name="city desk", sources=["city-desk"])
+    with httpx.Client(base_url=platform["ingest"], timeout=30, headers={"Authorization": f"Bearer {other}"}) as c:
+        refused = c.patch(f"/v1/feeds/{feed['id']}", json={"active": False})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "source_forbidden"
+        assert refused.json()["error"]["details"][0]["field"] == "source"
+        assert c.delete(f"/v1/feeds/{feed['id']}").status_code == 403
+    assert ingest.get(f"/v1/feeds/{feed['id']}").json()["active"] is True
+    with httpx.Client(base_url=platform["ingest"], timeout=30, headers={"Authorization": f"Bearer {granted}"}) as c:
+        assert c.patch(f"/v1/feeds/{feed['id']}", json={"active": False}).status_code == 200
+        assert c.delete(f"/v1/feeds/{feed['id']}").status_code == 204
