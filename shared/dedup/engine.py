@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from shared.dedup.minhash import band_keys, leads, signatures
-from shared.dedup.reuse import Reuse, figures, fingerprints, measure, same_figures
+from shared.dedup.reuse import Reuse, batch_fingerprints, figures, measure, same_figures
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -92,6 +92,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
     no_bands = np.empty(0, dtype=np.int64)
+    passages = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window)
     out = []
     for i in range(len(counts)):
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
@@ -102,7 +103,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
                 raw=raw,
                 bands=keys[i] if thick else no_bands,
                 title=title_words(titles[i]),
-                passages=fingerprints(raw, s.reuse_window) if thick else no_bands,
+                passages=passages[i] if thick else no_bands,
                 numbers=figures(bodies[i]) if thick and s.reuse_window else frozenset(),
             )
         )
