@@ -302,17 +302,18 @@ class ArrayIndex:
             raise ValueError("ArrayIndex ids must be in [0, 2^31)")
         flat_keys = bands.ravel()
         flat_ids = np.repeat(ids, bands.shape[1])
-        # Against the index: every stored entry with an equal key.
-        lo = np.searchsorted(self.keys, flat_keys, side="left")
-        hi = np.searchsorted(self.keys, flat_keys, side="right")
+        order = np.lexsort((flat_ids, flat_keys))
+        k, i = flat_keys[order], flat_ids[order]
+        # Against the index: every stored entry with an equal key (the keys looked up in sorted order, so the
+        # binary searches walk the index in one direction instead of missing the cache at random).
+        lo = np.searchsorted(self.keys, k, side="left")
+        hi = np.searchsorted(self.keys, k, side="right")
         width = hi - lo
         hit = np.flatnonzero(width)
-        who = np.repeat(flat_ids[hit], width[hit])
+        who = np.repeat(i[hit], width[hit])
         starts = np.repeat(lo[hit] - np.cumsum(np.r_[0, width[hit][:-1]]), width[hit])
         other = self.owners[starts + np.arange(who.size)]
         # Within the batch: equal keys, each entry paired with the entries of lower id.
-        order = np.lexsort((flat_ids, flat_keys))
-        k, i = flat_keys[order], flat_ids[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         sizes = np.diff(np.r_[starts, k.size])
         pairs_a, pairs_b = [who], [other]
