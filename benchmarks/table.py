@@ -26,13 +26,13 @@ HEADER = ("benchmark", "measure", "value", "target", "met", "split", "limited by
 TIMES_FILE = "make-bench.json"
 # Wall-time budget of each `make bench` target, seconds (the 1M-article query corpus cached): 15 minutes in all.
 BUDGETS_S = {
-    "bench-dedup": 150,
+    "bench-dedup": 300,
     "bench-events": 150,
-    "bench-tagging": 240,
-    "bench-query": 180,
-    "bench-readers": 30,
-    "bench-capacity": 90,
-    "bench-ingest": 60,
+    "bench-tagging": 180,
+    "bench-query": 150,
+    "bench-readers": 15,
+    "bench-capacity": 60,
+    "bench-ingest": 45,
 }
 TOTAL_BUDGET_S = 900
 
@@ -125,11 +125,19 @@ def record(results: Path, target: str, seconds: float, status: int) -> dict[str,
         runs = json.loads(path.read_text()).get("runs", {})
     except (OSError, ValueError, AttributeError):
         runs = {}
-    runs[target] = {"seconds": round(seconds, 1), "status": status, "at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M}Z"}
+    runs[target] = {
+        "seconds": round(seconds, 1),
+        "status": status,
+        "at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M}Z",
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
+    }
     rows = []
     for name, run in runs.items():
         budget = BUDGETS_S.get(name)
         failed = f"exit status {run['status']}" if run["status"] else None
+        if not failed and budget and run["seconds"] > budget and "load_average_1min" in run:
+            failed = f"over budget at load average {run['load_average_1min']} on {run['cores']} cores"
         rows.append(
             row(
                 f"{name} wall time",
