@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
+.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-table bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity bench-ingest train-topics chaos flower clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -56,7 +56,21 @@ test: install lint ## Lint, then all tests against real PostgreSQL, Redis and wo
 test-fast: install ## Tests without the lint step
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: bench-dedup bench-events bench-tagging bench-query bench-readers ## All benchmarks (they need the research corpora in ../shared/data); figures under benchmarks/results/
+# Every benchmark `make bench` runs, in order (bench-events runs bench-reuse's benchmark first). Each one that
+# fails is named at the end; the table is printed whatever happened.
+BENCHMARKS := bench-dedup bench-events bench-tagging bench-query bench-readers bench-capacity bench-ingest
+
+bench: install ## Every benchmark (research corpora in ../shared/data) against its time budget, then one table of all figures
+	@failed=""; for target in $(BENCHMARKS); do \
+		started=$$(date +%s); status=0; \
+		$(MAKE) --no-print-directory $$target || { status=$$?; failed="$$failed $$target"; }; \
+		$(BIN)/python -m benchmarks.table --record $$target $$(( $$(date +%s) - started )) $$status; \
+	done; \
+	$(BIN)/python -m benchmarks.table; \
+	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed" >&2; exit 1; fi
+
+bench-table: install ## The table of every benchmarks/results/*.json summary (also written to benchmarks/results/summary.md)
+	$(BIN)/python -m benchmarks.table
 
 bench-dedup: install ## Dedup precision, recall and speed against brute force and datasketch
 	$(BIN)/python -m benchmarks.dedup

@@ -2,14 +2,20 @@
 
 1. Reuters-21578 (19,043 stories with a body): the ground truth is every pair whose exact Jaccard similarity
    on the engine's own shingle sets is at least the threshold, found by brute force with one sparse matrix
-   product. The engine (LSH candidates, exact verification) is scored against it, and so is datasketch's
-   ``MinHashLSH`` fed the very same shingles, in the same process, on one core.
-2. BBC News (2,225 articles) republished five ways (headline rewritten, tail trimmed, credit line and
-   boilerplate added, whitespace and punctuation changed, all of these at once): the recall of each
-   transform, and the false-positive rate of the copies against all the other originals.
+   product. The engine (LSH candidates, exact verification) is scored against it, and so is datasketch fed the
+   very same word shingles, in the same process, on one core.
+2. Speed, engine against datasketch used as its documentation recommends: ``MinHash.bulk`` (one set of
+   permutations shared by a batch's documents), ``LeanMinHash`` in the index, ``MinHashLSH`` with the engine's
+   own number of permutations and banding (``params=(bands, rows)``), ``insertion_session`` for the bulk insert.
+   Both go from the normalised text to each document's earlier candidates, a batch at a time; their rounds
+   alternate within one run and the figures are the median of ``ROUNDS`` paired rounds with their range.
+3. BBC News (2,225 articles) republished five ways (headline rewritten, tail trimmed, credit line and
+   boilerplate added, whitespace and punctuation changed, all of these at once): the recall of each transform
+   and the false-positive rate of the copies against all the other originals. Transforms that leave the
+   words alone are decided by the exact content hash and are reported apart from the near-duplicate ones.
 
 Texts go through the pipeline's own normalisation first (``normalise_body``), as in the worker. Figures go
-to ``benchmarks/results/dedup.json``.
+to ``benchmarks/results/dedup.json``, with a ``summary`` for ``make bench``'s table.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from benchmarks.data import DATA, require
+from benchmarks.table import row
 from shared.dedup.engine import (
     ArrayIndex,
     Candidate,
@@ -44,7 +51,7 @@ from shared.text.normalise import content_hash, normalise_body, words
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "dedup.json"
-REPEATS = 3
+ROUNDS = int(os.environ.get("TIDINGS_BENCH_ROUNDS", "5"))  # paired speed rounds; the reported figures use 5
 BATCH = 1_000  # texts per featurize pass and index batch in the in-process runs
 TARGETS = {"precision": 0.98, "recall": 0.95, "bbc_recall": 0.95, "bbc_fpr": 0.001, "speedup": 2.0}
 
@@ -116,22 +123,35 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - started
 
 
+class EngineRun:
+    """The engine's signatures and LSH index, a batch at a time as the worker goes: one featurize pass per
+    batch, then the batch added to the index, each text getting the earlier texts that share a band."""
+
+    def __init__(self, titles: list[str], bodies: list[str], s: DedupSettings) -> None:
+        self.titles, self.bodies, self.s = titles, bodies, s
+        self.index = ArrayIndex()
+        self.feats: list[Features] = []
+        self.candidates: dict[int, dict[int, int]] = {}
+        self.seconds = 0.0
+
+    def add(self, start: int, end: int) -> None:
+        """Texts ``start`` to ``end`` (the next ones in order)."""
+        started = time.perf_counter()
+        chunk = featurize(self.bodies[start:end], self.titles[start:end], self.s)
+        ids = np.array([start + n for n, f in enumerate(chunk) if not f.thin], dtype=np.int64)
+        bands = np.stack([f.bands for f in chunk if not f.thin])
+        self.candidates.update(self.index.add_batch(ids, bands))
+        self.feats += chunk
+        self.seconds += time.perf_counter() - started
+
+
 def engine_signatures_and_index(
     titles: list[str], bodies: list[str], s: DedupSettings, batch: int = BATCH
 ) -> tuple[list[Features], dict[int, dict[int, int]], float]:
-    """Signatures and LSH index, a batch at a time as the worker goes: one featurize pass per batch, then
-    the batch added to the index, each text getting the earlier texts that share a band."""
-    started = time.perf_counter()
-    feats: list[Features] = []
-    index = ArrayIndex()
-    candidates: dict[int, dict[int, int]] = {}
+    run = EngineRun(titles, bodies, s)
     for start in range(0, len(bodies), batch):
-        chunk = featurize(bodies[start : start + batch], titles[start : start + batch], s)
-        ids = np.array([start + n for n, f in enumerate(chunk) if not f.thin], dtype=np.int64)
-        bands = np.stack([f.bands for f in chunk if not f.thin])
-        candidates.update(index.add_batch(ids, bands))
-        feats += chunk
-    return feats, candidates, time.perf_counter() - started
+        run.add(start, min(start + batch, len(bodies)))
+    return run.feats, run.candidates, run.seconds
 
 
 def engine_pairs(
@@ -155,29 +175,92 @@ def shingle_strings(text: str, k: int) -> list[bytes]:
     return [" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)]
 
 
-def datasketch_run(bodies: list[str], eligible: list[int], s: DedupSettings) -> dict[str, Any]:
-    """datasketch's MinHash + MinHashLSH over the same shingles: query each text, then insert it."""
-    from datasketch import MinHash, MinHashLSH
+class DatasketchRun:
+    """datasketch as its documentation recommends, fed the engine's shingles a batch at a time as the
+    engine is: ``MinHash.bulk`` (the permutations made once per batch and shared by its documents),
+    ``LeanMinHash`` for the index, the engine's banding (``params=(bands, rows)``), the batch inserted in an
+    ``insertion_session``, then each document's candidates queried (the earlier documents, as the engine
+    returns). Its default hash function and scheme."""
 
-    lsh = MinHashLSH(threshold=s.jaccard_threshold, num_perm=s.num_perm)
-    sigs: dict[int, MinHash] = {}
-    raw: set[tuple[int, int]] = set()
-    started = time.perf_counter()
-    for i in eligible:
-        m = MinHash(num_perm=s.num_perm, seed=1)
-        m.update_batch(shingle_strings(bodies[i], s.shingle_words))
-        for j in lsh.query(m):
-            raw.add((min(i, j), max(i, j)))
-        lsh.insert(i, m)
-        sigs[i] = m
-    elapsed = time.perf_counter() - started
-    estimated = {(i, j) for i, j in raw if sigs[i].jaccard(sigs[j]) >= s.jaccard_threshold}
+    def __init__(self, bodies: list[str], s: DedupSettings) -> None:
+        from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+        self.lean, self.minhash = LeanMinHash, MinHash
+        self.bodies, self.s = bodies, s
+        self.lsh = MinHashLSH(num_perm=s.num_perm, params=(s.bands, s.rows))
+        self.sigs: dict[int, Any] = {}
+        self.raw: set[tuple[int, int]] = set()
+        self.parts = {"shingle_strings": 0.0, "minhash_bulk": 0.0, "lsh_insert_and_query": 0.0}
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.parts.values())
+
+    def add(self, ids: list[int]) -> None:
+        """The documents ``ids`` (the next eligible ones in order)."""
+        t0 = time.perf_counter()
+        shingles = [shingle_strings(self.bodies[i], self.s.shingle_words) for i in ids]
+        t1 = time.perf_counter()
+        lean = [self.lean(m) for m in self.minhash.bulk(shingles, num_perm=self.s.num_perm, seed=1)]
+        t2 = time.perf_counter()
+        with self.lsh.insertion_session() as session:
+            for i, m in zip(ids, lean, strict=True):
+                session.insert(i, m)
+        for i, m in zip(ids, lean, strict=True):
+            self.raw.update((j, i) for j in self.lsh.query(m) if j < i)
+            self.sigs[i] = m
+        t3 = time.perf_counter()
+        self.parts["shingle_strings"] += t1 - t0
+        self.parts["minhash_bulk"] += t2 - t1
+        self.parts["lsh_insert_and_query"] += t3 - t2
+
+    def estimated(self) -> set[tuple[int, int]]:
+        """The candidate pairs whose estimated Jaccard similarity reaches the threshold."""
+        return {(i, j) for i, j in self.raw if self.sigs[i].jaccard(self.sigs[j]) >= self.s.jaccard_threshold}
+
+
+def speed_round(
+    titles: list[str], bodies: list[str], eligible: list[int], s: DedupSettings, *, engine_first: bool
+) -> tuple[EngineRun, DatasketchRun]:
+    """Both contenders over the whole corpus, interleaved batch by batch (which goes first alternating), so
+    that the machine's load, which changes by the second on a shared machine, weighs on both alike."""
+    ours, theirs = EngineRun(titles, bodies, s), DatasketchRun(bodies, s)
+    eligible_arr = np.array(eligible)
+    for n, start in enumerate(range(0, len(bodies), BATCH)):
+        end = min(start + BATCH, len(bodies))
+        ids = eligible_arr[(eligible_arr >= start) & (eligible_arr < end)].tolist()
+        if (n % 2 == 0) == engine_first:
+            ours.add(start, end)
+            theirs.add(ids)
+        else:
+            theirs.add(ids)
+            ours.add(start, end)
+    return ours, theirs
+
+
+def spread(values: list[float], digits: int = 3) -> dict[str, Any]:
+    """Median and range of a measurement's rounds."""
     return {
-        "seconds": elapsed,
-        "raw": raw,
-        "estimated": estimated,
-        "bands_rows": [lsh.b, lsh.r],
+        "median": round(float(np.median(values)), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "rounds": [round(v, digits) for v in values],
     }
+
+
+def engine_profile(titles: list[str], bodies: list[str], s: DedupSettings, top: int = 6) -> list[dict[str, Any]]:
+    """One untimed engine pass under cProfile: the functions with the most own time, as shares of the pass."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(engine_signatures_and_index, titles, bodies, s)
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in stats.values()) or 1.0
+    rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]
+    return [
+        {"function": f"{Path(f).name}:{line}({name})", "share": round(v[2] / total, 3)} for (f, line, name), v in rows
+    ]
 
 
 # ---------------------------------------------------------------- Reuters
@@ -188,14 +271,18 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
     featurize(bodies[:200], titles[:200], s)  # warm caches and numpy
     n = len(bodies)
     eligible_ids = [i for i, f in enumerate(featurize(bodies, titles, s)) if not f.thin]
-    # Best of REPEATS, the two contenders alternating, so a busy machine slows both alike.
-    ours_s, theirs_s = [], []
-    for _ in range(REPEATS):
-        feats, candidates, elapsed = engine_signatures_and_index(titles, bodies, s)
-        ours_s.append(elapsed)
-        baseline = datasketch_run(bodies, eligible_ids, s)
-        theirs_s.append(baseline["seconds"])
-    sig_index_s, baseline["seconds"] = min(ours_s), min(theirs_s)
+    # Paired rounds, the contenders interleaved batch by batch; the ratio is taken within each round.
+    ours_s, theirs_s, parts = [], [], []
+    for round_ in range(ROUNDS):
+        ours, baseline = speed_round(titles, bodies, eligible_ids, s, engine_first=round_ % 2 == 0)
+        ours_s.append(ours.seconds)
+        theirs_s.append(baseline.seconds)
+        parts.append(dict(baseline.parts))
+    feats, candidates = ours.feats, ours.candidates
+    ratios = [t / o for o, t in zip(ours_s, theirs_s, strict=True)]
+    speedup = spread(ratios, 2)
+    # The stricter reading: datasketch handed its shingle strings ready-made, the engine still tokenising.
+    strict = spread([(t - p["shingle_strings"]) / o for o, t, p in zip(ours_s, theirs_s, parts, strict=True)], 2)
     pairs, verify_s = timed(lambda: engine_pairs(feats, candidates, s))
 
     rows, cols, inter, sizes = pair_matrix(feats)
@@ -215,19 +302,21 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
     truth_full = pairs_where(rows, cols, by_jaccard | by_containment | titled)
 
     found_j = {p for p, m in pairs.items() if m is Method.minhash}
-    ours_rate = n / sig_index_s
-    theirs_rate = int(eligible.sum()) / baseline["seconds"]
+    indexed = int(eligible.sum())
+    sig_index_s = float(np.median(ours_s))
     return {
         "documents": n,
-        "documents_indexed": int(eligible.sum()),
+        "documents_indexed": indexed,
         "ground_truth": f"all pairs with exact Jaccard >= {s.jaccard_threshold} on the engine's shingles (brute force)",
+        "rounds": ROUNDS,
         "engine": {
             **score(found_j, truth_j),
-            "signature_and_index_docs_per_s": round(ours_rate),
+            "signature_and_index_s": spread(ours_s),
+            "signature_and_index_docs_per_s": round(n / sig_index_s),
             "full_engine_docs_per_s": round(n / (sig_index_s + verify_s)),
-            "signature_and_index_s": round(sig_index_s, 3),
-            "signature_and_index_s_runs": [round(x, 3) for x in ours_s],
             "verification_s": round(verify_s, 3),
+            "work": "shingles, 120 whole-text and 24 lead permutations, 48 band keys, passage fingerprints, "
+            "figures and title words per text; the batch added to the index and its candidates returned",
         },
         "engine_full_rule": {
             "rule": "Jaccard >= t, or containment >= c on >= min shingles, or Jaccard >= t - margin with similar titles",
@@ -238,14 +327,21 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             },
         },
         "datasketch": {
-            "lsh_candidates": score(baseline["raw"], truth_j),
-            "lsh_then_estimated_jaccard": score(baseline["estimated"], truth_j),
-            "signature_and_index_docs_per_s": round(theirs_rate),
-            "signature_and_index_s": round(baseline["seconds"], 3),
-            "signature_and_index_s_runs": [round(x, 3) for x in theirs_s],
-            "num_perm_bands_rows": [s.num_perm, *baseline["bands_rows"]],
+            "usage": "MinHash.bulk(num_perm=120, seed=1) per batch of 1,000 (permutations shared), LeanMinHash, "
+            "MinHashLSH(num_perm=120, params=(40, 3)) as the engine's whole-text banding, insertion_session, "
+            "query per document; default hash function (SHA-1), default affine32 scheme",
+            "lsh_candidates": score(baseline.raw, truth_j),
+            "lsh_then_estimated_jaccard": score(baseline.estimated(), truth_j),
+            "signature_and_index_s": spread(theirs_s),
+            "signature_and_index_docs_per_s": round(indexed / float(np.median(theirs_s))),
+            "parts_s_median": {k: round(float(np.median([p[k] for p in parts])), 3) for k in parts[0]},
+            "num_perm_bands_rows": [s.num_perm, baseline.lsh.b, baseline.lsh.r],
         },
-        "speedup_signature_and_index": round(ours_rate / theirs_rate, 2),
+        "speedup_signature_and_index": speedup,
+        "speedup_without_datasketch_shingle_strings": strict,
+        "speedup_note": "datasketch seconds / engine seconds on the same texts in the same round; the engine "
+        "also makes lead bands, passage fingerprints and figures, which datasketch is not asked to",
+        "engine_profile": engine_profile(titles, bodies, s) if speedup["median"] < TARGETS["speedup"] else None,
     }
 
 
@@ -333,9 +429,11 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
         copies = [transform(t, b) for t, b in docs]
         c_titles, c_bodies = [t for t, _ in copies], [normalise_body(b).body for _, b in copies]
         c_feats = featurize(c_bodies, c_titles, s)
-        hit = wrong = wrong_copies = 0
+        hit = wrong = wrong_copies = exact_copies = near_hit = 0
         methods: dict[str, int] = {}
         for i, f in enumerate(c_feats):
+            same_words = content_hash(c_bodies[i]) == content_hash(bodies[i])
+            exact_copies += same_words
             found = index.query(f.bands)
             pool = {j: Candidate(id=j, rank=(j,), shared_bands=k, features=feats[j]) for j, k in found.items()}
             for j in exact.get(content_hash(c_bodies[i]), []):
@@ -343,6 +441,7 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
             best = best_match(f, list(pool.values()), s)
             if best is not None and group[int(best.matched)] == group[i]:  # type: ignore[call-overload]
                 hit += 1
+                near_hit += not same_words
                 methods[best.method.value] = methods.get(best.method.value, 0) + 1
             matched = {int(m.matched) for m in near_matches(f, pool.values(), s)}  # type: ignore[call-overload]
             matched |= set(exact.get(content_hash(c_bodies[i]), []))
@@ -352,10 +451,16 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
         others = sum(n - int((group == group[i]).sum()) for i in range(n))
         out[name] = {
             "recall": round(hit / n, 4),
+            "copies_with_the_original_words": exact_copies,
+            # Recall where exact hashing cannot help: the copies whose words differ from the original's.
+            "near_duplicate_recall": round(near_hit / (n - exact_copies), 4) if n > exact_copies else None,
             "false_positive_rate": round(wrong / others, 6),
             "copies_with_a_wrong_match": wrong_copies,
             "decided_by": methods,
         }
+    # A transform that leaves every copy's words alone is decided by the content hash, not by MinHash.
+    out["exact_hash_transforms"] = [k for k in TRANSFORMS if out[k]["copies_with_the_original_words"] == n]
+    out["near_duplicate_transforms"] = [k for k in TRANSFORMS if k not in out["exact_hash_transforms"]]
     return out
 
 
@@ -441,6 +546,124 @@ def with_suppress_drop(infra: Any, name: str) -> None:
         infra_mod.drop_database(infra, name)
 
 
+# ---------------------------------------------------------------- summary
+
+REUTERS_SPLIT = "Reuters-21578, 19,043 bodies (dedup defaults chosen on it)"
+BBC_SPLIT = "BBC News, 2,225 articles and their copies (dedup defaults chosen on it)"
+
+
+def _limit(profile: list[dict[str, Any]] | None) -> str | None:
+    """The engine's largest own-time functions, from the profile taken when the speed target is missed."""
+    if not profile:
+        return None
+    top = ", ".join(f"{p['function']} {p['share']:.0%}" for p in profile[:3])
+    return f"engine featurize (cProfile own time: {top})"
+
+
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The headline rows for ``make bench``'s table."""
+    r, b = result["reuters"], result["bbc"]
+    speed = r["speedup_signature_and_index"]
+    rows = [
+        row(
+            f"signatures + index vs datasketch used as documented (median of {r['rounds']} paired rounds, "
+            f"range {speed['min']}-{speed['max']})",
+            speed["median"],
+            "x",
+            target=f">= {TARGETS['speedup']}x",
+            met=speed["median"] >= TARGETS["speedup"],
+            split=f"Reuters-21578, {r['documents_indexed']:,} bodies, one core",
+            limited_by=_limit(r["engine_profile"]),
+        ),
+        row(
+            "the same, datasketch's shingle-string building not counted (median, range "
+            f"{r['speedup_without_datasketch_shingle_strings']['min']}-"
+            f"{r['speedup_without_datasketch_shingle_strings']['max']})",
+            r["speedup_without_datasketch_shingle_strings"]["median"],
+            "x",
+            split=f"Reuters-21578, {r['documents_indexed']:,} bodies, one core",
+        ),
+        row(
+            "engine signatures + index (median)",
+            r["engine"]["signature_and_index_docs_per_s"],
+            "docs/s",
+            split="Reuters-21578, one core",
+        ),
+        row(
+            "datasketch MinHash.bulk + LeanMinHash + MinHashLSH (median)",
+            r["datasketch"]["signature_and_index_docs_per_s"],
+            "docs/s",
+            split="Reuters-21578, one core",
+        ),
+        row(
+            "near-dup precision vs brute-force Jaccard",
+            r["engine"]["precision"],
+            "",
+            target=f">= {TARGETS['precision']}",
+            met=r["engine"]["precision"] >= TARGETS["precision"],
+            split=REUTERS_SPLIT,
+        ),
+        row(
+            "near-dup recall vs brute-force Jaccard",
+            r["engine"]["recall"],
+            "",
+            target=f">= {TARGETS['recall']}",
+            met=r["engine"]["recall"] >= TARGETS["recall"],
+            split=REUTERS_SPLIT,
+        ),
+    ]
+    for name in b["near_duplicate_transforms"]:
+        recall = b[name]["near_duplicate_recall"]
+        rows.append(
+            row(
+                f"near-duplicate recall, copies {name.replace('_', ' ')}",
+                recall,
+                "",
+                target=f">= {TARGETS['bbc_recall']}",
+                met=recall >= TARGETS["bbc_recall"],
+                split=BBC_SPLIT,
+            )
+        )
+    exact = b["exact_hash_transforms"]
+    if exact:
+        recall = min(b[name]["recall"] for name in exact)
+        rows.append(
+            row(
+                f"exact-hash recall, copies {' / '.join(n.replace('_', ' ') for n in exact)} (same words: the "
+                "content hash decides, not MinHash)",
+                recall,
+                "",
+                target=f">= {TARGETS['bbc_recall']}",
+                met=recall >= TARGETS["bbc_recall"],
+                split=BBC_SPLIT,
+            )
+        )
+    fpr = max(b[name]["false_positive_rate"] for name in TRANSFORMS)
+    rows.append(
+        row(
+            "false-positive rate, worst transform",
+            fpr,
+            "",
+            target=f"<= {TARGETS['bbc_fpr']}",
+            met=fpr <= TARGETS["bbc_fpr"],
+            split=BBC_SPLIT,
+        )
+    )
+    db = result["postgresql_index"]
+    if "docs_per_s" in db:
+        rows.append(
+            row(
+                f"PostgreSQL index, featurize + upserts, batches of {db['batch']}",
+                db["docs_per_s"],
+                "docs/s",
+                split="Reuters-21578, one worker process",
+            )
+        )
+    else:
+        rows.append(row("PostgreSQL index", "not measured", "", limited_by=db.get("skipped")))
+    return rows
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -450,6 +673,7 @@ def main() -> int:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, for both contenders
     s = get_dedup_settings()
     started = time.perf_counter()
+    load_before = os.getloadavg()
     result: dict[str, Any] = {
         "engine_version": engine_version(s),
         "settings": s.model_dump(
@@ -472,38 +696,14 @@ def main() -> int:
         "reuters": reuters(s),
         "bbc": bbc(s),
         "postgresql_index": db_index(s),
+        "load_average": {"start": [round(x, 2) for x in load_before], "end": [round(x, 2) for x in os.getloadavg()]},
     }
-    r, b = result["reuters"], result["bbc"]
-    result["targets"] = {
-        "reuters_precision": [
-            r["engine"]["precision"],
-            TARGETS["precision"],
-            r["engine"]["precision"] >= TARGETS["precision"],
-        ],
-        "reuters_recall": [r["engine"]["recall"], TARGETS["recall"], r["engine"]["recall"] >= TARGETS["recall"]],
-        **{
-            f"bbc_{name}_recall": [b[name]["recall"], TARGETS["bbc_recall"], b[name]["recall"] >= TARGETS["bbc_recall"]]
-            for name in TRANSFORMS
-        },
-        **{
-            f"bbc_{name}_fpr": [
-                b[name]["false_positive_rate"],
-                TARGETS["bbc_fpr"],
-                b[name]["false_positive_rate"] <= TARGETS["bbc_fpr"],
-            ]
-            for name in TRANSFORMS
-        },
-        "speedup_vs_datasketch": [
-            r["speedup_signature_and_index"],
-            TARGETS["speedup"],
-            r["speedup_signature_and_index"] >= TARGETS["speedup"],
-        ],
-    }
+    result["summary"] = summary(result)
     result["seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    missed = [k for k, (_, _, ok) in result["targets"].items() if not ok]
+    missed = [x["measure"] for x in result["summary"] if x["met"] is False]
     print(f"targets missed: {missed}" if missed else "all targets met", file=sys.stderr)
     return 0
 

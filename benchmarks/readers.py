@@ -9,11 +9,13 @@ the format: title, paragraphs, the "Reuter" sign-off as the credit, the dateline
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
 
 from benchmarks.data import ROOT, require
+from benchmarks.table import row
 from services.cli.reuters import count_documents, read_reuters
 from shared.schemas.articles import ArticleIn
 
@@ -43,6 +45,8 @@ def main() -> int:
         "dateline": first.get("metadata", {}).get("dateline") == "SALVADOR, Feb 26",
         "kinds": {d["metadata"]["type"] for d in docs} == {"norm", "brief", "unproc"},
     }
+    split = f"Reuters-21578, all {len(files)} files"
+    failed = [name for name, ok in checks.items() if not ok]
     report = {
         "files": len(files),
         "documents": len(docs),
@@ -50,6 +54,28 @@ def main() -> int:
         "invalid": invalid,
         "seconds": round(elapsed, 2),
         "checks": checks,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "summary": [
+            row(
+                "documents read",
+                len(docs),
+                "docs",
+                target=f"= {DOCUMENTS:,}",
+                met=checks["every document read"],
+                split=split,
+            ),
+            row("invalid articles", invalid, "docs", target="0", met=invalid == 0, split=split),
+            row(
+                "format checks passed",
+                f"{len(checks) - len(failed)} of {len(checks)}",
+                "",
+                target="all",
+                met=not failed,
+                split=split,
+                limited_by=", ".join(failed) or None,
+            ),
+            row("read rate", round(len(docs) / elapsed) if elapsed else 0, "docs/s", split=split),
+        ],
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from shared.dedup.minhash import band_keys, leads, signatures
-from shared.dedup.reuse import Reuse, figures, fingerprints, measure, same_figures
+from shared.dedup.reuse import Reuse, batch_fingerprints, figures, measure, same_figures
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -92,6 +92,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
     no_bands = np.empty(0, dtype=np.int64)
+    passages = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window)
     out = []
     for i in range(len(counts)):
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
@@ -102,7 +103,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
                 raw=raw,
                 bands=keys[i] if thick else no_bands,
                 title=title_words(titles[i]),
-                passages=fingerprints(raw, s.reuse_window) if thick else no_bands,
+                passages=passages[i] if thick else no_bands,
                 numbers=figures(bodies[i]) if thick and s.reuse_window else frozenset(),
             )
         )
@@ -301,17 +302,18 @@ class ArrayIndex:
             raise ValueError("ArrayIndex ids must be in [0, 2^31)")
         flat_keys = bands.ravel()
         flat_ids = np.repeat(ids, bands.shape[1])
-        # Against the index: every stored entry with an equal key.
-        lo = np.searchsorted(self.keys, flat_keys, side="left")
-        hi = np.searchsorted(self.keys, flat_keys, side="right")
+        order = np.lexsort((flat_ids, flat_keys))
+        k, i = flat_keys[order], flat_ids[order]
+        # Against the index: every stored entry with an equal key (the keys looked up in sorted order, so the
+        # binary searches walk the index in one direction instead of missing the cache at random).
+        lo = np.searchsorted(self.keys, k, side="left")
+        hi = np.searchsorted(self.keys, k, side="right")
         width = hi - lo
         hit = np.flatnonzero(width)
-        who = np.repeat(flat_ids[hit], width[hit])
+        who = np.repeat(i[hit], width[hit])
         starts = np.repeat(lo[hit] - np.cumsum(np.r_[0, width[hit][:-1]]), width[hit])
         other = self.owners[starts + np.arange(who.size)]
         # Within the batch: equal keys, each entry paired with the entries of lower id.
-        order = np.lexsort((flat_ids, flat_keys))
-        k, i = flat_keys[order], flat_ids[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
         sizes = np.diff(np.r_[starts, k.size])
         pairs_a, pairs_b = [who], [other]

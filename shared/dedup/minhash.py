@@ -16,7 +16,7 @@ import numpy as np
 from shared.dedup.shingles import ShingleBatch, mix64
 
 EMPTY = np.uint32(0xFFFFFFFF)
-_SLICE = 16_384  # shingles per numpy pass: 16k x 120 permutations x 8 bytes ~ 16 MB
+_SLICE = 16_384  # shingles per numpy pass: 120 permutations x 16k x 8 bytes ~ 16 MB
 
 
 @lru_cache(maxsize=8)
@@ -35,16 +35,18 @@ def signatures(batch: ShingleBatch, *, num_perm: int, seed: int) -> np.ndarray:
     sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
     counts = batch.counts()
     owner = np.repeat(np.arange(n), counts)
-    buf = np.empty((min(_SLICE, batch.hashes.size), num_perm), dtype=np.uint64)
+    # Permutations by shingles, not shingles by permutations: each text's shingles are then contiguous in
+    # every row, and the reduction runs along rows (about 4x faster than reducing down columns).
+    buf = np.empty((num_perm, min(_SLICE, batch.hashes.size)), dtype=np.uint64)
     for start in range(0, batch.hashes.size, _SLICE):
         x = batch.hashes[start : start + _SLICE]
         who = owner[start : start + _SLICE]
-        values = buf[: x.size]
-        np.multiply(x[:, None], a[None, :], out=values)
-        values += b
+        values = buf[:, : x.size]
+        np.multiply(a[:, None], x[None, :], out=values)
+        values += b[:, None]
         # The minimum of the high halves is the high half of the minimum: shift after reducing.
         firsts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-        mins = (np.minimum.reduceat(values, firsts, axis=0) >> np.uint64(32)).astype(np.uint32)
+        mins = (np.minimum.reduceat(values, firsts, axis=1) >> np.uint64(32)).astype(np.uint32).T
         rows = who[firsts]
         sig[rows] = np.minimum(sig[rows], mins)
     return sig

@@ -41,12 +41,42 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
     """The winnowed fingerprints of one text's shingles (in text order): sorted int64, without repeats."""
-    if raw.size == 0 or window <= 0:
-        return _NO_FINGERPRINTS
-    if raw.size <= window:
-        return raw.min(keepdims=True).view(np.int64)
-    minima = np.lib.stride_tricks.sliding_window_view(raw, window).min(axis=1)
-    return np.unique(minima).view(np.int64)
+    return batch_fingerprints(raw, np.array([0, raw.size]), window)[0]
+
+
+def batch_fingerprints(hashes: np.ndarray, offsets: np.ndarray, window: int) -> list[np.ndarray]:
+    """:func:`fingerprints` of every text of a batch (text ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``),
+    in a few passes over the whole batch instead of a handful of numpy calls per text.
+
+    Each fingerprint set is sorted as unsigned values (then viewed as int64); a text no longer than the
+    window keeps its minimum; an empty text, or ``window <= 0``, has none."""
+    counts = np.diff(offsets)
+    if window <= 0 or hashes.size == 0:
+        return [_NO_FINGERPRINTS] * counts.size
+    # Sliding minimum over the concatenation by doubling: after the loop m[i] = min(hashes[i : i + span]);
+    # two overlapping spans then cover each window.
+    m, span = hashes, 1
+    while span * 2 <= window and m.size > span:
+        m = np.minimum(m[:-span], m[span:])
+        span *= 2
+    shift = window - span
+    windows = np.minimum(m[:-shift], m[shift:]) if shift and m.size > shift else m[: max(m.size - shift, 0)]
+    # The windows lying inside one text, and one fingerprint (its minimum) for a text shorter than a window.
+    starts = offsets[:-1]
+    per_text = np.where(counts > window, counts - window + 1, 0)
+    owner = np.repeat(np.arange(counts.size), per_text)
+    at = np.repeat(starts - np.r_[0, np.cumsum(per_text)[:-1]], per_text) + np.arange(int(per_text.sum()))
+    values = windows[at] if at.size else np.empty(0, dtype=hashes.dtype)
+    short = np.flatnonzero((counts > 0) & (counts <= window))
+    if short.size:  # rare: a text of fewer shingles than a window
+        owner = np.concatenate([owner, short])
+        values = np.concatenate([values, [hashes[starts[i] : starts[i] + counts[i]].min() for i in short]])
+    order = np.lexsort((values, owner))
+    owner, values = owner[order], values[order]
+    keep = np.r_[True, (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])] if owner.size else owner.astype(bool)
+    owner, values = owner[keep], values[keep].view(np.int64)
+    bounds = np.searchsorted(owner, np.arange(counts.size + 1))
+    return [values[bounds[i] : bounds[i + 1]] for i in range(counts.size)]
 
 
 def figures(text: str) -> frozenset[str]:

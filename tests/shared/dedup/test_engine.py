@@ -47,6 +47,7 @@ def test_a_batch_gives_each_text_what_it_gets_alone(texts: list[list[str]]) -> N
         [alone] = feats(body)
         assert np.array_equal(alone.shingles, f.shingles)
         assert np.array_equal(alone.bands, f.bands)
+        assert np.array_equal(alone.passages, f.passages)
 
 
 def test_signatures_estimate_jaccard() -> None:

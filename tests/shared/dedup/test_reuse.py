@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.dedup.engine import Candidate, Features, Method, decide, featurize
-from shared.dedup.reuse import character_spans, fingerprints, reused_units, runs
+from shared.dedup.reuse import batch_fingerprints, character_spans, fingerprints, reused_units, runs
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.shingles import Mode
 from shared.text.normalise import normalise_body
@@ -36,6 +36,20 @@ def test_winnowing_gives_every_shared_passage_of_a_window_a_common_fingerprint()
     assert fa.size < a.size  # a sample, not every shingle
     assert fingerprints(a[:5], 8).size == 1  # a text shorter than the window keeps its minimum
     assert fingerprints(a, 0).size == 0
+
+
+@pytest.mark.parametrize("window", [1, 3, 8, 9])
+def test_a_batch_winnows_each_text_as_every_window_minimum_of_its_own(window: int) -> None:
+    rng = np.random.default_rng(window)
+    counts = [0, 1, window, window + 1, 40, 3, 25]
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    hashes = rng.integers(0, 2**64, size=int(offsets[-1]), dtype=np.uint64) % np.uint64(1_000)  # with repeats
+    for n, got in enumerate(batch_fingerprints(hashes, offsets, window)):
+        text = hashes[offsets[n] : offsets[n + 1]]
+        minima = (
+            {int(text[i : i + window].min()) for i in range(max(text.size - window + 1, 1))} if text.size else set()
+        )
+        assert got.view(np.uint64).tolist() == sorted(minima)
 
 
 def test_reused_units_ignore_runs_shorter_than_the_minimum_and_cover_the_shingles_words() -> None:
