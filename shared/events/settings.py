@@ -41,7 +41,7 @@ class EventSettings(BaseSettings):
     # also share a name, place or anchor. embedding_words is how much of the opening is embedded: the cost is
     # linear in it (about 0.05 ms a token on one core); 0 turns embeddings off.
     embedding_words: int = Field(default=40, ge=0, le=500, description="opening words embedded (0: off)")
-    embedding_threshold: float = Field(default=0.58, ge=0, le=1)
+    embedding_threshold: float = Field(default=0.61, ge=0, le=1)
     # Index keys from the embedding (random-hyperplane LSH), so a report in another language sharing no word
     # is found: bands of bits each; every worker must share the seed.
     embedding_bands: int = Field(default=8, ge=0, le=32, description="LSH bands of the embedding (index keys)")
@@ -65,5 +65,5 @@ def engine_version(s: EventSettings) -> str:
         f"events-{ALGORITHM_VERSION}:w{s.window_days}:l{s.lead_words}:s{s.stem_chars}:n{s.number_weight:g}:"
         f"k{s.salient_terms}e{s.max_entities}a{s.anchor_keys}:t{s.text_threshold:g}/{s.strong_threshold:g}p{s.min_shared_places}"
         f":a{s.anchor_threshold:g}/{s.min_shared_anchors}:m{s.embedding_words}/{s.embedding_threshold:g}"
-        f"b{s.embedding_bands}x{s.embedding_bits}s{s.embedding_seed}"
+        f":b{s.embedding_bands}x{s.embedding_bits}s{s.embedding_seed}"
     )
