@@ -16,6 +16,11 @@ case- and accent-insensitively, cut like the stems), and figures of two digits o
 weighted by how rare it is as a word in English and in the article's language, so a capitalised common word
 says little; a year weighs less than another figure. Cross-language articles join when their anchor vectors
 are close enough and share at least ``min_shared_anchors`` anchors.
+
+Reports that paraphrase each other, or are written in two languages with few names in common, are compared
+by meaning too: a multilingual sentence embedding of the opening words (``shared.events.embedding``). A close
+embedding alone never joins two articles: it needs a shared name, place or anchor to back it, as the text
+similarity does.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from functools import lru_cache
 
 from wordfreq import available_languages, zipf_frequency
 
+from shared.events.embedding import Vector, band_keys, embedding_cosine
 from shared.events.settings import EventSettings
 from shared.tagging.base import fold
 
@@ -66,6 +72,7 @@ class Rule(StrEnum):
     text_and_entity = "text+entity"  # similar text and a shared entity or place
     strong_text = "strong_text"  # very similar text
     anchors = "anchors"  # articles in different languages sharing places, names and figures
+    embedding = "embedding"  # close in meaning (multilingual embedding) and sharing a name, place or anchor
     correction = "correction"  # where a user put it
     kept = "kept"  # decided before; reprocessing keeps it
 
@@ -120,6 +127,8 @@ class EventFeatures:
     keys: tuple[int, ...] = field(default=())  # index keys: the salient stems, the entities and anchors
     language: str = ""  # ISO 639-1 as the engine read it ("" when unknown)
     anchors: dict[str, float] = field(default_factory=dict)  # language-independent evidence, L2-normalised
+    # The opening's multilingual embedding (``None``: not embedded, e.g. decided before embeddings existed).
+    embedding: Vector | None = field(default=None, compare=False, repr=False)
 
 
 def lead(body: str, words: int) -> str:
@@ -136,8 +145,10 @@ def featurize(
     entities: Iterable[str],
     published_at: datetime,
     settings: EventSettings,
+    embedding: Vector | None = None,
 ) -> EventFeatures:
-    """The article's weighted terms over title and lead, its entities, and its index keys."""
+    """The article's weighted terms over title and lead, its entities, and its index keys; ``embedding`` is
+    the opening's, computed for the whole batch beforehand (``shared.events.embedding.embed``)."""
     lang = _language(language)
     counts: dict[str, float] = {}
     weights: dict[str, float] = {}
@@ -153,6 +164,9 @@ def featurize(
     keys = {key_hash("t", s) for s in salient} | {key_hash("e", e) for e in sorted(ents)[: settings.max_entities]}
     found = anchors(f"{title}\n{lead(body, settings.lead_words)}", lang, settings)
     keys |= {key_hash("a", a) for a in sorted(found, key=lambda k: (-found[k], k))[: settings.anchor_keys]}
+    if embedding is not None:
+        bands = band_keys(embedding, settings.embedding_bands, settings.embedding_bits, settings.embedding_seed)
+        keys |= {key_hash("m", b) for b in bands}
     return EventFeatures(
         vector=vector,
         entities=ents,
@@ -161,6 +175,7 @@ def featurize(
         keys=tuple(sorted(keys)),
         language=language or "",
         anchors=found,
+        embedding=embedding,
     )
 
 
@@ -270,29 +285,47 @@ class Verdict:
     shared: tuple[str, ...]
     hours_apart: float
     rule: Rule | None
+    embedding_similarity: float | None = None
 
 
 def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings) -> Verdict:
     """Score one candidate and verify it: within the window, then strong text or text plus an entity; for
-    two articles in different languages, their anchors too."""
+    two articles in different languages, their anchors too; then the embeddings, backed by a shared name,
+    place or anchor."""
     hours = abs((f.published_at - other.published_at).total_seconds()) / 3600
     text = cosine(f.vector, other.vector)
     shared = tuple(sorted(f.entities & other.entities))
     score = text + s.entity_bonus * min(len(shared), _ENTITY_BONUS_CAP)
     rule: Rule | None = None
+    meaning = embedding_cosine(f.embedding, other.embedding)
     if abs(f.day - other.day) <= s.window_days:
+        common = f.anchors.keys() & other.anchors.keys()
         if text >= s.strong_threshold:
             rule = Rule.strong_text
         elif text >= s.text_threshold and _enough(shared, s.min_shared_places):
             rule = Rule.text_and_entity
-        elif f.language and other.language and f.language != other.language:
-            common = f.anchors.keys() & other.anchors.keys()
-            similarity = cosine(f.anchors, other.anchors)
-            if similarity >= s.anchor_threshold and len(common) >= s.min_shared_anchors:
-                rule = Rule.anchors
-                score = similarity
-                shared = tuple(sorted(set(shared) | {a for a in common if not a.startswith("place:")}))
-    return Verdict(candidate=candidate, score=score, text_similarity=text, shared=shared, hours_apart=hours, rule=rule)
+        elif f.language and other.language and f.language != other.language and _anchors_agree(f, other, common, s):
+            rule = Rule.anchors
+            score = cosine(f.anchors, other.anchors)
+            shared = tuple(sorted(set(shared) | {a for a in common if not a.startswith("place:")}))
+        elif meaning is not None and meaning >= s.embedding_threshold and (shared or common):
+            # Close in meaning, and at least one name, place or figure in common to say it is the same happening.
+            rule = Rule.embedding
+            score = meaning
+            shared = tuple(sorted(set(shared) | common))
+    return Verdict(
+        candidate=candidate,
+        score=score,
+        text_similarity=text,
+        shared=shared,
+        hours_apart=hours,
+        rule=rule,
+        embedding_similarity=meaning,
+    )
+
+
+def _anchors_agree(f: EventFeatures, other: EventFeatures, common: set[str], s: EventSettings) -> bool:
+    return len(common) >= s.min_shared_anchors and cosine(f.anchors, other.anchors) >= s.anchor_threshold
 
 
 def _enough(shared: tuple[str, ...], min_places: int) -> bool:

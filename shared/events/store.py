@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from shared.db.models import Article, Event, EventDecision
+from shared.events.embedding import unpack
 from shared.events.engine import EventFeatures, day_of
 
 
@@ -94,6 +95,7 @@ def load_known(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Kn
                 published_at=r.published_at,
                 language=r.details.get("language") or "",
                 anchors=r.details.get("anchors") or {},
+                embedding=unpack(r.details["embedding"]) if r.details.get("embedding") else None,
             ),
         )
         for r in rows

@@ -6,7 +6,7 @@ Runs after tagging, whose entities and places it compares (read from the batch's
 1. articles decided before keep their event (reprocessing never moves one, and a user's split or merge
    stays where the user put it);
 2. a copy of an article already in an event (the same dedup cluster) joins that event;
-3. the others are featurized (``shared.events.engine``), indexed and looked up in one upsert plus one read
+3. the others are embedded in one call (``shared.events.embedding``), featurized (``shared.events.engine``), indexed and looked up in one upsert plus one read
    of ``event_keys`` (``shared.events.index``), which takes the rows' locks until commit: two workers with
    articles on one event are serialised and the second sees the first;
 4. the candidates' kept features are loaded in one query, scored and verified; the batch's earlier
@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
 from shared.db.models import Article, EventDecision
+from shared.events.embedding import embed, opening, pack
 from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
 from shared.events.index import Rows, index_batch, period_of
 from shared.events.settings import EventSettings, engine_version, get_event_settings
@@ -67,6 +68,8 @@ class EventsStage:
     def warm_up(self) -> None:
         from datetime import UTC, datetime
 
+        if self.settings.embedding_words:
+            embed(["The event engine loads its sentence encoder once per process."])
         featurize(
             title="Warming up",
             body="The event engine loads its word frequencies once per process.",
@@ -91,6 +94,11 @@ class EventsStage:
             )
         }
         new = [i for i in items if i.id not in kept]
+        vectors = (
+            embed([opening(i.record.title, i.record.body, s.embedding_words) for i in new])
+            if s.embedding_words
+            else None
+        )
         feats = {
             i.id: featurize(
                 title=i.record.title,
@@ -99,8 +107,9 @@ class EventsStage:
                 entities=entities_of(i),
                 published_at=i.record.published_at,
                 settings=s,
+                embedding=None if vectors is None else vectors[n],
             )
-            for i in new
+            for n, i in enumerate(new)
         }
         copies = {i.id: c for i in new if (c := i.record.cluster_id) not in (None, i.id)}
         rows = index_batch(
@@ -200,6 +209,12 @@ class EventsStage:
                     "details": {
                         "language": d.features.language,
                         "anchors": {k: round(w, 4) for k, w in d.features.anchors.items()},
+                        **({"embedding": pack(d.features.embedding)} if d.features.embedding is not None else {}),
+                        **(
+                            {"embedding_similarity": round(v.embedding_similarity, 4)}
+                            if v and v.embedding_similarity is not None
+                            else {}
+                        ),
                     },
                 }
             )

@@ -93,6 +93,24 @@ def test_an_outlet_in_another_language_joins_the_event_and_a_same_day_story_of_i
     assert _events(db)[quake]["size"] == 2
 
 
+def test_a_report_in_chinese_joins_on_its_stored_meaning_and_a_chinese_story_of_the_same_day_does_not(
+    db: Engine,
+) -> None:
+    # Separate batches: the Chinese articles compare with the English one's embedding as its decision kept it.
+    ids = _run(db, ["quake_wire"]) | _run(db, ["quake_zh"]) | _run(db, ["central_bank_zh"])
+    quake = _event(db, ids["quake_wire"])
+    assert _event(db, ids["quake_zh"]) == quake
+    assert _event(db, ids["central_bank_zh"]) == ids["central_bank_zh"]
+    joined = _decision(db, ids["quake_zh"])
+    assert joined["rule"] == "embedding"
+    assert joined["matched_id"] == ids["quake_wire"]
+    assert joined["details"]["language"] == "zh"
+    assert joined["details"]["embedding_similarity"] >= EventSettings().embedding_threshold
+    assert "#6.8" in joined["shared_entities"]
+    assert joined["details"]["embedding"] and _decision(db, ids["quake_wire"])["details"]["embedding"]
+    assert _events(db)[quake]["size"] == 2
+
+
 def test_articles_of_one_batch_are_grouped_as_if_they_came_one_by_one(db: Engine) -> None:
     ids = _run(db, ["derby", "quake_local", "central_bank", "quake_wire", "quake_follow_up"])
     events = {name: _event(db, i) for name, i in ids.items()}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
+import numpy as np
+
+from shared.events.embedding import embed, opening, pack, unpack
 from shared.events.engine import (
     MemoryIndex,
     Rule,
@@ -174,3 +178,45 @@ def test_country_names_are_read_in_the_article_s_language() -> None:
         title="Germany and Spain", body="", language="en", entities=(), published_at=published("derby"), settings=S
     )
     assert {"place:DE", "place:ES"} <= set(chinese.anchors) & set(spanish.anchors) & set(english.anchors)
+
+
+def _embedded(name: str, language: str):  # type: ignore[no-untyped-def]
+    a = ARTICLES[name]
+    return featurize(
+        title=a["title"],
+        body=a["body"],
+        language=language,
+        entities=ENTITIES.get(name, ()),
+        published_at=published(name),
+        settings=S,
+        embedding=embed([opening(a["title"], a["body"], S.embedding_words)])[0],
+    )
+
+
+def test_a_report_in_chinese_sharing_two_anchors_joins_on_its_meaning() -> None:
+    chinese, wire = _embedded("quake_zh", "zh"), _embedded("quake_wire", "en")
+    v = compare(chinese, wire, "quake_wire", S)
+    assert v.rule is Rule.embedding
+    assert v.embedding_similarity is not None and v.embedding_similarity >= S.embedding_threshold
+    assert {"#6.8", "place:TR"} <= set(v.shared)  # the evidence backing the meaning
+    # Without the embeddings, the words and the two anchors would not join them.
+    assert compare(dataclasses.replace(chinese, embedding=None), wire, "quake_wire", S).rule is None
+
+
+def test_close_meaning_needs_a_shared_name_place_or_figure_and_unrelated_stories_stay_apart() -> None:
+    chinese, wire = _embedded("quake_zh", "zh"), _embedded("quake_wire", "en")
+    bare = dataclasses.replace(chinese, anchors={}, entities=frozenset())
+    assert compare(bare, wire, "quake_wire", S).rule is None
+    rate_zh = _embedded("central_bank_zh", "zh")
+    assert compare(rate_zh, wire, "quake_wire", S).rule is None  # same country and day, another happening
+    assert compare(rate_zh, _embedded("central_bank", "en"), "central_bank", S).rule is Rule.embedding
+    later = dataclasses.replace(chinese, day=wire.day + S.window_days + 1)
+    assert compare(later, wire, "quake_wire", S).rule is None
+
+
+def test_a_stored_embedding_compares_as_the_fresh_one() -> None:
+    chinese, wire = _embedded("quake_zh", "zh"), _embedded("quake_wire", "en")
+    assert chinese.embedding is not None and wire.embedding is not None
+    stored = unpack(pack(chinese.embedding))
+    assert len(pack(chinese.embedding)) < 700
+    assert abs(float(np.dot(stored, wire.embedding)) - float(np.dot(chinese.embedding, wire.embedding))) < 0.01
