@@ -32,29 +32,48 @@ from itertools import pairwise
 
 import numpy as np
 
-from shared.dedup.shingles import Mode
+from shared.dedup.shingles import Mode, grams
 
 _WORD = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.words, here with their offsets
 _NO_FINGERPRINTS = np.empty(0, dtype=np.int64)
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
     """The winnowed fingerprints of one text's shingles (in text order): sorted int64, without repeats."""
-    if raw.size == 0 or window <= 0:
-        return _NO_FINGERPRINTS
-    if raw.size <= window:
-        return raw.min(keepdims=True).view(np.int64)
-    minima = np.lib.stride_tricks.sliding_window_view(raw, window).min(axis=1)
-    return np.unique(minima).view(np.int64)
+    return batch_fingerprints(raw, np.array([0, raw.size], dtype=np.int64), window)[0]
 
 
-def figures(text: str) -> frozenset[str]:
-    """The numbers of a text ("1.2", "2029", "14"): a restyled unit ("mln" for "million") keeps them."""
-    return frozenset(_FIGURE.findall(text))
+def batch_fingerprints(hashes: np.ndarray, offsets: np.ndarray, window: int) -> list[np.ndarray]:
+    """The winnowed fingerprints of every text of a batch (text ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``),
+    in one vectorised pass: each a sorted int64 array without repeats. A text no longer than the window has
+    one fingerprint, its smallest shingle."""
+    n_texts = offsets.size - 1
+    counts = np.diff(offsets)
+    if window <= 0 or hashes.size == 0:
+        return [_NO_FINGERPRINTS] * n_texts
+    # Window minima over the concatenation; keep the windows that lie inside one text.
+    if hashes.size >= window:
+        minima = np.lib.stride_tricks.sliding_window_view(hashes, window).min(axis=1)
+    else:
+        minima = np.empty(0, dtype=hashes.dtype)
+    per_text = np.where(counts > window, counts - window + 1, 0)
+    first = np.cumsum(per_text) - per_text
+    starts = np.repeat(offsets[:-1] - first, per_text) + np.arange(int(per_text.sum()))
+    values = [minima[starts]]
+    owners = [np.repeat(np.arange(n_texts), per_text)]
+    short = np.flatnonzero((counts > 0) & (counts <= window))
+    if short.size:
+        values.append(np.array([hashes[offsets[i] : offsets[i + 1]].min() for i in short.tolist()], dtype=hashes.dtype))
+        owners.append(short)
+    value, owner = np.concatenate(values).view(np.int64), np.concatenate(owners)
+    order = np.lexsort((value, owner))
+    value, owner = value[order], owner[order]
+    keep = np.r_[True, (value[1:] != value[:-1]) | (owner[1:] != owner[:-1])]
+    value, owner = value[keep], owner[keep]
+    return np.split(value, np.searchsorted(owner, np.arange(1, n_texts)))
 
 
-def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, share: float) -> bool:
+def same_figures(a: frozenset[int], b: frozenset[int], *, min_figures: int, share: float) -> bool:
     """Whether two texts tell the same figures: a template filled in with other figures (a daily money
     market notice, a bond issue, an earnings table) reuses the words of another story, not the story.
     Texts with fewer than ``min_figures`` numbers pass: there is nothing to compare."""
@@ -62,11 +81,19 @@ def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, shar
     return smaller < min_figures or len(a & b) >= share * smaller
 
 
-def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int, max_gap: int = 0) -> np.ndarray:
+def reused_units(
+    raw: np.ndarray,
+    other: np.ndarray,
+    *,
+    span: int,
+    min_run: int,
+    max_gap: int = 0,
+    figure_units: np.ndarray | None = None,
+) -> np.ndarray:
     """Which units (words, or letters in character mode) of a text lie in a run of at least ``min_run``
-    consecutive shingles found in ``other`` (a sorted shingle set), gaps of up to ``max_gap`` units between
-    two such runs included; ``span`` is the shingle length."""
-    n_units = raw.size + span - 1
+    consecutive grams found in ``other`` (a sorted gram set), gaps of up to ``max_gap`` units between two such
+    runs included unless the gap holds a figure (``figure_units``); ``span`` is the gram length."""
+    n_units = raw.size + span - 1 if raw.size else 0
     pos = np.searchsorted(other, raw)
     pos[pos == other.size] = 0
     hit = other[pos] == raw if other.size else np.zeros(raw.size, dtype=bool)
@@ -77,14 +104,15 @@ def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int,
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             if b - a >= min_run:
                 hit[a:b] = True
-    # A unit is reused when some kept shingle covers it: shingle i covers units i .. i + span - 1.
+    # A unit is reused when some kept gram covers it: gram i covers units i .. i + span - 1.
     covered = np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
     if max_gap:
-        # An edit inside a reused passage (a word changed, a number restyled) leaves a gap too short to be a
-        # shingle of its own between two reused runs: it is still the reused passage.
+        # An edit inside a reused passage (a word changed, a unit restyled) leaves a short gap between two
+        # reused runs: it is still the reused passage. A figure in the gap is not an edit: a template filled
+        # in with other numbers (a bond issue, a daily notice, an earnings table) is another story.
         found = runs(covered)
         for (_, end), (start, _) in pairwise(found):
-            if start - end <= max_gap:
+            if start - end <= max_gap and (figure_units is None or not figure_units[end:start].any()):
                 covered[end:start] = True
     return covered
 
@@ -113,27 +141,44 @@ class Reuse:
 
 
 def measure(
-    doc_raw: np.ndarray,
-    doc_set: np.ndarray,
-    other_raw: np.ndarray,
-    other_set: np.ndarray,
+    doc: Passages,
+    other: Passages,
     *,
     span: int,
     min_run: int,
     max_gap: int = 0,
-    other: Hashable,
+    other_id: Hashable,
     shared_fingerprints: int = 0,
 ) -> Reuse:
-    mine = reused_units(doc_raw, other_set, span=span, min_run=min_run, max_gap=max_gap)
-    theirs = reused_units(other_raw, doc_set, span=span, min_run=min_run, max_gap=max_gap)
+    """Both reused shares of two texts, from their exact grams (see :func:`reused_units`)."""
+    mine = reused_units(doc.grams, other.gram_set, span=span, min_run=min_run, max_gap=max_gap,
+                        figure_units=doc.figure_units)  # fmt: skip
+    theirs = reused_units(other.grams, doc.gram_set, span=span, min_run=min_run, max_gap=max_gap,
+                          figure_units=other.figure_units)  # fmt: skip
     return Reuse(
-        other=other,
+        other=other_id,
         of_doc=float(mine.mean()) if mine.size else 0.0,
         of_other=float(theirs.mean()) if theirs.size else 0.0,
         doc_runs=tuple(runs(mine)),
         other_runs=tuple(runs(theirs)),
         shared_fingerprints=shared_fingerprints,
     )
+
+
+@dataclass(frozen=True)
+class Passages:
+    """A text as reuse is measured on it: its grams in text order, their set, and which units are figures."""
+
+    grams: np.ndarray
+    gram_set: np.ndarray
+    figure_units: np.ndarray | None = None
+
+
+def word_passages(units: np.ndarray, figure_units: np.ndarray, seed_words: int) -> Passages:
+    """A word-mode text's ``seed_words``-grams: shorter than the index's shingles, so that a house-style edit
+    every few words ("mln" for "million", "per cent" for "pct") still leaves runs of grams between edits."""
+    g = grams(units, seed_words) if units.size else units
+    return Passages(grams=g, gram_set=np.unique(g), figure_units=figure_units)
 
 
 def unit_offsets(text: str, mode: Mode) -> list[tuple[int, int]]:
