@@ -10,9 +10,10 @@ share *passages* share winnowed fingerprints, though:
   shingles. They are indexed in ``lsh_buckets`` under their own band number, so they cost no extra
   statement and are locked in the same global order as the bands.
 * **Verification** is exact, never an estimate: each text's words are marked *reused* when a run of at least
-  ``reuse_min_run`` consecutive shingles of it is in the other's shingle set; the reused share of a text is
-  its reused words over all its words. A house-style edit breaks the shingles around one word but leaves the
-  word runs on both sides, so the share counts text, not surviving shingles.
+  ``reuse_min_run`` consecutive word ``reuse_seed_words``-grams of it is in the other's gram set; the reused
+  share of a text is its reused words over all its words. The grams are shorter than the index's shingles so
+  that house-style edits every few words ("million" for "mln") leave runs between them; an edited word
+  inside a passage is bridged, a changed figure is not (a template filled in with other numbers).
 
 A join also needs the two texts to tell the same figures (``same_figures``): a template filled in with other
 numbers (a daily money market notice, a bond issue, an earnings table) reuses words, not the story.
