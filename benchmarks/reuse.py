@@ -1,16 +1,19 @@
 """Partial-reuse benchmark (``make bench-reuse``): local rewrites of wire stories, distinct briefs, speed.
 
 Copies are built from real articles with a fixed seed, the way a local outlet rewrites a wire story: the lead
-paragraph replaced by a paragraph of another article, 30-85% of the remaining paragraphs kept in order, one or
-two paragraphs of other articles inserted, house-style word edits ("per cent", "U.S.", "mln", numbers,
-a dropped word now and then). The ground truth is the share of the original's words the copy keeps.
+paragraph replaced by a paragraph of another article, 30-85% of the remaining paragraphs kept in order (the
+50-80% of the issue inside that range, with the 30-60% band for the link rate), one or two paragraphs of
+other articles inserted, house-style word edits ("per cent", "US", "million", "says", a dropped word now and
+then). The ground truth is the share of the original's words the copy keeps, before the edits.
 
 * Recall: copies keeping ≥ 60% of the original must join its cluster (target ≥ 0.95); the link rate of copies
   keeping 30-60% (linked or joined).
 * False merges among distinct articles: the originals are streamed through the engine in order, and a join
-  by the new ``reuse`` rule between two originals that are not copies of each other (different near-duplicate
-  groups, as in ``benchmarks.dedup``) is counted; so is any merge between Reuters earnings briefs of different
-  companies (same boilerplate, different numbers).
+  by the ``reuse`` rule between two originals that are not copies of each other is counted. Copies of each
+  other are the near-duplicate groups of ``benchmarks.dedup`` and the agency's own re-sends, which those
+  miss: a title marked ``CORRECTED``/``REPEAT`` of the other, or the same title telling the same figures.
+  The rest count as false, an upper bound: some are one story re-sent under a rewritten title. Any merge
+  between Reuters earnings briefs of different companies (same boilerplate, different numbers) is counted too.
 * Speed per copy (features + candidates + decision, in process), index entries per article, and the
   PostgreSQL index path (featurize + one upsert per table per batch) with and without passage fingerprints,
   alternating, median of 5 rounds with the range.
@@ -100,6 +103,20 @@ def make_copy(i: int, docs: list[tuple[str, list[str]]], rng: random.Random) -> 
     return f"Local: {title}", "\n\n".join(body), share
 
 
+_RESEND = re.compile(r"^\W*(?:CORRECTED|CORRECTION|REPEAT|RPT|REFILED)\W*", re.I)
+
+
+def resent(title_a: str, title_b: str, a: Features, b: Features) -> bool:
+    """The agency sent one story twice: a title marked as a correction or repeat of the other, or the same
+    title with the same figures (a template filled in anew, such as a daily market report, keeps its title
+    but tells other figures)."""
+    ta, tb = _RESEND.sub("", title_a).strip().upper(), _RESEND.sub("", title_b).strip().upper()
+    if (ta != title_a.strip().upper() or tb != title_b.strip().upper()) and (ta in tb or tb in ta):
+        return True
+    union = a.numbers | b.numbers
+    return ta == tb and (not union or len(a.numbers & b.numbers) >= 0.8 * len(union))
+
+
 class Index:
     """The in-process stand-in for the shared index: LSH bands and passage fingerprints, with features."""
 
@@ -143,9 +160,14 @@ def corpus_run(name: str, docs: list[tuple[str, list[str]]], s: DedupSettings) -
         d = decide(f, index.candidates(f, s), s)
         if d.match is not None and d.match.method is Method.reuse:
             j = int(d.match.matched)
-            same = groups[i] == groups[j]
-            reuse_joins["same_story" if same else "distinct"] += 1
-            if not same and len(examples) < 10:
+            if groups[i] == groups[j]:
+                kind = "same_story"
+            elif resent(titles[i], titles[j], f, feats[j]):
+                kind = "resend"
+            else:
+                kind = "distinct"
+            reuse_joins[kind] += 1
+            if kind == "distinct" and len(examples) < 10:
                 examples.append({"article": titles[i], "joined": titles[j], "share": round(d.match.similarity, 3)})
         index.add(i, f)
     eligible = [i for i, (_, p) in enumerate(docs) if len(p) >= 5 and sum(len(words(x)) for x in p) >= 120]
@@ -300,6 +322,51 @@ def db_throughput(batch: int = 200, stories: int = 6_000) -> dict[str, Any]:
         infra.stop()
 
 
+def _row(measure: str, value: Any, unit: str, target: str | None = None, met: bool | None = None,
+         split: str | None = None, limited_by: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {"measure": measure, "value": value, "unit": unit, "target": target, "met": met, "split": split,
+            "limited_by": limited_by}  # fmt: skip
+
+
+def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows ``make bench`` prints (see the benchmark results format)."""
+    r, b, e, db = result["reuters_test"], result["bbc"], result["earnings_briefs"], result["postgresql_index"]
+    splits = (("Reuters-21578 TEST", r), ("BBC News", b))
+    rows = [
+        _row("reuse: recall of copies keeping >= 60% of the wire text", c["recall_60"], "share", ">= 0.95",
+             c["recall_60"] >= TARGETS["recall_60"], split,
+             None if c["recall_60"] >= TARGETS["recall_60"] else "measured share eroded by house-style edits "
+             "below reuse_join_threshold (raising it costs joins between originals)")
+        for split, c in splits
+    ]  # fmt: skip
+    false = sum(c["reuse_joins_among_originals"].get("distinct", 0) for _, c in splits)
+    false += e["reuse_merges_of_different_companies"]
+    rows.append(
+        _row("reuse: joins between distinct originals (upper bound) + earnings briefs of different companies",
+             false, "joins", "0", false == 0, "Reuters-21578 TEST + BBC News + Reuters earnings briefs",
+             None if false == 0 else "template stories (bond issues, money market notices) share most words; "
+             "some are re-sends under a rewritten title")
+    )  # fmt: skip
+    rows += [
+        _row("reuse: copies keeping 30-60% linked or joined", c["link_rate_30_60"], "share", None, None, split)
+        for split, c in splits
+    ]
+    rows += [
+        _row("reuse: decision per copy, in process", c["ms_per_copy"], "ms", None, None, split) for split, c in splits
+    ]
+    if "before" in db:
+        on, off = db["after"], db["before"]
+        ok = on["docs_per_s_median"] >= off["docs_per_s_median"]
+        rows += [
+            _row("dedup index throughput, reuse off (median of 5, range in JSON)", off["docs_per_s_median"],
+                 "stories/s", None, None, "Reuters-21578, 6,000 stories"),
+            _row("dedup index throughput, reuse on (median of 5, range in JSON)", on["docs_per_s_median"],
+                 "stories/s", ">= reuse off", ok, "Reuters-21578, 6,000 stories",
+                 None if ok else f"PostgreSQL bucket upsert: {on['bucket_rows'] / off['bucket_rows'] - 1:.0%} more rows"),
+        ]  # fmt: skip
+    return rows
+
+
 def main(argv: list[str]) -> int:
     if not (DATA / "reuters21578").is_dir() or not (DATA / "bbc").is_dir():
         print(f"the corpora are not in {DATA}", file=sys.stderr)
@@ -322,25 +389,13 @@ def main(argv: list[str]) -> int:
         "earnings_briefs": earnings_briefs(s),
         "postgresql_index": db_throughput(),
     }
-    r, b, e = result["reuters_test"], result["bbc"], result["earnings_briefs"]
-    distinct = r["reuse_joins_among_originals"].get("distinct", 0) + b["reuse_joins_among_originals"].get("distinct", 0)
-    result["targets"] = {
-        "reuters_test_recall_60": [r["recall_60"], TARGETS["recall_60"], r["recall_60"] >= TARGETS["recall_60"]],
-        "bbc_recall_60": [b["recall_60"], TARGETS["recall_60"], b["recall_60"] >= TARGETS["recall_60"]],
-        "reuse_false_merges": [distinct + e["reuse_merges_of_different_companies"], 0, distinct == 0],
-    }
-    db = result["postgresql_index"]
-    if "before" in db:
-        result["targets"]["index_throughput_not_lower"] = [
-            [db["before"]["docs_per_s_median"], db["after"]["docs_per_s_median"]],
-            "after >= before",
-            db["after"]["docs_per_s_median"] >= db["before"]["docs_per_s_median"],
-        ]
+    result["summary"] = summary(result)
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     result["seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    missed = [k for k, (_, _, ok) in result["targets"].items() if not ok]
+    missed = [row["measure"] for row in result["summary"] if row["met"] is False]
     print(f"targets missed: {missed}" if missed else "all targets met", file=sys.stderr)
     return 0
 

@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 
 from shared.dedup.minhash import band_keys, leads, signatures
-from shared.dedup.reuse import Reuse, batch_fingerprints, figures, measure, same_figures
+from shared.dedup.reuse import Passages, Reuse, batch_fingerprints, measure, same_figures, word_passages
 from shared.dedup.settings import DedupSettings
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
@@ -65,11 +65,17 @@ class Features:
     bands: np.ndarray  # int64 LSH keys; empty when thin
     title: frozenset[str]
     passages: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # winnowed fingerprints
-    numbers: frozenset[str] = frozenset()  # the figures of the text, which a template with new figures changes
+    units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))  # word hashes (word mode)
+    figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # which words are figures
 
     @property
     def thin(self) -> bool:
         return self.bands.size == 0
+
+    @cached_property
+    def numbers(self) -> frozenset[int]:
+        """The text's figures (word hashes of its numbers), which a template filled in anew changes."""
+        return frozenset(self.units[self.figure_units].tolist())
 
     @cached_property
     def shingles(self) -> np.ndarray:
@@ -91,20 +97,23 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         lead_keys = band_keys(lead_sig, bands=s.lead_bands, rows=s.rows, first_band=s.bands)
         keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
+    prints = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window)
     no_bands = np.empty(0, dtype=np.int64)
-    passages = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window)
     out = []
     for i in range(len(counts)):
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         thick = counts[i] >= s.min_shingles
+        units, figure_units = batch.words_of(i)
         out.append(
             Features(
                 mode=batch.modes[i],
                 raw=raw,
                 bands=keys[i] if thick else no_bands,
                 title=title_words(titles[i]),
-                passages=passages[i] if thick else no_bands,
-                numbers=figures(bodies[i]) if thick and s.reuse_window else frozenset(),
+                # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
+                passages=prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands,
+                units=units,
+                figure_units=figure_units,
             )
         )
     return out
@@ -191,8 +200,11 @@ def best_match(doc: Features, candidates: Sequence[Candidate], s: DedupSettings)
     return max(found, key=lambda m: (_NEAR_STRENGTH[m.method], m.similarity, m.shared_bands))
 
 
-def shingle_span(mode: Mode, s: DedupSettings) -> int:
-    return s.shingle_words if mode is Mode.words else s.shingle_chars
+def passages(f: Features, s: DedupSettings) -> Passages:
+    """What reuse is measured on: word ``reuse_seed_words``-grams, or the character shingles themselves."""
+    if f.mode is Mode.words:
+        return word_passages(f.units, f.figure_units, s.reuse_seed_words)
+    return Passages(grams=f.raw, gram_set=f.shingles)
 
 
 def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettings) -> list[Reuse]:
@@ -206,7 +218,8 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
         (c for c in candidates if c.features is not None and c.shared_passages >= s.reuse_min_shared),
         key=lambda c: (-c.shared_passages, c.rank),
     )
-    span = shingle_span(doc.mode, s)
+    span = s.reuse_seed_words if doc.mode is Mode.words else s.shingle_chars
+    mine = passages(doc, s)
     out = []
     for c in pool[: s.reuse_candidates]:
         other = c.features
@@ -214,9 +227,8 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
         if other.thin or other.mode is not doc.mode or other.shingles.size < s.reuse_min_shingles:
             continue
         r = measure(
-            doc.raw, doc.shingles, other.raw, other.shingles,
-            span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap, other=c.id,
-            shared_fingerprints=c.shared_passages,
+            mine, passages(other, s), span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap,
+            other_id=c.id, shared_fingerprints=c.shared_passages,
         )  # fmt: skip
         if r.share >= s.reuse_link_threshold:
             out.append(r)

@@ -10,9 +10,10 @@ share *passages* share winnowed fingerprints, though:
   shingles. They are indexed in ``lsh_buckets`` under their own band number, so they cost no extra
   statement and are locked in the same global order as the bands.
 * **Verification** is exact, never an estimate: each text's words are marked *reused* when a run of at least
-  ``reuse_min_run`` consecutive shingles of it is in the other's shingle set; the reused share of a text is
-  its reused words over all its words. A house-style edit breaks the shingles around one word but leaves the
-  word runs on both sides, so the share counts text, not surviving shingles.
+  ``reuse_min_run`` consecutive word ``reuse_seed_words``-grams of it is in the other's gram set; the reused
+  share of a text is its reused words over all its words. The grams are shorter than the index's shingles so
+  that house-style edits every few words ("million" for "mln") leave runs between them; an edited word
+  inside a passage is bridged, a changed figure is not (a template filled in with other numbers).
 
 A join also needs the two texts to tell the same figures (``same_figures``): a template filled in with other
 numbers (a daily money market notice, a bond issue, an earnings table) reuses words, not the story.
@@ -32,11 +33,10 @@ from itertools import pairwise
 
 import numpy as np
 
-from shared.dedup.shingles import Mode
+from shared.dedup.shingles import Mode, grams
 
 _WORD = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.words, here with their offsets
 _NO_FINGERPRINTS = np.empty(0, dtype=np.int64)
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
@@ -79,12 +79,7 @@ def batch_fingerprints(hashes: np.ndarray, offsets: np.ndarray, window: int) -> 
     return [values[bounds[i] : bounds[i + 1]] for i in range(counts.size)]
 
 
-def figures(text: str) -> frozenset[str]:
-    """The numbers of a text ("1.2", "2029", "14"): a restyled unit ("mln" for "million") keeps them."""
-    return frozenset(_FIGURE.findall(text))
-
-
-def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, share: float) -> bool:
+def same_figures(a: frozenset[int], b: frozenset[int], *, min_figures: int, share: float) -> bool:
     """Whether two texts tell the same figures: a template filled in with other figures (a daily money
     market notice, a bond issue, an earnings table) reuses the words of another story, not the story.
     Texts with fewer than ``min_figures`` numbers pass: there is nothing to compare."""
@@ -92,11 +87,19 @@ def same_figures(a: frozenset[str], b: frozenset[str], *, min_figures: int, shar
     return smaller < min_figures or len(a & b) >= share * smaller
 
 
-def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int, max_gap: int = 0) -> np.ndarray:
+def reused_units(
+    raw: np.ndarray,
+    other: np.ndarray,
+    *,
+    span: int,
+    min_run: int,
+    max_gap: int = 0,
+    figure_units: np.ndarray | None = None,
+) -> np.ndarray:
     """Which units (words, or letters in character mode) of a text lie in a run of at least ``min_run``
-    consecutive shingles found in ``other`` (a sorted shingle set), gaps of up to ``max_gap`` units between
-    two such runs included; ``span`` is the shingle length."""
-    n_units = raw.size + span - 1
+    consecutive grams found in ``other`` (a sorted gram set), gaps of up to ``max_gap`` units between two such
+    runs included unless the gap holds a figure (``figure_units``); ``span`` is the gram length."""
+    n_units = raw.size + span - 1 if raw.size else 0
     pos = np.searchsorted(other, raw)
     pos[pos == other.size] = 0
     hit = other[pos] == raw if other.size else np.zeros(raw.size, dtype=bool)
@@ -107,14 +110,15 @@ def reused_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int,
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             if b - a >= min_run:
                 hit[a:b] = True
-    # A unit is reused when some kept shingle covers it: shingle i covers units i .. i + span - 1.
+    # A unit is reused when some kept gram covers it: gram i covers units i .. i + span - 1.
     covered = np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
     if max_gap:
-        # An edit inside a reused passage (a word changed, a number restyled) leaves a gap too short to be a
-        # shingle of its own between two reused runs: it is still the reused passage.
+        # An edit inside a reused passage (a word changed, a unit restyled) leaves a short gap between two
+        # reused runs: it is still the reused passage. A figure in the gap is not an edit: a template filled
+        # in with other numbers (a bond issue, a daily notice, an earnings table) is another story.
         found = runs(covered)
         for (_, end), (start, _) in pairwise(found):
-            if start - end <= max_gap:
+            if start - end <= max_gap and (figure_units is None or not figure_units[end:start].any()):
                 covered[end:start] = True
     return covered
 
@@ -143,27 +147,44 @@ class Reuse:
 
 
 def measure(
-    doc_raw: np.ndarray,
-    doc_set: np.ndarray,
-    other_raw: np.ndarray,
-    other_set: np.ndarray,
+    doc: Passages,
+    other: Passages,
     *,
     span: int,
     min_run: int,
     max_gap: int = 0,
-    other: Hashable,
+    other_id: Hashable,
     shared_fingerprints: int = 0,
 ) -> Reuse:
-    mine = reused_units(doc_raw, other_set, span=span, min_run=min_run, max_gap=max_gap)
-    theirs = reused_units(other_raw, doc_set, span=span, min_run=min_run, max_gap=max_gap)
+    """Both reused shares of two texts, from their exact grams (see :func:`reused_units`)."""
+    mine = reused_units(doc.grams, other.gram_set, span=span, min_run=min_run, max_gap=max_gap,
+                        figure_units=doc.figure_units)  # fmt: skip
+    theirs = reused_units(other.grams, doc.gram_set, span=span, min_run=min_run, max_gap=max_gap,
+                          figure_units=other.figure_units)  # fmt: skip
     return Reuse(
-        other=other,
+        other=other_id,
         of_doc=float(mine.mean()) if mine.size else 0.0,
         of_other=float(theirs.mean()) if theirs.size else 0.0,
         doc_runs=tuple(runs(mine)),
         other_runs=tuple(runs(theirs)),
         shared_fingerprints=shared_fingerprints,
     )
+
+
+@dataclass(frozen=True)
+class Passages:
+    """A text as reuse is measured on it: its grams in text order, their set, and which units are figures."""
+
+    grams: np.ndarray
+    gram_set: np.ndarray
+    figure_units: np.ndarray | None = None
+
+
+def word_passages(units: np.ndarray, figure_units: np.ndarray, seed_words: int) -> Passages:
+    """A word-mode text's ``seed_words``-grams: shorter than the index's shingles, so that a house-style edit
+    every few words ("mln" for "million", "per cent" for "pct") still leaves runs of grams between edits."""
+    g = grams(units, seed_words) if units.size else units
+    return Passages(grams=g, gram_set=np.unique(g), figure_units=figure_units)
 
 
 def unit_offsets(text: str, mode: Mode) -> list[tuple[int, int]]:

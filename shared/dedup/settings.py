@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "2"  # 2: partial reuse (passage fingerprints, coverage)
+ALGORITHM_VERSION = (
+    "3"  # 2: partial reuse (passage fingerprints, coverage); 3: measured on word grams, figures not bridged
+)
 
 
 class CanonicalPolicy(StrEnum):
@@ -52,12 +54,13 @@ class DedupSettings(BaseSettings):
     bucket_cap: int = Field(default=50, ge=1, description="newest articles kept per bucket")
     # Partial reuse: winnowed passage fingerprints find articles that share passages; the exact share of each
     # text covered by the other's shingles decides. 0 as the window turns partial reuse off.
-    reuse_window: int = Field(default=8, ge=0, le=64, description="winnowing window in shingles; 0: no reuse")
-    reuse_join_threshold: float = Field(default=0.6, gt=0, le=1, description="reused share that joins the cluster")
+    reuse_window: int = Field(default=16, ge=0, le=64, description="winnowing window in shingles; 0: no reuse")
+    reuse_join_threshold: float = Field(default=0.5, gt=0, le=1, description="reused share that joins the cluster")
     reuse_link_threshold: float = Field(default=0.3, gt=0, le=1, description="reused share that links the two")
     reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
     reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
     reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
+    reuse_seed_words: int = Field(default=4, ge=1, le=10, description="word grams the reused share is measured on")
     reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
     reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
     reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
@@ -102,5 +105,5 @@ def engine_version(s: DedupSettings) -> str:
         f"dedup-{ALGORITHM_VERSION}:w{s.shingle_words}c{s.shingle_chars}:b{s.bands}r{s.rows}"
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
-        f":r{s.reuse_window}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
+        f":r{s.reuse_window}g{s.reuse_seed_words}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
     )

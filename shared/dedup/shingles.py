@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -51,9 +51,19 @@ class ShingleBatch:
     hashes: np.ndarray  # uint64
     offsets: np.ndarray  # int64, len(texts) + 1
     modes: list[Mode]
+    # The word-mode texts' word hashes and which words are figures ("1987", "4" of "4.5"), concatenated the
+    # same way (a character-mode text owns none): the units partial reuse is measured on.
+    units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    unit_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
 
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
+
+    def words_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Text ``i``'s word hashes and figure flags (empty in character mode)."""
+        a, b = int(self.unit_offsets[i]), int(self.unit_offsets[i + 1])
+        return self.units[a:b], self.figure_units[a:b]
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -126,6 +136,11 @@ def _grams(units: np.ndarray, starts: np.ndarray, lengths: np.ndarray, k: int) -
     return mix64(out), counts
 
 
+def grams(units: np.ndarray, k: int) -> np.ndarray:
+    """The k-gram hashes of one unit sequence, in order (one gram of what there is when shorter than k)."""
+    return _grams(units, np.zeros(1, dtype=np.int64), np.array([units.size], dtype=np.int64), k)[0]
+
+
 def shingle_batch(
     texts: list[str], *, shingle_words: int, shingle_chars: int, char_script_ratio: float
 ) -> ShingleBatch:
@@ -154,11 +169,16 @@ def shingle_batch(
     c_hashes, c_counts = _grams(c_units, np.concatenate(([0], np.cumsum(char_len)[:-1])), char_len, shingle_chars)
     counts = w_counts + c_counts  # each text is in exactly one of the two
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    units = {
+        "units": w_units,
+        "unit_offsets": np.concatenate(([0], np.cumsum(word_len))).astype(np.int64),
+        "figure_units": np.fromiter(map(str.isdigit, word_tokens), dtype=bool, count=len(word_tokens)),
+    }
     if not char_parts:
-        return ShingleBatch(hashes=w_hashes, offsets=offsets, modes=modes)
+        return ShingleBatch(hashes=w_hashes, offsets=offsets, modes=modes, **units)
     hashes = np.empty(int(offsets[-1]), dtype=np.uint64)
     is_char = np.array([m is Mode.chars for m in modes])
     owner = np.repeat(is_char, counts)
     hashes[~owner] = w_hashes
     hashes[owner] = c_hashes
-    return ShingleBatch(hashes=hashes, offsets=offsets, modes=modes)
+    return ShingleBatch(hashes=hashes, offsets=offsets, modes=modes, **units)

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.dedup.engine import Candidate, Features, Method, decide, featurize
-from shared.dedup.reuse import batch_fingerprints, character_spans, fingerprints, reused_units, runs
+from shared.dedup.reuse import Reuse, batch_fingerprints, character_spans, fingerprints, reused_units, runs
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.shingles import Mode
 from shared.text.normalise import normalise_body
@@ -129,3 +129,45 @@ def test_copies_still_win_over_reuse() -> None:
     f = features("wire", "wire")
     verdict = decide(f["wire"], [against(f["wire"], f["wire"], bands=48)], S)
     assert verdict.match is not None and verdict.match.method is Method.minhash
+
+
+def test_a_batch_winnows_each_text_as_it_would_be_winnowed_alone() -> None:
+    rng = np.random.default_rng(11)
+    texts = [rng.integers(0, 2**63, size=n, dtype=np.uint64) for n in (0, 3, 16, 17, 90)]
+    offsets = np.concatenate(([0], np.cumsum([t.size for t in texts]))).astype(np.int64)
+    batch = batch_fingerprints(np.concatenate(texts), offsets, 16)
+    assert [b.tolist() for b in batch] == [fingerprints(t, 16).tolist() for t in texts]
+    assert batch[0].size == 0 and batch[1].size == 1
+
+
+WIRE = " ".join(
+    f"The port handled {n} mln tonnes of cargo in quarter {n + 1}, said the harbour master." for n in range(20)
+)
+
+
+def _pair(copy: str) -> Reuse:
+    wire, edited = featurize([WIRE, copy], ["wire", "copy"], S)
+    (r,) = decide(edited, [against(edited, wire)], S).reuses
+    return r
+
+
+def test_house_style_edits_every_few_words_leave_the_reused_share_whole() -> None:
+    # "mln" -> "million" and "said" -> "says" in every sentence: no 5-word shingle of the wire survives there.
+    r = _pair(WIRE.replace(" mln ", " million ").replace(" said ", " says "))
+    assert r.of_other >= 0.9 and r.of_doc >= 0.9
+
+
+def test_a_changed_figure_inside_a_passage_is_not_bridged_as_an_edit() -> None:
+    edited = _pair(WIRE.replace("harbour master", "port chief"))
+    refigured = _pair(WIRE.replace(" mln tonnes", "0 mln tonnes"))  # every sentence tells another tonnage
+    assert edited.share > 0.95 and len(edited.doc_runs) == 1  # the changed words are bridged
+    # Each changed figure splits the passage and is not counted as reused: one passage per sentence.
+    assert len(refigured.doc_runs) >= 19 and refigured.share < edited.share
+
+
+def test_texts_too_short_to_judge_reuse_index_no_fingerprints() -> None:
+    short, long = featurize(
+        ["A short note of twelve words about the harbour and its cargo today.", WIRE], ["a", "b"], S
+    )
+    assert not short.thin and short.passages.size == 0
+    assert long.passages.size > 0
