@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity train-topics chaos flower clean
+.PHONY: help install lock run status migrate worker lint format test test-fast bench bench-dedup bench-tagging bench-query bench-readers bench-reuse bench-events bench-capacity bench-ingest train-topics chaos flower clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench-dedup: install ## Dedup precision, recall and speed against brute force an
 
 bench-capacity: install ## Articles per second one ingest process accepts and one worker core processes (Reuters-21578)
 	$(BIN)/python -m benchmarks.capacity
+
+bench-ingest: install ## Single POSTs from 32 clients (idle and with a busy worker), batch acceptance beside COPY of the same rows
+	$(BIN)/python -m benchmarks.ingest
 
 bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
 	$(BIN)/python -m benchmarks.reuse

@@ -31,6 +31,8 @@ def _compose() -> dict:
 def _module_of(command: list[str]) -> str:
     if command[0] == "uvicorn":
         return command[1].split(":")[0]
+    if command[:2] == ["python", "-m"]:
+        return command[2]
     if command[0] == "celery":
         return command[command.index("-A") + 1]
     raise AssertionError(f"unexpected command {command}")

@@ -147,14 +147,12 @@ async def post_article(
     )
     await require_sources(session, principal, [article.source])
     key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
-    if replay := await intake.replay(key):
-        return replay
-    # A refused precondition raises in `answer`: the transaction is rolled back, nothing is kept.
-    taken = await intake.take_in(
-        [article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key, if_match=expected
-    )
-    [stored] = taken.stored
-    return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
+    # A refused precondition raises in `answer`: nothing is kept for this article.
+    taken = await intake.take_in_one(article, answer=_accepted, key=key, if_match=expected)
+    if isinstance(taken, JSONResponse):  # the key's first answer
+        return taken
+    body, stored = taken
+    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
 
 
 @router.post(
