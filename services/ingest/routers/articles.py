@@ -33,6 +33,8 @@ from shared.schemas.ingestions import (
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
+_INLINE_PARSE_BYTES = 16 * 1024
+
 _ARTICLE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -141,10 +143,12 @@ async def post_article(
 ) -> JSONResponse:
     expected = if_match_revision(if_match)
     raw = await request.body()
-    # Off the event loop: an article sent as `html` runs the main-text extraction.
-    article = await anyio.to_thread.run_sync(
-        article_from_request, raw, request.headers.get("content-type"), request.query_params
-    )
+    content_type = request.headers.get("content-type")
+    if len(raw) <= _INLINE_PARSE_BYTES and b'"html"' not in raw:
+        # A small article parses in well under a millisecond: cheaper here than the hop to a thread.
+        article = article_from_request(raw, content_type, request.query_params)
+    else:  # off the event loop: a large body, or an article sent as `html` (the main-text extraction)
+        article = await anyio.to_thread.run_sync(article_from_request, raw, content_type, request.query_params)
     await require_sources(session, principal, [article.source])
     key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
     # A refused precondition raises in `answer`: nothing is kept for this article.
