@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from benchmarks.capacity import _articles, _free_port, _libpq, _states
+from benchmarks.capacity import _api_key, _articles, _free_port, _libpq, _states
 from devtools import infra as infra_mod
 from devtools.processes import PYTHON, Platform, alembic_upgrade, uvicorn_argv, worker_argv
 from shared.config import get_ingest_settings
@@ -144,23 +144,6 @@ def _summarise_singles(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _ingest_key(url: str) -> str:
-    """A producer's key: the ingest scope, granted its source, rate limited far above the load (so the
-    limiter's round trip is part of every request, as for any producer)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
-    from shared.api.keys import create_api_key
-
-    engine = create_engine(url)
-    try:
-        with Session(engine) as session, session.begin():
-            return create_api_key(session, name="bench-ingest", scopes=("ingest",), rate_limit_per_minute=10**9,
-                                  sources=["reuters"]).key  # fmt: skip
-    finally:
-        engine.dispose()
-
-
 def _redis_url(url: str) -> str:
     """A database of its own on a shared Redis, so no one else's worker takes the bench's tasks."""
     db = os.environ.get("TIDINGS_BENCH_REDIS_DB", "12")
@@ -190,7 +173,9 @@ def main() -> int:
         dsn = _libpq(url)
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(_COPY_TABLE)
-        headers = {"Authorization": f"Bearer {_ingest_key(url)}"}
+        # A producer's key: the ingest scope, granted its source.
+        key = _api_key(url, name="bench-ingest", scopes=("ingest",), sources=["reuters"])
+        headers = {"Authorization": f"Bearer {key}"}
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         plat.start("ingest", uvicorn_argv("services.ingest.main:app", "127.0.0.1", port, processes=processes),
