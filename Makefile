@@ -78,6 +78,9 @@ bench-dedup: install ## Dedup precision, recall and speed against brute force an
 bench-capacity: install ## Articles per second one ingest process accepts and one worker core processes (Reuters-21578)
 	$(BIN)/python -m benchmarks.capacity
 
+bench-ingest: install ## Single POSTs from 32 clients (idle and with a busy worker), batch acceptance beside COPY of the same rows
+	$(BIN)/python -m benchmarks.ingest
+
 bench-reuse: install ## Partial reuse: recall on local rewrites of wire stories, false merges, speed, index size
 	$(BIN)/python -m benchmarks.reuse
 

@@ -66,7 +66,10 @@ def _cpu_s(pid: int) -> float:
     return total
 
 
-def _api_key(url: str) -> str:
+def _api_key(
+    url: str, *, name: str = "bench-capacity", scopes: tuple[str, ...] = ("admin",), sources: list[str] | None = None
+) -> str:
+    """A key rate limited far above any benchmark's load (so the limiter's round trip is still measured)."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
@@ -75,7 +78,7 @@ def _api_key(url: str) -> str:
     engine = create_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            return create_api_key(session, name="bench-capacity", scopes=("admin",), rate_limit_per_minute=10**9).key
+            return create_api_key(session, name=name, scopes=scopes, rate_limit_per_minute=10**9, sources=sources).key
     finally:
         engine.dispose()
 

@@ -115,8 +115,11 @@ MAX_REQUEST_HEAD_BYTES = 64 * 1024
 UVICORN_HTTP_FLAGS = ("--http", "h11", "--h11-max-incomplete-event-size", str(MAX_REQUEST_HEAD_BYTES))
 
 
-def uvicorn_argv(app: str, host: str, port: int) -> list[str]:
-    return [PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--no-access-log", *UVICORN_HTTP_FLAGS]
+def uvicorn_argv(app: str, host: str, port: int, *, processes: int = 1) -> list[str]:
+    """uvicorn serving ``app``; ``processes`` > 1 starts that many workers sharing the port."""
+    workers = ("--workers", str(processes)) if processes > 1 else ()
+    return [PYTHON, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--no-access-log",
+            *UVICORN_HTTP_FLAGS, *workers]  # fmt: skip
 
 
 def worker_argv(concurrency: int, hostname: str = "worker@%h", queues: tuple[str, ...] = QueueName.ALL) -> list[str]:

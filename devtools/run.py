@@ -13,12 +13,14 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from devtools import infra as infra_mod
 from devtools.processes import alembic_upgrade, beat_argv, uvicorn_argv, worker_argv
 from devtools.supervisor import Spec, Supervisor
 from shared.api.keys import Scope
+from shared.config import get_ingest_settings
 from shared.metrics import MULTIPROC_ENV, get_metrics_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,20 +76,27 @@ def main() -> int:
         env["TIDINGS_METRICS_WORKER_PORT"] = str(args.worker_metrics_port)
         env["TIDINGS_METRICS_BEAT_PORT"] = str(args.beat_metrics_port)
         worker_metrics = data / "metrics" / "worker"
+        ingest_metrics = data / "metrics" / "ingest"
 
-        def fresh_worker_metrics() -> None:
-            # A restarted worker starts counting afresh (Prometheus reads it as a counter reset); files of
+        def fresh_metrics(folder: Path) -> Callable[[], None]:
+            # A restarted process starts counting afresh (Prometheus reads it as a counter reset); files of
             # the dead processes would otherwise be summed in for ever.
-            shutil.rmtree(worker_metrics, ignore_errors=True)
-            worker_metrics.mkdir(parents=True)
+            def fresh() -> None:
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+
+            return fresh
 
         for spec in (
-            Spec("ingest", uvicorn_argv("services.ingest.main:app", args.host, args.ingest_port), env, ROOT,
-                 url=ingest_url, metrics_url=f"{ingest_url}/metrics/"),
+            # One ingest process per core, their counters merged from one multiprocess folder.
+            Spec("ingest", uvicorn_argv("services.ingest.main:app", args.host, args.ingest_port,
+                                        processes=get_ingest_settings().processes),
+                 {**env, MULTIPROC_ENV: str(ingest_metrics)}, ROOT, url=ingest_url,
+                 metrics_url=f"{ingest_url}/metrics/", before_start=fresh_metrics(ingest_metrics)),
             Spec("query", uvicorn_argv("services.query.main:app", args.host, args.query_port), env, ROOT,
                  url=query_url, metrics_url=f"{query_url}/metrics/"),
             Spec("worker", worker_argv(args.workers), {**env, MULTIPROC_ENV: str(worker_metrics)}, ROOT,
-                 metrics_url=_exporter_url(args.host, args.worker_metrics_port), before_start=fresh_worker_metrics),
+                 metrics_url=_exporter_url(args.host, args.worker_metrics_port), before_start=fresh_metrics(worker_metrics)),
             Spec("beat", beat_argv(data / "celerybeat-schedule"), env, ROOT,
                  metrics_url=_exporter_url(args.host, args.beat_metrics_port)),
         ):  # fmt: skip

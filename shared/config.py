@@ -16,6 +16,7 @@ again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
@@ -142,6 +143,12 @@ class IngestSettings(_Base):
     # Where the query service answers, as producers and subscribers reach it: the status endpoint and the
     # saved-search deliveries link to the stored article.
     public_query_url: str = QUERY_URL
+    # API processes `make run` and the image start: one per core the process may use.
+    processes: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
+    # Group commit: single articles arriving within this window share one INSERT, one commit and one
+    # enqueue (0 turns it off); a group holds at most `group_commit_max` requests.
+    group_commit_window_ms: float = Field(default=2.0, ge=0)
+    group_commit_max: int = Field(default=64, ge=1)
 
     def query_article_url(self, article_id: object) -> str:
         """The query service's public URL of a processed article."""

@@ -76,6 +76,8 @@ def route_through_root(names: tuple[str, ...]) -> None:
     """Make the named loggers write through the root logger's redacting handler instead of their own."""
     for name in names:
         logger = logging.getLogger(name)
+        if not logger.handlers and not logger.propagate:
+            continue  # switched off (uvicorn's --no-access-log): it stays off
         for own in list(logger.handlers):
             logger.removeHandler(own)
         logger.propagate = True

@@ -59,6 +59,14 @@ def _sessions() -> Any:
     return make_sessionmaker(make_engine(get_settings().database, application_name="tidings-cli"))
 
 
+def _announce() -> None:
+    """Tell the running API processes that a key changed (their key caches start afresh)."""
+    from shared.api.ratelimit import keys_changed_sync
+    from shared.config import get_redis_settings
+
+    keys_changed_sync(get_redis_settings().url)
+
+
 def _create(args: argparse.Namespace) -> int:
     if args.rate_limit is not None and args.rate_limit < 1:
         print("--rate-limit must be at least 1", file=sys.stderr)
@@ -109,6 +117,7 @@ def _grant(args: argparse.Namespace) -> int:
         if found.first() is None:
             print(f"no key {args.key_id}", file=sys.stderr)
             return 1
+    _announce()
     print(
         f"key {args.key_id} writes to {', '.join(sources) if sources else 'any source nobody registered'}",
         file=sys.stderr,
@@ -129,5 +138,6 @@ def _revoke(args: argparse.Namespace) -> int:
         session.execute(
             update(ApiKey).where(ApiKey.id == args.key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=func.now())
         )
+    _announce()
     print(f"revoked {args.key_id}", file=sys.stderr)
     return 0

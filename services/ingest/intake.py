@@ -11,14 +11,16 @@ from typing import Annotated, Any
 import anyio
 import structlog
 from celery import Celery
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
+from services.ingest.group_commit import GroupCommit
 from shared.intake import (
     IdempotencyKeyRef,
     Stored,
+    StoredResponse,
     Taken,
     claim,
     enqueue_async,
@@ -38,6 +40,33 @@ class Intake:
     celery: Celery
     chunk: int
     request_id: str | None
+    group: GroupCommit | None = None
+
+    async def take_in_one(
+        self,
+        article: ArticleIn,
+        *,
+        answer: Callable[[Stored], dict[str, Any]],
+        key: IdempotencyKeyRef | None,
+        if_match: int | None,
+    ) -> tuple[dict[str, Any], Stored] | JSONResponse:
+        """One article of a single request: its 202 body and what was stored, or the first response when
+        ``key`` was used before. Shares a group commit with concurrent requests, unless it carries a
+        precondition (``If-Match``), which is decided on its own."""
+        if self.group is None or if_match is not None:
+            if replay := await self.replay(key):
+                return replay
+            taken = await self.take_in([article], channel="api", answer=lambda s: answer(s[0]), key=key,
+                                       if_match=if_match)  # fmt: skip
+            assert taken.answer is not None
+            return taken.answer, taken.stored[0]
+        # The request's own session is done with (the source check may have read through it): its
+        # connection goes back to the pool rather than idling through the group's wait.
+        await self.session.rollback()
+        outcome = await self.group.submit(article, request_id=self.request_id, answer=answer, key=key)
+        if isinstance(outcome, StoredResponse):
+            return _replayed(outcome)
+        return outcome.body, outcome.stored
 
     async def replay(self, key: IdempotencyKeyRef | None) -> JSONResponse | None:
         """Take ``key`` for this request; when it was used before, the first response, and nothing else
@@ -48,7 +77,7 @@ class Intake:
         if previous is None:
             return None
         await self.session.rollback()
-        return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+        return _replayed(previous)
 
     async def take_in(
         self,
@@ -108,8 +137,20 @@ class Intake:
             return False
 
 
-def _intake(session: SessionDep, settings: SettingsDep, celery: CeleryDep, request_id: RequestIdDep) -> Intake:
-    return Intake(session=session, celery=celery, chunk=settings.ingest.task_chunk_size, request_id=request_id)
+def _replayed(previous: StoredResponse) -> JSONResponse:
+    return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
+
+
+def _intake(
+    request: Request, session: SessionDep, settings: SettingsDep, celery: CeleryDep, request_id: RequestIdDep
+) -> Intake:
+    return Intake(
+        session=session,
+        celery=celery,
+        chunk=settings.ingest.task_chunk_size,
+        request_id=request_id,
+        group=getattr(request.app.state, "group_commit", None),
+    )
 
 
 IntakeDep = Annotated[Intake, Depends(_intake)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from prometheus_client import make_asgi_app
 
+from services.ingest.group_commit import GroupCommit
 from services.ingest.routers import (
     api_keys,
     articles,
@@ -26,9 +27,23 @@ from shared.tasks import make_celery
 
 async def _start(app: FastAPI) -> None:
     app.state.celery = make_celery(app.state.settings, "tidings-ingest")
+    ingest = app.state.settings.ingest
+    app.state.group_commit = (
+        GroupCommit(
+            app.state.sessionmaker,
+            app.state.celery,
+            window_s=ingest.group_commit_window_ms / 1000,
+            max_size=ingest.group_commit_max,
+            chunk=ingest.task_chunk_size,
+        )
+        if ingest.group_commit_window_ms > 0
+        else None
+    )
 
 
 async def _stop(app: FastAPI) -> None:
+    if app.state.group_commit is not None:
+        await app.state.group_commit.close()
     app.state.celery.pool.force_close_all()
 
 

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from fastapi import Depends, FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.api.auth import AuthPolicy, Scope, authenticate, get_auth_settings
+from shared.api.auth import AuthPolicy, KeyCache, Scope, authenticate, get_auth_settings
 from shared.api.errors import install_error_handlers
 from shared.api.health import router as health_router
 from shared.api.health import watch_dependencies
@@ -72,6 +72,7 @@ def create_service_app(
             socket_connect_timeout=settings.redis.socket_timeout_s,
         )
         app.state.rate_limiter = RateLimiter(app.state.redis, get_rate_limit_settings())
+        app.state.key_cache = KeyCache(get_auth_settings().key_cache_ttl_s)
         if on_startup:
             await on_startup(app)
         watcher = asyncio.create_task(watch_dependencies(app, get_metrics_settings().collect_interval_s))

@@ -10,12 +10,15 @@ webhooks, which prove themselves with their signature. A key carries scopes: ``i
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, or_, select, update
 
@@ -32,6 +35,9 @@ class AuthSettings(BaseSettings):
 
     # Serve the query API without keys, for a laptop or a trusted network. Never the ingest API.
     open_query: bool = False
+    # How long a process trusts a key it has checked: a revoked or changed key takes effect within this
+    # many seconds (0: look every key up on every request).
+    key_cache_ttl_s: float = Field(default=5.0, ge=0)
 
 
 get_auth_settings = settings_getter(AuthSettings)
@@ -80,8 +86,53 @@ def _refuse(reason: str, message: str) -> ApiError:
     return ApiError(401, message, code="unauthorized", headers=_UNAUTHORIZED_HEADERS)
 
 
-async def _lookup(request: Request, key: str) -> Principal | None:
-    digest = hash_key(key)
+class KeyCache:
+    """The keys one process has checked lately, by digest: a request with a known key costs no database
+    look-up. An entry is trusted until its deadline (the TTL, or the key's own expiry if sooner) and only
+    while the key epoch it was read under is current: every change to a key (revoke, grants) bumps the
+    epoch in Redis, each request learns the epoch in the rate limiter's round trip, and a new epoch drops
+    every entry. So a change takes effect on the next request everywhere; the TTL bounds it when Redis is
+    unreachable or a key is changed behind the API's back. Only valid keys are kept."""
+
+    MAX_KEYS = 10_000  # past this the cache starts afresh rather than grow with every key ever seen
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self.epoch: int | None = None
+        self._keys: dict[bytes, tuple[float, int | None, Principal]] = {}
+
+    def get(self, digest: bytes) -> Principal | None:
+        entry = self._keys.get(digest)
+        if entry is None:
+            return None
+        deadline, epoch, principal = entry
+        if deadline <= time.monotonic() or epoch != self.epoch:
+            del self._keys[digest]
+            return None
+        return principal
+
+    def put(self, digest: bytes, principal: Principal, *, epoch: int | None, expires_at: datetime | None) -> None:
+        """Keep ``principal``, read from the database under ``epoch`` (the epoch known before the read)."""
+        if self.ttl_s <= 0:
+            return
+        ttl = self.ttl_s
+        if expires_at is not None:
+            ttl = min(ttl, (expires_at - datetime.now(UTC)).total_seconds())
+        if len(self._keys) >= self.MAX_KEYS:
+            self._keys.clear()
+        self._keys[digest] = (time.monotonic() + ttl, epoch, principal)
+
+    def saw(self, epoch: int | None) -> bool:
+        """Note the epoch a request learned; True when it is new (every entry is then dropped)."""
+        if epoch is None or epoch == self.epoch:
+            return False
+        self.epoch = epoch
+        self._keys.clear()
+        return True
+
+
+async def _lookup(request: Request, digest: bytes) -> tuple[Principal, datetime | None] | None:
+    """The key's principal and expiry, when it is known, not revoked and not expired."""
     async with request.app.state.sessionmaker() as session:
         row = (
             await session.execute(
@@ -91,6 +142,7 @@ async def _lookup(request: Request, key: str) -> Principal | None:
                     ApiKey.scopes,
                     ApiKey.rate_limit_per_minute,
                     ApiKey.sources,
+                    ApiKey.expires_at,
                     or_(
                         ApiKey.last_used_at.is_(None),
                         ApiKey.last_used_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
@@ -107,13 +159,14 @@ async def _lookup(request: Request, key: str) -> Principal | None:
         if row.stale:  # last_used_at is kept to the minute: one write per key per minute, not per request
             await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=func.now()))
             await session.commit()
-    return Principal(
+    principal = Principal(
         key_id=row.id,
         name=row.name,
         scopes=frozenset(row.scopes),
         rate_limit_per_minute=row.rate_limit_per_minute,
         sources=frozenset(row.sources) if row.sources is not None else None,
     )
+    return principal, row.expires_at
 
 
 async def authenticate(
@@ -143,16 +196,25 @@ async def verify_key(request: Request, key: str, scope: Scope | None) -> Princip
     key = key.strip()
     if not looks_like_key(key):
         raise _refuse("malformed", "invalid API key")
-    principal = await _lookup(request, key)
+    digest = hash_key(key)
+    cache: KeyCache = request.app.state.key_cache
+    principal = cache.get(digest)
+    cached = principal is not None
     if principal is None:
-        raise _refuse("unknown", "invalid, expired or revoked API key")
+        epoch = cache.epoch
+        found = await _lookup(request, digest)
+        if found is None:
+            raise _refuse("unknown", "invalid, expired or revoked API key")
+        principal, expires_at = found
+        cache.put(digest, principal, epoch=epoch, expires_at=expires_at)
     if scope is not None and not principal.allows(scope):
         raise ApiError(403, f"this API key lacks the {scope.value!r} scope", code="forbidden", field="scopes")
     limiter: RateLimiter = request.app.state.rate_limiter
     per_minute = limit_for(limiter.settings, scopes=principal.scopes, own=principal.rate_limit_per_minute)
-    if per_minute is None:
-        return principal
     decision = await limiter.hit(str(principal.key_id), per_minute)
+    if cache.saw(decision.key_epoch) and cached:
+        # A key changed since this one was read: read it again (the cache was just emptied).
+        return await verify_key(request, key, scope)
     if not decision.allowed:
         RATE_LIMITED.inc()
         raise ApiError(

@@ -26,9 +26,11 @@ from shared.metrics import RATE_LIMIT_UNCHECKED
 
 log = structlog.get_logger(__name__)
 
-# KEYS[1]: the key's counter. ARGV: emission interval (ms), burst tolerance (ms). Redis' own clock, so
-# several API hosts agree. Returns {allowed, retry_after_ms, remaining}.
+# KEYS[1]: the key's counter, KEYS[2]: the key epoch. ARGV: emission interval (ms), burst tolerance (ms).
+# Redis' own clock, so several API hosts agree. Returns {allowed, retry_after_ms, remaining, key_epoch}: the
+# epoch rides along, so the key cache learns of changes to keys in the same round trip.
 _GCRA = """
+local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 local interval = tonumber(ARGV[1])
@@ -38,10 +40,10 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local allow_at = new_tat - tolerance
 if allow_at > now then
-  return {0, allow_at - now, 0}
+  return {0, allow_at - now, 0, epoch}
 end
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1000)
-return {1, 0, math.floor((now - allow_at) / interval)}
+return {1, 0, math.floor((now - allow_at) / interval), epoch}
 """
 
 
@@ -59,11 +61,36 @@ class RateLimitSettings(BaseSettings):
 get_rate_limit_settings = settings_getter(RateLimitSettings)
 
 
+# Bumped by every change to an API key (``keys_changed``): the processes' key caches start afresh.
+KEY_EPOCH = "tidings:api-keys:epoch"
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
     retry_after_s: int = 0
     remaining: int = 0
+    key_epoch: int | None = None  # None: Redis did not answer
+
+
+async def keys_changed(client: aioredis.Redis) -> None:
+    """Tell every API process that an API key changed (revoked, granted other sources). After the commit;
+    should Redis not answer, the caches' TTL still bounds how long the old key is trusted."""
+    try:
+        await client.incr(KEY_EPOCH)
+    except (RedisError, OSError) as exc:
+        log.warning("key change not announced; caches expire it within their TTL", error=type(exc).__name__)
+
+
+def keys_changed_sync(redis_url: str) -> None:
+    """:func:`keys_changed` for a command-line process."""
+    import redis
+
+    try:
+        with redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2) as client:
+            client.incr(KEY_EPOCH)
+    except (RedisError, OSError) as exc:
+        log.warning("key change not announced; caches expire it within their TTL", error=type(exc).__name__)
 
 
 def limit_for(settings: RateLimitSettings, *, scopes: Iterable[str], own: int | None) -> int | None:
@@ -82,19 +109,21 @@ class RateLimiter:
 
     def __init__(self, client: aioredis.Redis, settings: RateLimitSettings) -> None:
         self.settings = settings
+        self._client = client
         self._script = client.register_script(_GCRA)
 
     async def hit(self, key_id: str, per_minute: int | None) -> Decision:
-        """Count one request of ``key_id`` against ``per_minute`` (None: the default limit)."""
-        if not self.settings.enabled:
-            return Decision(allowed=True)
-        limit = max(1, per_minute or self.settings.per_minute)
+        """Count one request of ``key_id`` against ``per_minute`` (None: not limited, only the key epoch is
+        read); one round trip either way."""
+        if not self.settings.enabled or per_minute is None:
+            return Decision(allowed=True, key_epoch=await self._key_epoch())
+        limit = max(1, per_minute)
         interval_ms = 60_000 / limit
         burst = max(1, math.ceil(limit * self.settings.burst_seconds / 60))
         tolerance_ms = interval_ms * burst
         try:
-            allowed, retry_ms, remaining = await asyncio.wait_for(
-                self._script(keys=[f"tidings:ratelimit:{key_id}"], args=[interval_ms, tolerance_ms]),
+            allowed, retry_ms, remaining, epoch = await asyncio.wait_for(
+                self._script(keys=[f"tidings:ratelimit:{key_id}", KEY_EPOCH], args=[interval_ms, tolerance_ms]),
                 timeout=self.settings.redis_timeout_s,
             )
         except (RedisError, OSError, TimeoutError) as exc:
@@ -102,5 +131,15 @@ class RateLimiter:
             log.warning("rate limit not checked: redis unavailable", error=type(exc).__name__)
             return Decision(allowed=True)
         return Decision(
-            allowed=bool(allowed), retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)), remaining=int(remaining)
+            allowed=bool(allowed),
+            retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)),
+            remaining=int(remaining),
+            key_epoch=int(epoch),
         )
+
+    async def _key_epoch(self) -> int | None:
+        try:
+            value = await asyncio.wait_for(self._client.get(KEY_EPOCH), timeout=self.settings.redis_timeout_s)
+        except (RedisError, OSError, TimeoutError):
+            return None
+        return int(value or 0)

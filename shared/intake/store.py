@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -39,8 +39,7 @@ from shared.revisions import (
 )
 from shared.schemas.articles import ArticleIn
 
-# PostgreSQL takes at most 65,535 bound parameters per statement (ten a row here). Every HTTP batch is far
-# below this, so it stays one statement; only an unusually long feed is split.
+# Every HTTP batch is one statement; only an unusually long feed is split, to bound the statement's size.
 _MAX_ROWS_PER_INSERT = 5_000
 
 # One index probe per replayed key (a row-value IN list would scan every row of the source instead).
@@ -100,6 +99,7 @@ class _Row:
     changed: bool = False
     withdraw_reason: str | None = None
     withdrawn: bool = False
+    request_id: str | None = None  # the request whose change is made current
 
 
 def store(
@@ -109,9 +109,11 @@ def store(
     channel: str,
     request_id: str | None,
     if_match: int | None = None,
+    request_ids: Sequence[str | None] | None = None,
 ) -> list[Stored]:
     """Insert the articles; a replay of ``(source, external_id)`` gets the first article's id back, a
     revision is recorded and made current when it is the newest (see the module docstring).
+    ``request_ids`` gives each article its own request (a group commit); otherwise all share ``request_id``.
 
     Returns one result per input, in order; a refused precondition is a result with ``conflict`` set (the
     caller answers it). Does not commit.
@@ -119,6 +121,7 @@ def store(
     if not articles:
         return []
     ids = [uuid7() for _ in articles]
+    request_of = dict(zip(ids, request_ids if request_ids is not None else [request_id] * len(ids), strict=True))
     # A precondition on an existing revision never creates the article: it only revises it.
     insertable = [
         (new_id, a) for new_id, a in zip(ids, articles, strict=True) if if_match is None and a.revision in (None, 1)
@@ -126,8 +129,10 @@ def store(
     inserted: set[uuid.UUID] = set()
     for start in range(0, len(insertable), _MAX_ROWS_PER_INSERT):
         part = insertable[start : start + _MAX_ROWS_PER_INSERT]
-        stmt = insert_statement([a for _, a in part], [i for i, _ in part], channel=channel, request_id=request_id)
-        inserted.update(session.scalars(stmt).all())
+        inserted |= insert_rows(
+            session, [a for _, a in part], [i for i, _ in part], channel=channel,
+            request_ids=[request_of[i] for i, _ in part],
+        )  # fmt: skip
 
     # What the others bring, digest included, is worked out only for them: a new article needs none of it.
     incoming = {i: incoming_of(a, if_match=if_match) for a, i in zip(articles, ids, strict=True) if i not in inserted}
@@ -152,8 +157,8 @@ def store(
                 results.append(Stored(id=new_id, state="refused", duplicate=False, revision=0, conflict=exc))
                 continue
             raise AssertionError("an article without a stored row was not inserted")  # pragma: no cover
-        results.append(_apply(row, article, inc, channel=channel))
-    _write(session, list(held.values()), request_id=request_id)
+        results.append(_apply(row, article, inc, channel=channel, request_id=request_of[new_id]))
+    _write(session, list(held.values()))
     return results
 
 
@@ -221,7 +226,7 @@ def _row(r: Any, history: dict[bytes, int]) -> _Row:
     )
 
 
-def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str) -> Stored:
+def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str, request_id: str | None) -> Stored:
     try:
         decision = decide(row.held, inc)
     except RevisionConflict as exc:
@@ -240,9 +245,9 @@ def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str) -> Sto
             }
         )
         if decision.outcome is Outcome.revised:
-            row.payload, row.changed = payload, True
+            row.payload, row.changed, row.request_id = payload, True, request_id
     elif decision.outcome is Outcome.withdrawn:
-        row.withdrawn, row.withdraw_reason = True, article.withdrawal_reason
+        row.withdrawn, row.withdraw_reason, row.request_id = True, article.withdrawal_reason, request_id
     replay = decision.outcome is Outcome.replayed
     state = row.state if replay or decision.outcome is Outcome.kept_older else IngestionState.accepted.value
     return Stored(
@@ -254,7 +259,7 @@ def _apply(row: _Row, article: ArticleIn, inc: Incoming, *, channel: str) -> Sto
     )
 
 
-def _write(session: Session, rows: list[_Row], *, request_id: str | None) -> None:
+def _write(session: Session, rows: list[_Row]) -> None:
     """The history rows (with the text that was current, the first time an article is revised), then the
     ingestions whose current revision changed or that were withdrawn: one statement of each kind."""
     history = []
@@ -278,7 +283,7 @@ def _write(session: Session, rows: list[_Row], *, request_id: str | None) -> Non
         for entry in history:
             entry.setdefault("received_at", func.now())
         session.execute(insert(ArticleRevision).values(history).on_conflict_do_nothing())
-    _requeue(session, [r for r in rows if r.changed or r.withdrawn], request_id=request_id)
+    _requeue(session, [r for r in rows if r.changed or r.withdrawn])
 
 
 _TABLE = cast(Table, Ingestion.__table__)
@@ -324,13 +329,13 @@ _HIDE = (
 )
 
 
-def _requeue(session: Session, rows: list[_Row], *, request_id: str | None) -> None:
+def _requeue(session: Session, rows: list[_Row]) -> None:
     """Make the ingestions' new state current and hand them to the pipeline again; a withdrawn article is
     hidden from search at once, before the pipeline announces it."""
     revised = [
         {
             "row_id": r.id,
-            "row_request_id": request_id,
+            "row_request_id": r.request_id,
             "row_payload": r.payload,
             "row_revision": r.held.revision,
             "row_version": r.held.order.version,
@@ -342,7 +347,7 @@ def _requeue(session: Session, rows: list[_Row], *, request_id: str | None) -> N
     if revised:
         session.connection().execute(_REVISE, revised)
     withdrawn = [
-        {"row_id": r.id, "row_request_id": request_id, "row_reason": r.withdraw_reason} for r in rows if r.withdrawn
+        {"row_id": r.id, "row_request_id": r.request_id, "row_reason": r.withdraw_reason} for r in rows if r.withdrawn
     ]
     if withdrawn:
         session.connection().execute(_WITHDRAW, withdrawn)
@@ -373,8 +378,8 @@ def withdraw(
     except RevisionConflict as exc:
         return Stored(id=r.id, state=r.state, duplicate=False, revision=r.revision, conflict=exc)
     if decision.outcome is Outcome.withdrawn:
-        row.withdrawn, row.withdraw_reason = True, reason
-        _requeue(session, [row], request_id=request_id)
+        row.withdrawn, row.withdraw_reason, row.request_id = True, reason, request_id
+        _requeue(session, [row])
         return Stored(id=r.id, state=IngestionState.accepted.value, duplicate=False, revision=r.revision,
                       outcome=Outcome.withdrawn)  # fmt: skip
     return Stored(id=r.id, state=r.state, duplicate=True, revision=r.revision, outcome=Outcome.replayed)
@@ -397,37 +402,50 @@ class Taken:
         return list(dict.fromkeys(s.id for s in self.stored if s.queued))
 
 
-def insert_statement(
-    articles: Sequence[ArticleIn], ids: Sequence[uuid.UUID], *, channel: str, request_id: str | None
-) -> Insert:
-    """The multi-row INSERT of ``articles`` under ``ids``; it returns the ids of the rows it created."""
-    rows: list[dict[str, Any]] = [
-        {
-            "id": new_id,
-            "source": a.source,
-            "external_id": a.external_id,
-            "channel": channel,
-            "payload": a.payload(),
-            "request_id": request_id,
-        }
-        for new_id, a in zip(ids, articles, strict=True)
-    ]
-    # The ordering and kill columns only when some article has them: most batches carry none, and every
-    # column is a thousand more parameters for a batch to bind.
-    if any(a.version is not None or a.version_created is not None or a.withdrawn for a in articles):
-        for row, a in zip(rows, articles, strict=True):
-            row.update(
-                version=a.version,
-                version_created=a.version_created,
-                withdrawn_at=func.now() if a.withdrawn else None,
-                withdrawal_reason=a.withdrawal_reason if a.withdrawn else None,
-            )
-    return (
-        insert(Ingestion)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"], index_where=Ingestion.external_id.isnot(None))
-        .returning(Ingestion.id)
-    )
+# One statement per batch whatever its size: each column travels as one array parameter (the payloads as one
+# JSON array), so the text is the same for every batch and nothing is compiled or bound per row.
+_INSERT = text(
+    "INSERT INTO ingestions (id, source, external_id, channel, payload, request_id, version, version_created,"
+    " withdrawn_at, withdrawal_reason)"
+    " SELECT k.id, k.source, k.external_id, k.channel, k.payload, k.request_id, k.version, k.version_created,"
+    " CASE WHEN k.withdrawn THEN now() END, k.withdrawal_reason"
+    " FROM ROWS FROM (unnest(CAST(:ids AS uuid[])), unnest(CAST(:sources AS text[])),"
+    " unnest(CAST(:external_ids AS text[])), unnest(CAST(:channels AS text[])),"
+    " jsonb_array_elements(CAST(:payloads AS jsonb)), unnest(CAST(:request_ids AS text[])),"
+    " unnest(CAST(:versions AS bigint[])), unnest(CAST(:versions_created AS timestamptz[])),"
+    " unnest(CAST(:withdrawn AS boolean[])), unnest(CAST(:withdrawal_reasons AS text[])))"
+    " AS k(id, source, external_id, channel, payload, request_id, version, version_created, withdrawn,"
+    " withdrawal_reason)"
+    " ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING"
+    " RETURNING id"
+)
+
+
+def insert_rows(
+    session: Session,
+    articles: Sequence[ArticleIn],
+    ids: Sequence[uuid.UUID],
+    *,
+    channel: str,
+    request_ids: Sequence[str | None],
+) -> set[uuid.UUID]:
+    """Insert ``articles`` under ``ids`` (``request_ids``: each one's request); the ids of the rows created.
+    An article whose ``(source, external_id)`` is already stored, or repeated earlier in the same call, is
+    skipped by the unique index."""
+    params = {
+        "ids": list(ids),
+        "sources": [a.source for a in articles],
+        "external_ids": [a.external_id for a in articles],
+        "channels": [channel] * len(articles),
+        # One JSON array of the payloads: sent as it is, where an array of texts would be escaped item by item.
+        "payloads": "[" + ",".join(a.payload_json() for a in articles) + "]",
+        "request_ids": list(request_ids),
+        "versions": [a.version for a in articles],
+        "versions_created": [a.version_created for a in articles],
+        "withdrawn": [bool(a.withdrawn) for a in articles],
+        "withdrawal_reasons": [a.withdrawal_reason if a.withdrawn else None for a in articles],
+    }
+    return set(session.scalars(_INSERT, params).all())
 
 
 def take_in(

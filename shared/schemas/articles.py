@@ -100,6 +100,10 @@ class ArticleIn(BaseModel):
         """The JSON stored in the ingestion row."""
         return self.model_dump(mode="json", exclude_none=True)
 
+    def payload_json(self) -> str:
+        """:meth:`payload` already serialised (pydantic's own encoder), for statements that send JSON text."""
+        return self.model_dump_json(exclude_none=True)
+
 
 class BatchIn(BaseModel):
     articles: list[dict[str, Any]] = Field(description="Up to the configured limit (1,000 by default).")

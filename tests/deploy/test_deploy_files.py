@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def _compose() -> dict:
 def _module_of(command: list[str]) -> str:
     if command[0] == "uvicorn":
         return command[1].split(":")[0]
+    if command[:2] == ["python", "-m"]:
+        return command[2]
     if command[0] == "celery":
         return command[command.index("-A") + 1]
     raise AssertionError(f"unexpected command {command}")
@@ -199,3 +202,27 @@ def test_workers_scale_on_the_pipeline_backlog(overlay: str, trigger: str) -> No
     # Every secret the trigger reads is a key the platform's Secret carries.
     for ref in auths[rule["authenticationRef"]["name"]]["spec"]["secretTargetRef"]:
         assert ref["key"] in secrets[ref["name"]]["stringData"]
+
+
+def test_the_ingest_api_runs_one_process_per_core_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ingest import serve
+    from shared.config import reset_settings
+
+    compose = _compose()["services"]["ingest"]["command"]
+    (k8s,) = _containers(_by_kind(_kustomize(K8S / "base"), "Deployment")["tidings-ingest"])
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert compose[:3] == ["python", "-m", "services.ingest.serve"]
+    assert k8s["command"][:3] == ["python", "-m", "services.ingest.serve"]
+    assert 'CMD ["python", "-m", "services.ingest.serve"' in dockerfile
+    # In a pod the process count follows the CPU it requests (the HPA adds pods beyond that).
+    (processes,) = [e for e in k8s["env"] if e["name"] == "TIDINGS_INGEST_PROCESSES"]
+    assert processes["valueFrom"]["resourceFieldRef"]["resource"] == "requests.cpu"
+
+    monkeypatch.setenv("TIDINGS_INGEST_PROCESSES", "3")
+    reset_settings()
+    assert serve.argv(["--port", "8000"]) == [serve.APP, "--port", "8000", "--workers", "3"]
+    assert serve.argv(["--workers", "1"]) == [serve.APP, "--workers", "1"]
+    monkeypatch.delenv("TIDINGS_INGEST_PROCESSES")
+    reset_settings()
+    cores = len(os.sched_getaffinity(0))
+    assert serve.argv([]) == ([serve.APP, "--workers", str(cores)] if cores > 1 else [serve.APP])

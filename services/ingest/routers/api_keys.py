@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, insert, select, update
 
@@ -14,6 +14,7 @@ from services.ingest.deps import SessionDep
 from shared.api.auth import require_scope
 from shared.api.errors import ApiError
 from shared.api.keys import Scope, new_key
+from shared.api.ratelimit import keys_changed
 from shared.db.models import ApiKey
 from shared.schemas.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch
 from shared.schemas.errors import error_responses
@@ -89,7 +90,7 @@ async def get_key(key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
     summary="Grant a key its sources: the list replaces the previous one; null lifts the list",
     responses=error_responses(404, 422),
 )
-async def patch_key(key_id: uuid.UUID, body: ApiKeyPatch, session: SessionDep) -> ApiKeyOut:
+async def patch_key(key_id: uuid.UUID, body: ApiKeyPatch, session: SessionDep, request: Request) -> ApiKeyOut:
     sources = sorted(set(body.sources)) if body.sources is not None else None
     row = (
         await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(sources=sources).returning(*_COLUMNS))
@@ -97,6 +98,7 @@ async def patch_key(key_id: uuid.UUID, body: ApiKeyPatch, session: SessionDep) -
     if row is None:
         raise ApiError(404, f"no API key {key_id}", field="key_id")
     await session.commit()
+    await keys_changed(request.app.state.redis)
     return _out(row)
 
 
@@ -106,7 +108,7 @@ async def patch_key(key_id: uuid.UUID, body: ApiKeyPatch, session: SessionDep) -
     summary="Revoke a key: refused from the next request on; revoking twice is harmless",
     responses=error_responses(404),
 )
-async def revoke_key(key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
+async def revoke_key(key_id: uuid.UUID, session: SessionDep, request: Request) -> ApiKeyOut:
     await session.execute(
         update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=func.now())
     )
@@ -114,4 +116,5 @@ async def revoke_key(key_id: uuid.UUID, session: SessionDep) -> ApiKeyOut:
     if row is None:
         raise ApiError(404, f"no API key {key_id}", field="key_id")
     await session.commit()
+    await keys_changed(request.app.state.redis)
     return _out(row)

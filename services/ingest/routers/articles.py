@@ -33,6 +33,8 @@ from shared.schemas.ingestions import (
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
+_INLINE_PARSE_BYTES = 16 * 1024
+
 _ARTICLE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -141,20 +143,20 @@ async def post_article(
 ) -> JSONResponse:
     expected = if_match_revision(if_match)
     raw = await request.body()
-    # Off the event loop: an article sent as `html` runs the main-text extraction.
-    article = await anyio.to_thread.run_sync(
-        article_from_request, raw, request.headers.get("content-type"), request.query_params
-    )
+    content_type = request.headers.get("content-type")
+    if len(raw) <= _INLINE_PARSE_BYTES and b'"html"' not in raw:
+        # A small article parses in well under a millisecond: cheaper here than the hop to a thread.
+        article = article_from_request(raw, content_type, request.query_params)
+    else:  # off the event loop: a large body, or an article sent as `html` (the main-text extraction)
+        article = await anyio.to_thread.run_sync(article_from_request, raw, content_type, request.query_params)
     await require_sources(session, principal, [article.source])
     key = _key(request, idempotency_key, raw, owner=owner_of(principal.key_id), scope="articles")
-    if replay := await intake.replay(key):
-        return replay
-    # A refused precondition raises in `answer`: the transaction is rolled back, nothing is kept.
-    taken = await intake.take_in(
-        [article], channel="api", answer=lambda stored: _accepted(stored[0]), key=key, if_match=expected
-    )
-    [stored] = taken.stored
-    return JSONResponse(taken.answer, status_code=202, headers={"Location": status_url(stored.id)})
+    # A refused precondition raises in `answer`: nothing is kept for this article.
+    taken = await intake.take_in_one(article, answer=_accepted, key=key, if_match=expected)
+    if isinstance(taken, JSONResponse):  # the key's first answer
+        return taken
+    body, stored = taken
+    return JSONResponse(body, status_code=202, headers={"Location": status_url(stored.id)})
 
 
 @router.post(
