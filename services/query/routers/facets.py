@@ -52,5 +52,6 @@ async def get_facets(
         size=size,
         sample_size=settings.facet_sample_size,
         budget=settings.facet_scan_budget,
+        use_hour_counts=settings.use_hour_counts,
     )
     return json_response(counts)
