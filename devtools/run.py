@@ -84,7 +84,9 @@ def main() -> int:
         for spec in (
             Spec("ingest", uvicorn_argv("services.ingest.main:app", args.host, args.ingest_port), env, ROOT,
                  url=ingest_url, metrics_url=f"{ingest_url}/metrics/"),
-            Spec("query", uvicorn_argv("services.query.main:app", args.host, args.query_port), env, ROOT,
+            # As many query processes as cores: one Python process serialises its requests' CPU work.
+            Spec("query", [*uvicorn_argv("services.query.main:app", args.host, args.query_port),
+                           "--workers", str(os.cpu_count() or 1)], env, ROOT,
                  url=query_url, metrics_url=f"{query_url}/metrics/"),
             Spec("worker", worker_argv(args.workers), {**env, MULTIPROC_ENV: str(worker_metrics)}, ROOT,
                  metrics_url=_exporter_url(args.host, args.worker_metrics_port), before_start=fresh_worker_metrics),

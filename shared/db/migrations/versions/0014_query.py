@@ -211,6 +211,8 @@ def upgrade() -> None:
     for ddl in (REFRESH, ARTICLES_FUNCTION, ARTICLE_DELETE_FUNCTION, TAGS_FUNCTION):
         op.execute(ddl)
     op.execute(TRIGGERS)
+    # Counting a loaded database's tags takes longer than the statement timeout of a request.
+    op.execute("SET LOCAL statement_timeout = 0")
     op.execute("SELECT refresh_hour_counts()")
 
 
