@@ -12,7 +12,7 @@ at 8 clients. Written to ``benchmarks/results/query.json``, with the plans of th
 
 Settings (environment): ``TIDINGS_BENCH_QUERY_ARTICLES`` (1,000,000), ``TIDINGS_BENCH_QUERY_DB``
 (``tidings_bench_query``), ``TIDINGS_BENCH_QUERY_CLIENTS`` (8), ``TIDINGS_BENCH_QUERY_ROUNDS`` (5),
-``TIDINGS_BENCH_QUERY_SIZE`` (requests per round, 200), ``--load-only`` to load and stop.
+``TIDINGS_BENCH_QUERY_SIZE`` (requests per round, 140), ``--load-only`` to load and stop.
 """
 
 from __future__ import annotations
@@ -448,7 +448,7 @@ def main() -> int:
     db_name = os.environ.get("TIDINGS_BENCH_QUERY_DB", "tidings_bench_query")
     clients = int(os.environ.get("TIDINGS_BENCH_QUERY_CLIENTS", "8"))
     rounds = int(os.environ.get("TIDINGS_BENCH_QUERY_ROUNDS", "5"))
-    size = int(os.environ.get("TIDINGS_BENCH_QUERY_SIZE", "200"))
+    size = int(os.environ.get("TIDINGS_BENCH_QUERY_SIZE", "140"))
     infra = infra_mod.resolve(ROOT / ".data" / "bench")
     try:
         url = infra_mod.ensure_database(infra, db_name)

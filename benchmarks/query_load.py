@@ -343,6 +343,7 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
             conn.execute("REFRESH MATERIALIZED VIEW tag_stats")
         if counted:
             conn.execute("SET statement_timeout = 0")
+            conn.execute("SET work_mem = '256MB'")
             conn.execute("SELECT refresh_hour_counts()")
             conn.execute("VACUUM (ANALYZE) article_hour_counts, tag_hour_counts")
     timings["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)

@@ -3,7 +3,8 @@
 ``article_hour_counts`` holds the live canonical articles per UTC hour, source and language;
 ``tag_hour_counts`` the same articles per hour and tag. A request they can answer costs the cells of its date
 range, however many articles match; its counts are exact (no sample). They answer a request that has no
-full-text term and asks only for what the cells hold: the default canonical, non-withdrawn articles, no
+full-text term and asks only for what the cells hold (tag facets: over at most a month or so, see
+``facets_answerable``): the default canonical, non-withdrawn articles, no
 cluster, event or revision filter, ``from``/``to`` on whole UTC hours; then either source and language
 filters, or one tag filter of a single kind (an article tagged with the value under two kinds would be
 counted twice). Tag facets need no source, language or tag filter. Anything else is counted live.
@@ -11,7 +12,7 @@ counted twice). Tag facets need no source, language or tag filter. Anything else
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, literal, select
@@ -112,8 +113,15 @@ def series_bins(f: SearchFilters) -> Any | None:
     )
 
 
-def facets_answerable(f: SearchFilters, facets: tuple[str, ...], facet_kinds: dict[str, Any]) -> bool:
+def facets_answerable(f: SearchFilters, facets: tuple[str, ...], facet_kinds: dict[str, Any], *, max_days: int) -> bool:
+    """Whether the cells answer these facets. Tag facets sum one cell per hour and value, and the long tail of
+    entities makes that hundreds of thousands of cells a month: beyond ``max_days`` (or with no date range) the
+    newest matches are sampled instead."""
     if not _plain(f) or single_tag(f) is not None:
+        return False
+    tags_asked = any(facet_kinds[facet] is not None for facet in facets)
+    bounded = f.date_from is not None and f.date_to is not None and f.date_to - f.date_from <= timedelta(days=max_days)
+    if tags_asked and not bounded:
         return False
     only_columns = all(facet_kinds[facet] is None for facet in facets)
     return only_columns or not (f.source or f.language)

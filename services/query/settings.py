@@ -24,6 +24,8 @@ class QuerySettings(BaseSettings):
     # Facets and time series of filter-only requests from the counts kept per hour (exact, and independent of
     # the number of matches); off, they are counted from the articles as a full-text search is.
     use_hour_counts: bool = True
+    # Tag facets sum a cell per hour and value: beyond this many days the newest matches are sampled instead.
+    hour_counts_facet_max_days: int = 31
     # ts_headline parses the whole text it is given: cap it so one huge body cannot slow a page.
     snippet_max_chars: int = 20_000
     # Per-connection planner settings: JIT compilation costs more than it saves on these short queries, and
