@@ -42,7 +42,7 @@ async def facet_counts(
     budget: int,
     min_sample: int = MIN_SAMPLE,
     use_hour_counts: bool = True,
-    hour_counts_max_days: int = 31,
+    hour_counts_max_days: int = 2,
 ) -> FacetsOut:
     if use_hour_counts and hour_counts.facets_answerable(filters, facets, FACETS, max_days=hour_counts_max_days):
         return await hour_counts.facet_counts(session, filters, facets=facets, size=size, facet_kinds=FACETS)

@@ -3,7 +3,7 @@
 ``article_hour_counts`` holds the live canonical articles per UTC hour, source and language;
 ``tag_hour_counts`` the same articles per hour and tag. A request they can answer costs the cells of its date
 range, however many articles match; its counts are exact (no sample). They answer a request that has no
-full-text term and asks only for what the cells hold (tag facets: over at most a month or so, see
+full-text term and asks only for what the cells hold (tag facets: over a short range only, see
 ``facets_answerable``): the default canonical, non-withdrawn articles, no
 cluster, event or revision filter, ``from``/``to`` on whole UTC hours; then either source and language
 filters, or one tag filter of a single kind (an article tagged with the value under two kinds would be
@@ -115,7 +115,7 @@ def series_bins(f: SearchFilters) -> Any | None:
 
 def facets_answerable(f: SearchFilters, facets: tuple[str, ...], facet_kinds: dict[str, Any], *, max_days: int) -> bool:
     """Whether the cells answer these facets. Tag facets sum one cell per hour and value, and the long tail of
-    entities makes that hundreds of thousands of cells a month: beyond ``max_days`` (or with no date range) the
+    entities makes that thousands of cells a day: beyond ``max_days`` (or with no date range) the
     newest matches are sampled instead."""
     if not _plain(f) or single_tag(f) is not None:
         return False
