@@ -94,7 +94,7 @@ bench-tagging: install ## Entity F1 (CoNLL-2003), topic accuracy (BBC), tagger s
 train-topics: install ## Retrain the topic model (SIB200=dir of SIB-200 eng_14; default ../shared/data/sib200/eng_14)
 	$(BIN)/python -m devtools.train_topics $(if $(SIB200),--sib $(SIB200))
 
-bench-query: install ## Query latency percentiles over 1M articles
+bench-query: install ## Query service vs the same SQL via psycopg (ratio, 5 rounds) and p95 at 1 and 8 clients, 1M articles
 	$(BIN)/python -m benchmarks.query
 
 bench-readers: install ## The Reuters-21578 reader over the whole corpus (every document read and valid)

@@ -1,13 +1,18 @@
-"""Query benchmark (``make bench-query``): latency percentiles of the query API over 1M articles.
+"""Query benchmark (``make bench-query``): the query service beside PostgreSQL running the same statements.
 
 Steps: find PostgreSQL as ``make run`` does; create (or reuse) the benchmark database; load it with COPY when
-its row count or loader version differ (``benchmarks/query_load.py``); start the query service under uvicorn
-on it; run a fixed mix of requests from 8 concurrent clients; write p50/p95/p99 per kind, and the plan of the
-slowest query, to ``benchmarks/results/query.json``.
+its row count or loader version differ (``benchmarks/query_load.py``; about 12 minutes on 2 cores for 1M
+articles, then cached); start the query service under uvicorn, one worker process per core. Then each round:
+draw fresh requests (``benchmarks/query_mix.py``: written vocabularies, random filters, each request once);
+record the SQL the service runs for each (``benchmarks/query_capture.py``, which also warms PostgreSQL's
+cache for both sides alike); send them to the service and replay the recorded statements directly with
+psycopg, at 8 clients and at 1 client, the two sides in alternating order. The ratio is service requests/s
+over direct requests/s, the median of the rounds with its range; latency percentiles are per kind, at 1 and
+at 8 clients. Written to ``benchmarks/results/query.json``, with the plans of the slowest request.
 
 Settings (environment): ``TIDINGS_BENCH_QUERY_ARTICLES`` (1,000,000), ``TIDINGS_BENCH_QUERY_DB``
-(``tidings_bench_query``), ``TIDINGS_BENCH_QUERY_CLIENTS`` (8), ``TIDINGS_BENCH_QUERY_ROUNDS`` (rounds of the
-mix per client), ``--load-only`` to load and stop.
+(``tidings_bench_query``), ``TIDINGS_BENCH_QUERY_CLIENTS`` (8), ``TIDINGS_BENCH_QUERY_ROUNDS`` (5),
+``TIDINGS_BENCH_QUERY_SIZE`` (requests per round, 140), ``--load-only`` to load and stop.
 """
 
 from __future__ import annotations
@@ -18,33 +23,33 @@ import http.client
 import json
 import math
 import os
-import random
+import pickle
 import socket
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import psycopg
 
 from benchmarks import query_load
 from benchmarks.data import require
-from benchmarks.query_corpus import load_base_docs
-from benchmarks.query_mix import Request, build_mix
+from benchmarks.query_mix import Request, build_round
 from devtools import infra as infra_mod
 from devtools.processes import Platform, alembic_upgrade, uvicorn_argv
-from services.query.settings import get_query_settings
+from services.query.settings import get_query_settings, session_statements
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "query.json"
 LOADER_VERSION = "2"  # 2: tag rows carry their article's date and canonical flag
 OWN_MIGRATION = ROOT / "shared" / "db" / "migrations" / "versions" / "0004_query.py"
+PROCESSES = os.cpu_count() or 1
 
 
 def _libpq(url: str) -> str:
@@ -131,12 +136,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-TARGETS_MS = {"search_and_filters": 50.0, "facets": 150.0, "timeseries": 100.0}
-SEARCH_KINDS = ("search", "filters", "deep_page")
+TARGETS = {"search_and_filters": 50.0, "facets": 100.0, "timeseries": 100.0}  # p95 at 1 client, ms
+RATIO_TARGET = 0.8
+GROUPS = {"search": "search_and_filters", "filters": "search_and_filters", "facets": "facets",
+          "timeseries": "timeseries"}  # fmt: skip
 
 
 def _service(url: str, redis_url: str) -> tuple[Platform, str]:
-    """The query service under uvicorn with two worker processes (one per core), on the benchmark database."""
+    """The query service under uvicorn, one worker process per core, as ``make run`` starts it."""
     port = free_port()
     env = {
         "DATABASE_URL": url,
@@ -146,7 +153,7 @@ def _service(url: str, redis_url: str) -> tuple[Platform, str]:
         "TIDINGS_LOG_LEVEL": "WARNING",
     }
     plat = Platform()
-    argv = [*uvicorn_argv("services.query.main:app", "127.0.0.1", port), "--workers", "2"]
+    argv = [*uvicorn_argv("services.query.main:app", "127.0.0.1", port), "--workers", str(PROCESSES)]
     log = ROOT / ".data" / "bench" / "query-service.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     plat.start("query", argv, env, ROOT, url=f"http://127.0.0.1:{port}", log=log)
@@ -154,68 +161,166 @@ def _service(url: str, redis_url: str) -> tuple[Platform, str]:
     return plat, f"http://127.0.0.1:{port}"
 
 
-def _deep_cursors(base: str, seeds: list[Request], pages: int) -> list[Request]:
-    """Walk each deep-pagination seed to its last page before ``pages`` and keep that cursor."""
-    out = []
-    with httpx.Client(base_url=base, timeout=60) as client:
-        for seed in seeds:
-            cursor = None
-            for _ in range(pages):
-                params = seed.as_params() + ([("cursor", cursor)] if cursor else [])
-                page = client.get(seed.path, params=params).json()
-                if not page.get("next_cursor"):
-                    break
-                cursor = page["next_cursor"]
-            if cursor:
-                out.append(Request(seed.kind, seed.path, (*seed.params, ("cursor", cursor))))
-    return out
+def _capture(url: str, redis_url: str, requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
+    work = ROOT / ".data" / "bench"
+    src, dst = work / "capture-in.pickle", work / "capture-out.pickle"
+    src.write_bytes(pickle.dumps(requests))
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TIDINGS_ENV": "development",
+           "TIDINGS_AUTH_OPEN_QUERY": "true", "TIDINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "benchmarks.query_capture", str(src), str(dst)], env=env, cwd=ROOT,
+                   check=True)  # fmt: skip
+    captured: list[tuple[int, list[tuple[str, Any]]]] = pickle.loads(dst.read_bytes())
+    return captured
 
 
-def _run(base: str, mix: list[Request], *, clients: int, rounds: int, seed: int) -> list[dict[str, Any]]:
-    """Each client sends the whole mix in its own order over one keep-alive connection.
+def _timed(items: list[Any], clients: int, open_conn: Any, send: Any) -> tuple[list[float], float]:
+    """Each item sent once, by ``clients`` threads sharing the list, each over its own connection; the
+    latency of each (ms) in the items' order, and the wall time (s)."""
+    latencies = [0.0] * len(items)
+    lock = threading.Lock()
+    position = iter(range(len(items)))
 
-    The clients use the standard library's ``http.client``: they share the service's two cores, and httpx
-    spends about a millisecond of CPU per request that the service would otherwise have (a load generator
-    normally runs on another machine).
-    """
-    host, port = urlsplit(base).hostname or "127.0.0.1", urlsplit(base).port or 80
-
-    def client_loop(n: int) -> list[dict[str, Any]]:
-        order = list(mix)
-        random.Random(seed + n).shuffle(order)
-        results = []
-        conn = http.client.HTTPConnection(host, port, timeout=60)
+    def client_loop() -> None:
+        conn = open_conn()
         try:
-            for _ in range(rounds):
-                for req in order:
-                    started = time.perf_counter()
-                    conn.request("GET", f"{req.path}?{urlencode(req.as_params())}")
-                    response = conn.getresponse()
-                    response.read()
-                    elapsed = (time.perf_counter() - started) * 1000
-                    results.append({"kind": req.kind, "ms": elapsed, "status": response.status, "request": req})
+            while True:
+                with lock:
+                    i = next(position, None)
+                if i is None:
+                    return
+                started = time.perf_counter()
+                send(conn, items[i])
+                latencies[i] = (time.perf_counter() - started) * 1000
         finally:
             conn.close()
-        return results
 
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        return [r for batch in pool.map(client_loop, range(clients)) for r in batch]
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - started
+
+
+def _run_service(base: str, requests: list[Request], clients: int) -> tuple[list[float], float, Counter[int]]:
+    """Keep-alive clients on the standard library's ``http.client``: they share the cores with the service, and
+    httpx would spend a millisecond of CPU per request the service would otherwise have."""
+    host, port = urlsplit(base).hostname or "127.0.0.1", urlsplit(base).port or 80
+    statuses: Counter[int] = Counter()
+
+    def send(conn: http.client.HTTPConnection, req: Request) -> None:
+        conn.request("GET", f"{req.path}?{urlencode(req.as_params())}")
+        response = conn.getresponse()
+        response.read()
+        statuses[response.status] += 1
+
+    latencies, wall = _timed(requests, clients, lambda: http.client.HTTPConnection(host, port, timeout=120), send)
+    return latencies, wall, statuses
+
+
+def _run_direct(dsn: str, statements: list[list[tuple[str, Any]]], clients: int) -> tuple[list[float], float]:
+    """The recorded statements of each request, run in order on one psycopg connection per client, under the
+    service's session settings, every row fetched (as the service fetches them)."""
+    settings = get_query_settings()
+
+    def open_conn() -> psycopg.Connection[Any]:
+        conn = psycopg.connect(dsn, autocommit=True)
+        for statement in session_statements(settings):
+            conn.execute(statement)
+        return conn
+
+    def send(conn: psycopg.Connection[Any], request_statements: list[tuple[str, Any]]) -> None:
+        with conn.cursor() as cur:
+            for sql, params in request_statements:
+                cur.execute(sql, params)
+                if cur.description is not None:
+                    cur.fetchall()
+
+    return _timed(statements, clients, open_conn, send)
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
+    if not ordered:
+        return {"count": 0}
 
     def pct(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))], 1)
 
-    return {
-        "count": len(ordered),
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
-        "mean_ms": round(statistics.fmean(ordered), 1),
-        "max_ms": round(ordered[-1], 1),
+    return {"count": len(ordered), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "mean_ms": round(statistics.fmean(ordered), 1), "max_ms": round(ordered[-1], 1)}  # fmt: skip
+
+
+def _by_group(requests: list[Request], latencies: list[list[float]]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[float]] = {}
+    for req, ms in zip(requests, latencies, strict=True):
+        for value in ms:
+            groups.setdefault(GROUPS[req.kind], []).append(value)
+            groups.setdefault(req.kind, []).append(value)
+    return {name: _percentiles(values) for name, values in sorted(groups.items())}
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "rounds": len(values)}  # fmt: skip
+
+
+def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -> dict[str, Any]:
+    dsn = _libpq(url)
+    plat, base = _service(url, redis_url)
+    per_clients: dict[int, dict[str, Any]] = {
+        n: {"ratios": [], "service_rps": [], "direct_rps": [], "service_ms": [], "direct_ms": []} for n in (clients, 1)
     }
+    all_requests: list[Request] = []
+    statuses: Counter[int] = Counter()
+    statements_per_request: list[int] = []
+    try:
+        for round_no in range(rounds):
+            requests = build_round(1000 + round_no, size=size)
+            captured = _capture(url, redis_url, requests)
+            statements = [stmts for _, stmts in captured]
+            statements_per_request += [len(s) for s in statements]
+            all_requests += requests
+            for n in (clients, 1):
+                runs = {}
+                order = ("service", "direct") if round_no % 2 == 0 else ("direct", "service")
+                for side in order:
+                    if side == "service":
+                        ms, wall, codes = _run_service(base, requests, n)
+                        statuses += codes
+                    else:
+                        ms, wall = _run_direct(dsn, statements, n)
+                    runs[side] = (ms, wall)
+                acc = per_clients[n]
+                acc["service_ms"].append(runs["service"][0])
+                acc["direct_ms"].append(runs["direct"][0])
+                acc["service_rps"].append(len(requests) / runs["service"][1])
+                acc["direct_rps"].append(len(requests) / runs["direct"][1])
+                acc["ratios"].append(acc["service_rps"][-1] / acc["direct_rps"][-1])
+                print(f"round {round_no + 1}/{rounds}, {n} client(s): service {acc['service_rps'][-1]:.1f} req/s, "
+                      f"direct {acc['direct_rps'][-1]:.1f} req/s, ratio {acc['ratios'][-1]:.2f}", flush=True)  # fmt: skip
+    finally:
+        plat.stop()
+    out: dict[str, Any] = {"statuses": dict(statuses), "requests_per_round": size,
+                           "statements_per_request": _percentiles([float(x) for x in statements_per_request]),
+                           "mix": dict(Counter(r.kind for r in all_requests))}  # fmt: skip
+    for n, acc in per_clients.items():
+        flat_service = [ms for round_ms in acc["service_ms"] for ms in round_ms]
+        flat_direct = [ms for round_ms in acc["direct_ms"] for ms in round_ms]
+        out[f"clients_{n}"] = {
+            "ratio": _spread(acc["ratios"]),
+            "service_rps": _spread(acc["service_rps"]),
+            "direct_rps": _spread(acc["direct_rps"]),
+            "service": _by_group(all_requests, [[v] for v in flat_service]),
+            "direct": _by_group(all_requests, [[v] for v in flat_direct]),
+        }
+    single = [ms for round_ms in per_clients[1]["service_ms"] for ms in round_ms]
+    slowest = max(range(len(all_requests)), key=single.__getitem__)
+    out["slowest_single_client"] = {"request": all_requests[slowest].as_params(), "path": all_requests[slowest].path,
+                                    "kind": all_requests[slowest].kind}  # fmt: skip
+    out["slowest_single_client"]["statements"] = explain(url, all_requests[slowest])
+    return out
 
 
 def explain(url: str, req: Request) -> list[dict[str, Any]]:
@@ -312,106 +417,76 @@ def _server_facts(dsn: str) -> dict[str, Any]:
     return facts
 
 
+def _summary(m: dict[str, Any], load_avg: list[float]) -> list[dict[str, Any]]:
+    clients = next(k for k in m if k.startswith("clients_") and k != "clients_1")
+    ratio = m[clients]["ratio"]
+    split = "fresh requests from written vocabularies, 1M synthetic articles"
+    svc, direct = m["clients_1"]["service"], m["clients_1"]["direct"]
+    overhead = {g: round(svc[g]["mean_ms"] - direct[g]["mean_ms"], 1) for g in TARGETS if g in svc and g in direct}
+    rows = [{
+        "measure": f"query service throughput / same SQL via psycopg, {clients.split('_')[1]} clients",
+        "value": ratio["median"], "unit": f"ratio (range {ratio['min']}-{ratio['max']}, {ratio['rounds']} rounds)",
+        "target": f">= {RATIO_TARGET}", "met": ratio["median"] >= RATIO_TARGET, "split": split,
+        "limited_by": None if ratio["median"] >= RATIO_TARGET else
+        f"the service's own time per request at 1 client (mean over direct, ms): {overhead}; load avg {load_avg}",
+    }]  # fmt: skip
+    for group, target in TARGETS.items():
+        p95 = svc.get(group, {}).get("p95_ms")
+        met = p95 is not None and p95 < target
+        rows.append({
+            "measure": f"query p95 at 1 client, {group}", "value": p95, "unit": "ms", "target": f"< {target:g} ms",
+            "met": met, "split": split,
+            "limited_by": None if met else
+            f"PostgreSQL: the same statements direct p95 {direct.get(group, {}).get('p95_ms')} ms; load avg {load_avg}",
+        })  # fmt: skip
+    return rows
+
+
 def main() -> int:
     require("bench-query", "seed-article.txt", "bbc", "reuters21578")  # before creating anything
     n_articles = int(os.environ.get("TIDINGS_BENCH_QUERY_ARTICLES", "1000000"))
     db_name = os.environ.get("TIDINGS_BENCH_QUERY_DB", "tidings_bench_query")
     clients = int(os.environ.get("TIDINGS_BENCH_QUERY_CLIENTS", "8"))
-    rounds = int(os.environ.get("TIDINGS_BENCH_QUERY_ROUNDS", "1"))
+    rounds = int(os.environ.get("TIDINGS_BENCH_QUERY_ROUNDS", "5"))
+    size = int(os.environ.get("TIDINGS_BENCH_QUERY_SIZE", "140"))
     infra = infra_mod.resolve(ROOT / ".data" / "bench")
     try:
         url = infra_mod.ensure_database(infra, db_name)
+        started = time.perf_counter()
         load_info = prepare_database(url, n_articles)
+        prepare_s = round(time.perf_counter() - started, 1)
         if "--load-only" in sys.argv:
             return 0
-        docs = load_base_docs()
-        mix, deep_seeds = build_mix(docs)
-        plat, base = _service(url, infra.redis_url)
-        try:
-            print("seeding deep pagination cursors (page 50 of each listing)")
-            deep = _deep_cursors(base, deep_seeds, pages=50)
-            mix = mix + deep
-            print(f"warming up: {len(mix)} requests")
-            _run(base, mix, clients=2, rounds=1, seed=1)
-            load_before = os.getloadavg()
-            started, client_cpu = time.perf_counter(), time.process_time()
-            print(f"measuring: {clients} clients x {rounds} round(s) x {len(mix)} requests")
-            results = _run(base, mix, clients=clients, rounds=rounds, seed=2)
-            wall_s = time.perf_counter() - started
-            client_cpu_ms = (time.process_time() - client_cpu) * 1000 / max(1, len(results))
-            load_after = os.getloadavg()
-            print("measuring again with one client, for the service time without queueing")
-            single = _run(base, mix, clients=1, rounds=1, seed=3)
-        finally:
-            plat.stop()
-        report = _report(
-            url, results, mix, clients=clients, rounds=rounds, wall_s=round(wall_s, 1),
-            client_cpu_ms_per_request=round(client_cpu_ms, 2),
-        )  # fmt: skip
-        report["single_client"] = {
-            kind: _percentiles([r["ms"] for r in single if r["kind"] == kind and r["status"] == 200])
-            for kind in sorted({r["kind"] for r in single})
-        }
-        report["load"] = {"articles": n_articles, **load_info}
-        report["machine"] = {
-            "cpus": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in load_after],
-            "note": "2-core machine shared with other engineers' test runs while measuring; the client, the "
-            "service (2 uvicorn workers) and PostgreSQL share the same cores.",
-            **_server_facts(_libpq(url)),
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        measured = measure(url, infra.redis_url, clients=clients, rounds=rounds, size=size)
+        measure_s = round(time.perf_counter() - started, 1)
+        load_after = os.getloadavg()
+        report: dict[str, Any] = {
+            "command": "make bench-query",
+            "summary": _summary(measured, [round(x, 2) for x in load_after]),
+            **measured,
+            "timings_s": {"prepare": prepare_s, "measure": measure_s},
+            "load": {"articles": n_articles, **load_info},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "query_processes": PROCESSES,
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in load_after],
+                "note": "2-core machine shared with other engineers' test runs while measuring; the clients, the "
+                "service and PostgreSQL share the same cores.",
+                **_server_facts(_libpq(url)),
+            },
         }
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        _print(report)
+        for row in report["summary"]:
+            print(f"{row['measure']}: {row['value']} {row['unit']} (target {row['target']}: "
+                  f"{'met' if row['met'] else 'MISSED'})")  # fmt: skip
+        print(f"written to {RESULTS}")
         return 0
     finally:
         infra.stop()
-
-
-def _report(url: str, results: list[dict[str, Any]], mix: list[Request], **run: Any) -> dict[str, Any]:
-    ok = [r for r in results if r["status"] == 200]
-    errors = Counter(f"{r['kind']}:{r['status']}" for r in results if r["status"] != 200)
-    by_kind = {
-        kind: _percentiles([r["ms"] for r in ok if r["kind"] == kind]) for kind in sorted({r["kind"] for r in ok})
-    }
-    combined = _percentiles([r["ms"] for r in ok if r["kind"] in SEARCH_KINDS])
-    groups = {"search_and_filters": combined, "facets": by_kind.get("facets"), "timeseries": by_kind.get("timeseries")}
-    targets = {
-        name: {"p95_target_ms": target, "p95_ms": (groups[name] or {}).get("p95_ms"),
-               "met": bool(groups[name]) and groups[name]["p95_ms"] < target}  # type: ignore[index]
-        for name, target in TARGETS_MS.items()
-    }  # fmt: skip
-    slowest = max(ok, key=lambda r: r["ms"])
-    plans = explain(url, slowest["request"])
-    return {
-        "command": "make bench-query",
-        "run": {**run, "requests": len(results), "mix_size": len(mix), "mix": dict(Counter(r.kind for r in mix))},
-        "by_kind": by_kind,
-        "search_and_filters": combined,
-        "targets": targets,
-        "errors": dict(errors),
-        "slowest": {
-            "kind": slowest["kind"],
-            "path": slowest["request"].path,
-            "params": slowest["request"].as_params(),
-            "ms": round(slowest["ms"], 1),
-            "statements": plans,
-        },
-    }
-
-
-def _print(report: dict[str, Any]) -> None:
-    print(f"{'kind':<20}{'n':>6}{'p50':>9}{'p95':>9}{'p99':>9}")
-    for kind, st in [*report["by_kind"].items(), ("search_and_filters", report["search_and_filters"])]:
-        print(f"{kind:<20}{st['count']:>6}{st['p50_ms']:>9}{st['p95_ms']:>9}{st['p99_ms']:>9}")
-    for name, t in report["targets"].items():
-        print(f"target {name}: p95 {t['p95_ms']} ms < {t['p95_target_ms']} ms: {'met' if t['met'] else 'MISSED'}")
-    print(f"errors: {report['errors'] or 'none'}; slowest: {report['slowest']['kind']} {report['slowest']['ms']} ms")
-    print("one client (service time): " + ", ".join(
-        f"{kind} p50 {st['p50_ms']} p95 {st['p95_ms']}" for kind, st in report["single_client"].items()
-    ))  # fmt: skip
-    print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":

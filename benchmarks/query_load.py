@@ -36,6 +36,11 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 DAYS = 731  # 2024-01-01 .. 2025-12-31
 END = START + timedelta(days=DAYS)
 TAG_FIELDS_TRIGGER = "article_tags_copy_article_fields"  # migration 0007
+# The counts kept per hour (migration 0014): off during the load, recomputed once after it.
+HOUR_COUNT_TRIGGERS = {
+    "articles": ("articles_hour_counts_insert", "articles_hour_counts_update", "articles_hour_counts_delete"),
+    "article_tags": ("article_tags_hour_counts_insert", "article_tags_hour_counts_delete"),
+}
 LOADED_TABLES = ("ingestions", "articles", "clusters", "article_tags")
 
 _WIRES = [
@@ -277,6 +282,10 @@ def _saved_definitions(conn: psycopg.Connection) -> tuple[list[str], list[tuple[
     return indexes, fks
 
 
+def _has_hour_counts(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass('tag_hour_counts')").fetchone() not in (None, (None,))
+
+
 def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> dict[str, Any]:
     """Empty the loaded tables and fill them with ``n_articles`` articles; return timings."""
     timings: dict[str, Any] = {}
@@ -289,6 +298,10 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
             name = ddl.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
             conn.execute(f"DROP INDEX {name}")
         conn.execute(f"ALTER TABLE article_tags DISABLE TRIGGER {TAG_FIELDS_TRIGGER}")
+        counted = _has_hour_counts(conn)
+        for table, names in HOUR_COUNT_TRIGGERS.items() if counted else ():
+            for name in names:
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
     started = time.perf_counter()
     docs = load_base_docs()
     plan = make_plan(n_articles, len(docs))
@@ -317,6 +330,9 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
         for table, name, definition in fks:
             conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         conn.execute(f"ALTER TABLE article_tags ENABLE TRIGGER {TAG_FIELDS_TRIGGER}")
+        for table, names in HOUR_COUNT_TRIGGERS.items() if counted else ():
+            for name in names:
+                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
     timings["index_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -325,5 +341,10 @@ def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> di
         if conn.execute("SELECT to_regclass('tag_stats')").fetchone() not in (None, (None,)):
             conn.execute("SET statement_timeout = 0")
             conn.execute("REFRESH MATERIALIZED VIEW tag_stats")
+        if counted:
+            conn.execute("SET statement_timeout = 0")
+            conn.execute("SET work_mem = '256MB'")
+            conn.execute("SELECT refresh_hour_counts()")
+            conn.execute("VACUUM (ANALYZE) article_hour_counts, tag_hour_counts")
     timings["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
     return timings

@@ -1,35 +1,120 @@
-"""The fixed request mix of the query benchmark, drawn from the loaded corpus with a fixed seed.
+"""The query benchmark's requests: written vocabularies and random combinations of filters, fresh each round.
 
-Queries are what a newsroom types: one or two words of a real headline, a two-word phrase from one, an OR, a
-negated term; filters are the ones a search page offers (a date window, sources, a language, a place, an
-IPTC topic, a person or organisation), picked from the tags and sources that exist. Five kinds:
+Nothing is taken from the corpus's own titles: the terms come from word lists written here, in three groups
+a newsroom's searches fall into: common news words (tens of thousands of matches), rare ones (a few hundred
+or fewer) and terms the corpus does not hold at all (a miss must be as cheap as a hit). Filters are drawn at
+random from what a search page offers (a date window, sources, a language, a place, an IPTC topic, a person
+or organisation), so almost every request is one the service has never answered before; each round draws
+its own requests from its own seed, and every request is issued once per round. Four kinds:
 
-- ``search``: full text plus filters; newest first (60%) or by relevance (40%).
+- ``search``: a term (one word, two words, a phrase, an OR, a negation) plus filters, newest first or by
+  relevance.
 - ``filters``: filters only, newest first.
-- ``deep_page``: page 51 of a listing (20 per page), through the cursor of page 50 fetched beforehand.
-- ``facets``: top sources, languages, topics, entities and places for a search or a filter set.
-- ``timeseries``: 7 days hourly, 30 or 90 days daily, a year weekly, in one of four time zones.
+- ``facets``: top sources, languages, topics, entities and places, for a term or for filters alone.
+- ``timeseries``: 7 days hourly, 30 or 90 days daily, a year weekly, in one of four time zones, for a term
+  or for filters alone.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from benchmarks.query_corpus import BaseDoc
 from benchmarks.query_load import END
+from shared.tagging.topic_lexicon import SUBJECTS
 
-SEED = 5150
-_STOP_WORDS = (
-    "the a an and or of to in on for with by at from as is was were be been are it its this that these those "
-    "said says will would could should may might not no but if than then also has have had into over after "
-    "before under more most some any all new year years first last says qtr shr net cts mln dlrs pct"
-)
-_STOP = set(_STOP_WORDS.split())
+COMMON = [
+    "government",
+    "market",
+    "prices",
+    "bank",
+    "trade",
+    "oil",
+    "company",
+    "shares",
+    "profit",
+    "minister",
+    "president",
+    "election",
+    "police",
+    "court",
+    "workers",
+    "strike",
+    "growth",
+    "economy",
+    "exports",
+    "talks",
+    "agreement",
+    "officials",
+    "report",
+    "week",
+    "billion",
+    "million",
+    "analysts",
+    "dollar",
+    "interest",
+    "rates",
+    "budget",
+    "tax",
+    "industry",
+    "production",
+    "sales",
+    "demand",
+]
+RARE = [
+    "cobalt",
+    "sorghum",
+    "tungsten",
+    "palladium",
+    "shipyard",
+    "anchovy",
+    "brewery",
+    "lumber",
+    "orchestra",
+    "glacier",
+    "typhoon",
+    "vaccine",
+    "monsoon",
+    "telescope",
+    "cathedral",
+    "quarry",
+    "locomotive",
+    "ferry",
+    "hurricane",
+    "plywood",
+    "cocoa",
+    "tin",
+    "rubber",
+    "platinum",
+]
+MISSING = [
+    "blockchain",
+    "cryptocurrency",
+    "smartphone",
+    "selfie",
+    "hashtag",
+    "podcast",
+    "bitcoin",
+    "tiktok",
+    "zyxglorp",
+    "quantafrob",
+    "nanotwerk",
+    "metaverse",
+]
+PLACES = (
+    "United States", "Japan", "United Kingdom", "Canada", "London", "Germany", "France", "Australia", "Brazil",
+    "Tokyo", "Paris", "China", "Mexico", "Argentina", "Italy", "New York", "Saudi Arabia", "Iran", "Nigeria",
+    "Kenya", "Peru", "Chile", "Norway", "Atlantis",
+)  # fmt: skip
+ENTITIES = ("Reagan", "IBM", "Exchange Commission", "Federal Reserve", "OPEC", "Volcker", "Baker", "Tony Blair",
+            "Chrysler", "Texaco", "Nobody Atall")  # fmt: skip
+SOURCES = ["reuters", "associated-press", "afp", "bbc-news", "bloomberg", "the-guardian", "dpa", "efe",
+           "outlet-020", "outlet-150", "outlet-299"]  # fmt: skip
+LANGUAGES = ["en", "en", "en", "fr", "de", "es"]
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo"]
-TOP_SOURCES = ["reuters", "associated-press", "afp", "bbc-news", "bloomberg", "the-guardian", "dpa", "efe"]
+# Shares of the terms: mostly common words, a fair number of rare ones, some misses.
+_TERM_GROUPS = ((COMMON, 0.6), (RARE, 0.3), (MISSING, 0.1))
 
 
 @dataclass(frozen=True)
@@ -42,82 +127,85 @@ class Request:
         return list(self.params)
 
 
-def _words(title: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]{4,}", title.lower()) if w not in _STOP]
+def _word(rnd: random.Random) -> str:
+    roll, acc = rnd.random(), 0.0
+    for words, share in _TERM_GROUPS:
+        acc += share
+        if roll < acc:
+            return rnd.choice(words)
+    return rnd.choice(COMMON)
 
 
-def _query(rnd: random.Random, doc: BaseDoc) -> str:
-    words = _words(doc.title) or ["market"]
+def _query(rnd: random.Random) -> str:
+    a, b = _word(rnd), _word(rnd)
     roll = rnd.random()
-    if roll < 0.35 or len(words) < 2:
-        return rnd.choice(words)
-    a, b = rnd.sample(words, 2)
-    if roll < 0.70:
+    if roll < 0.4 or a == b:
+        return a
+    if roll < 0.7:
         return f"{a} {b}"
-    if roll < 0.85:
-        i = rnd.randrange(len(words) - 1)
-        return f'"{words[i]} {words[i + 1]}"'
-    if roll < 0.95:
+    if roll < 0.8:
+        return f'"{a} {b}"'
+    if roll < 0.92:
         return f"{a} OR {b}"
     return f"{a} -{b}"
 
 
 def _window(rnd: random.Random, days: int) -> list[tuple[str, str]]:
-    end = END - timedelta(days=rnd.randrange(0, 120))
+    end = END - timedelta(days=rnd.randrange(0, 300))
     return [("from", (end - timedelta(days=days)).isoformat()), ("to", end.isoformat())]
 
 
-def _filters(rnd: random.Random, doc: BaseDoc, *, windowed: float) -> list[tuple[str, str]]:
+def _filters(rnd: random.Random, *, windowed: float) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if rnd.random() < windowed:
         out += _window(rnd, rnd.choice([7, 30, 90, 365]))
     if rnd.random() < 0.2:
-        out += [("source", s) for s in rnd.sample(TOP_SOURCES, rnd.randint(1, 3))]
-    if rnd.random() < 0.2:
-        out.append(("language", rnd.choice(["en", "en", "en", "fr", "de"])))
-    tags = [t for t in doc.tags if t.kind in ("place", "topic", "person", "organisation")]
-    if tags and rnd.random() < 0.3:
-        tag = rnd.choice(tags)
-        name = {"place": "place", "topic": "topic"}.get(tag.kind, "entity")
-        out.append((name, tag.value))
+        out += [("source", s) for s in rnd.sample(SOURCES, rnd.randint(1, 3))]
+    if rnd.random() < 0.15:
+        out.append(("language", rnd.choice(LANGUAGES)))
+    roll = rnd.random()
+    if roll < 0.15:
+        out.append(("place", rnd.choice(PLACES)))
+    elif roll < 0.25:
+        out.append(("topic", rnd.choice(sorted(SUBJECTS))))
+    elif roll < 0.32:
+        out.append(("entity", rnd.choice(ENTITIES)))
     return out
 
 
-def build_mix(docs: list[BaseDoc], *, size: int = 240) -> tuple[list[Request], list[Request]]:
-    """(measured requests, deep-pagination seeds whose page-50 cursor is fetched before the run)."""
-    rnd = random.Random(SEED)
-    mix: list[Request] = []
-    counts = {"search": size // 4, "filters": size // 6, "facets": size // 5, "timeseries": size // 5}
-    for _ in range(counts["search"]):
-        doc = rnd.choice(docs)
-        params = [("q", _query(rnd, doc)), *_filters(rnd, doc, windowed=0.7)]
+def build_round(seed: int, *, size: int = 200) -> list[Request]:
+    """One round's requests, all distinct, in a shuffled order."""
+    rnd = random.Random(seed)
+    seen: set[Request] = set()
+    counts = {"search": size * 3 // 10, "filters": size // 5, "facets": size // 4}
+    counts["timeseries"] = size - sum(counts.values())
+    for kind, count in counts.items():
+        made = 0
+        while made < count:
+            req = _request(rnd, kind)
+            if req not in seen:
+                seen.add(req)
+                made += 1
+    out = sorted(seen, key=lambda r: (r.kind, r.params))
+    rnd.shuffle(out)
+    return out
+
+
+def _request(rnd: random.Random, kind: str) -> Request:
+    if kind == "search":
+        params = [("q", _query(rnd)), *_filters(rnd, windowed=0.6)]
         params.append(("sort", "relevance" if rnd.random() < 0.4 else "-published"))
-        mix.append(Request("search", "/v1/articles", tuple(params)))
-    for _ in range(counts["filters"]):
-        doc = rnd.choice(docs)
-        params = _filters(rnd, doc, windowed=0.8) or _window(rnd, 30)
-        mix.append(Request("filters", "/v1/articles", tuple(params)))
-    for _ in range(counts["facets"]):
-        doc = rnd.choice(docs)
-        params = _filters(rnd, doc, windowed=0.8)
+        return Request(kind, "/v1/articles", tuple(params))
+    if kind == "filters":
+        return Request(kind, "/v1/articles", tuple(_filters(rnd, windowed=0.8) or _window(rnd, 30)))
+    if kind == "facets":
+        params = _filters(rnd, windowed=0.8)
         if rnd.random() < 0.5:
-            params.insert(0, ("q", _query(rnd, doc)))
-        mix.append(Request("facets", "/v1/facets", tuple(params)))
-    for _ in range(counts["timeseries"]):
-        doc = rnd.choice(docs)
-        days, interval = rnd.choice([(7, "hour"), (30, "day"), (90, "day"), (365, "week")])
-        params = [*_window(rnd, days), ("interval", interval), ("tz", rnd.choice(ZONES))]
-        extra = _filters(rnd, doc, windowed=0.0)
-        if rnd.random() < 0.5:
-            extra.insert(0, ("q", _query(rnd, doc)))
-        mix.append(Request("timeseries", "/v1/timeseries", tuple(params + extra)))
-    deep = []
-    for _ in range(size - len(mix)):
-        doc = rnd.choice(docs)
-        params = [("limit", "20"), ("sort", rnd.choice(["-published", "-published", "published"]))]
-        if rnd.random() < 0.5:
-            params.append(("q", rnd.choice(_words(doc.title) or ["market"])))
-        else:
-            params += _filters(rnd, doc, windowed=1.0)
-        deep.append(Request("deep_page", "/v1/articles", tuple(params)))
-    return mix, deep
+            params.insert(0, ("q", _query(rnd)))
+        return Request(kind, "/v1/facets", tuple(params))
+    days, interval = rnd.choice([(7, "hour"), (30, "day"), (90, "day"), (365, "week")])
+    params = [*_window(rnd, days), ("interval", interval), ("tz", rnd.choice(ZONES))]
+    extra = _filters(rnd, windowed=0.0)
+    if rnd.random() < 0.5:
+        extra.insert(0, ("q", _query(rnd)))
+    return Request(kind, "/v1/timeseries", tuple(params + extra))

@@ -77,6 +77,7 @@ def main() -> int:
         env["TIDINGS_METRICS_BEAT_PORT"] = str(args.beat_metrics_port)
         worker_metrics = data / "metrics" / "worker"
         ingest_metrics = data / "metrics" / "ingest"
+        query_metrics = data / "metrics" / "query"
 
         def fresh_metrics(folder: Path) -> Callable[[], None]:
             # A restarted process starts counting afresh (Prometheus reads it as a counter reset); files of
@@ -93,7 +94,10 @@ def main() -> int:
                                         processes=get_ingest_settings().processes),
                  {**env, MULTIPROC_ENV: str(ingest_metrics)}, ROOT, url=ingest_url,
                  metrics_url=f"{ingest_url}/metrics/", before_start=fresh_metrics(ingest_metrics)),
-            Spec("query", uvicorn_argv("services.query.main:app", args.host, args.query_port), env, ROOT,
+            # As many query processes as cores: one Python process serialises its requests' CPU work.
+            Spec("query", uvicorn_argv("services.query.main:app", args.host, args.query_port,
+                                       processes=len(os.sched_getaffinity(0))),
+                 {**env, MULTIPROC_ENV: str(query_metrics)}, ROOT, before_start=fresh_metrics(query_metrics),
                  url=query_url, metrics_url=f"{query_url}/metrics/"),
             Spec("worker", worker_argv(args.workers), {**env, MULTIPROC_ENV: str(worker_metrics)}, ROOT,
                  metrics_url=_exporter_url(args.host, args.worker_metrics_port), before_start=fresh_metrics(worker_metrics)),

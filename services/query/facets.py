@@ -6,6 +6,9 @@ finds them: in the window of the newest rows the indexed filters allow, else eve
 to their tags (through the tags' primary key, an index-only scan per article) for the tag facets; a window
 function keeps the top ``size`` per facet, so only those rows leave the server: the sample's ids never make
 a round trip through Python. When more articles match than the sample holds, the answer says so.
+
+A filter-only request the counts kept per hour can answer is summed from them instead, exactly and at the
+cost of its date range (``services.query.hour_counts``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.query import hour_counts
 from services.query.schemas import FacetBucket, FacetsOut
 from services.query.search import Matches
 from shared.db.models import Article, ArticleTag
@@ -37,7 +41,11 @@ async def facet_counts(
     sample_size: int,
     budget: int,
     min_sample: int = MIN_SAMPLE,
+    use_hour_counts: bool = True,
+    hour_counts_max_days: int = 2,
 ) -> FacetsOut:
+    if use_hour_counts and hour_counts.facets_answerable(filters, facets, FACETS, max_days=hour_counts_max_days):
+        return await hour_counts.facet_counts(session, filters, facets=facets, size=size, facet_kinds=FACETS)
     m = Matches(filters)
     columns = (Article.id, Article.published_at, Article.source, Article.language)
     if not m.selective:

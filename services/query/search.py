@@ -29,10 +29,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Float, Select, any_, bindparam, cast, func, literal_column, select, true, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
+from sqlalchemy import Float, Select, Text, any_, bindparam, cast, func, literal_column, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.cursor import decode_cursor, decode_key, encode_cursor
@@ -40,7 +41,14 @@ from services.query.schemas import ArticleItem, ArticlePage, BriefTagsByKind, Ta
 from shared.api.errors import ApiError
 from shared.db.models import Article, ArticleTag
 from shared.schemas.articles import DedupDecision
-from shared.search.filters import SEARCH_CONFIG, SearchFilters, index_conditions, selective_conditions, tsquery
+from shared.search.filters import (
+    SEARCH_CONFIG,
+    SearchFilters,
+    has_scope,
+    index_conditions,
+    selective_conditions,
+    tsquery,
+)
 
 Sort = Literal["relevance", "published", "-published"]
 SNIPPET_OPTIONS = 'MaxFragments=2, MaxWords=30, MinWords=10, StartSel=<mark>, StopSel=</mark>, FragmentDelimiter=" … "'
@@ -282,20 +290,38 @@ def _html_escaped(text: Any) -> Any:
 
 def _page_statement(
     filters: SearchFilters, ids: Sequence[uuid.UUID], *, snippet_max_chars: int, rank: bool
-) -> Select[Any]:
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The page's statement and its parameters. Its shape depends only on whether there is a term (and of which
+    kind), whether to rank and the snippet's length: built once per shape, it is then only executed, since
+    building and hashing this statement cost more CPU than PostgreSQL spends running it for a page."""
+    params: dict[str, Any] = {"page_ids": list(ids)}
+    if filters.q and not has_scope(filters.q):
+        params["page_q"] = filters.q
+        return _page_shape(True, rank, snippet_max_chars), params
+    if not filters.q:
+        return _page_shape(False, False, 0), params
+    return _build_page(tsquery(filters.q), rank=rank, snippet_max_chars=snippet_max_chars), params
+
+
+@cache
+def _page_shape(with_q: bool, rank: bool, snippet_max_chars: int) -> Select[Any]:
+    query = func.websearch_to_tsquery(SEARCH_CONFIG, bindparam("page_q", type_=Text), type_=TSQUERY)
+    return _build_page(query if with_q else None, rank=rank, snippet_max_chars=snippet_max_chars)
+
+
+def _build_page(query: Any, *, rank: bool, snippet_max_chars: int) -> Select[Any]:
     tg = tags_json(Article.id, full=False)
     columns: list[Any] = [*ITEM_COLUMNS, tg.c.tags]
-    if filters.q:
-        query = tsquery(filters.q)
-    if filters.q and snippet_max_chars > 0:
+    if query is not None and snippet_max_chars > 0:
         columns.append(
             func.ts_headline(
                 SEARCH_CONFIG, _html_escaped(func.left(Article.body, snippet_max_chars)), query, SNIPPET_OPTIONS
             ).label("snippet")
         )
-    if filters.q and rank:
+    if query is not None and rank:
         columns.append(rank_of(query).label("rank"))
-    return select(*columns).outerjoin(tg, true()).where(id_in(Article.id, ids))
+    ids = bindparam("page_ids", type_=ARRAY(UUID(as_uuid=True)))
+    return select(*columns).outerjoin(tg, true()).where(Article.id == any_(ids))
 
 
 async def search_page(
@@ -326,8 +352,10 @@ async def search_page(
         )
         rows = []
         if found:
-            stmt = _page_statement(filters, [r.id for r in found], snippet_max_chars=snippet_max_chars, rank=False)
-            by_id = {r.id: r for r in await session.execute(stmt)}
+            stmt, params = _page_statement(
+                filters, [r.id for r in found], snippet_max_chars=snippet_max_chars, rank=False
+            )
+            by_id = {r.id: r for r in await session.execute(stmt, params)}
             rows = [by_id[r.id] for r in found if r.id in by_id]
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -356,8 +384,8 @@ async def _ranked(
     ids = [r.id for r in await session.execute(ranked)]
     if not ids:
         return []
-    stmt = _page_statement(filters, ids, snippet_max_chars=snippet_max_chars, rank=True)
-    by_id = {r.id: r for r in await session.execute(stmt)}
+    stmt, params = _page_statement(filters, ids, snippet_max_chars=snippet_max_chars, rank=True)
+    by_id = {r.id: r for r in await session.execute(stmt, params)}
     return [by_id[i] for i in ids if i in by_id]
 
 

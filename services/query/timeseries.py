@@ -9,7 +9,8 @@ Counting is two steps: the matches are first counted per fixed UTC bin (``date_b
 then the bins, a few thousand at most, are truncated in the zone. A time-zone-aware ``date_trunc`` on each of
 hundreds of thousands of rows costs twice the scan that finds them. A bin never straddles a local bucket:
 bins are whole UTC hours, or quarter hours for the zones whose offset is not a whole number of hours (India,
-Nepal, Newfoundland...).
+Nepal, Newfoundland...). The hourly bins of a filter-only request are read from the counts kept per hour
+(``services.query.hour_counts``) rather than counted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.query import hour_counts
 from services.query.schemas import TimeBucket, TimeSeriesOut
 from shared.api.errors import ApiError
 from shared.dates import get_date_settings
@@ -71,7 +73,13 @@ def estimated_buckets(first: datetime, last: datetime, interval: Interval) -> in
 
 
 async def time_series(
-    session: AsyncSession, filters: SearchFilters, *, interval: Interval, tz: str, max_buckets: int
+    session: AsyncSession,
+    filters: SearchFilters,
+    *,
+    interval: Interval,
+    tz: str,
+    max_buckets: int,
+    use_hour_counts: bool = True,
 ) -> TimeSeriesOut:
     zone = ZoneInfo(tz)
     if (
@@ -91,9 +99,14 @@ async def time_series(
         *([] if filters.date_from else [Article.published_at >= window.start]),
         *([] if filters.date_to else [Article.published_at < window.end]),
     ]
-    bins = (
-        select(utc_bin.label("bin"), func.count().label("n")).where(*conditions(filters), *unbounded).group_by(utc_bin)
-    ).subquery("bins")
+    # Hourly bins of a filter-only request are the counts kept per hour, whatever the number of matches.
+    bins = hour_counts.series_bins(filters) if use_hour_counts and width == timedelta(hours=1) else None
+    if bins is None:
+        bins = (
+            select(utc_bin.label("bin"), func.count().label("n"))
+            .where(*conditions(filters), *unbounded)
+            .group_by(utc_bin)
+        ).subquery("bins")
     bucket = func.date_trunc(literal(interval), bins.c.bin, literal(tz)).label("bucket")
     rows = (await session.execute(select(bucket, func.sum(bins.c.n).label("n")).group_by(bucket))).all()
     counts = {r.bucket.astimezone(UTC): int(r.n) for r in rows}

@@ -110,9 +110,14 @@ class SearchFilters(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
+def has_scope(q: str) -> bool:
+    """Whether a term of ``q`` is scoped to a field (``title:``...); else ``q`` is plain web-search syntax."""
+    return _HAS_SCOPE.search(q) is not None
+
+
 def tsquery(q: str) -> ColumnElement[Any]:
     """The tsquery of ``q``; plain web-search syntax unless a term is scoped to a field."""
-    if not _HAS_SCOPE.search(q):
+    if not has_scope(q):
         return func.websearch_to_tsquery(SEARCH_CONFIG, q, type_=TSQUERY)
     groups: list[list[ColumnElement[Any]]] = [[]]
     pending_or = False

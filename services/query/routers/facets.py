@@ -52,5 +52,7 @@ async def get_facets(
         size=size,
         sample_size=settings.facet_sample_size,
         budget=settings.facet_scan_budget,
+        use_hour_counts=settings.use_hour_counts,
+        hour_counts_max_days=settings.hour_counts_facet_max_days,
     )
     return json_response(counts)

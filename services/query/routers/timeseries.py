@@ -43,6 +43,11 @@ async def get_timeseries(
     tz: Annotated[str, Query(max_length=64, description="IANA time zone of the buckets.")] = "UTC",
 ) -> Response:
     series = await time_series(
-        session, filters, interval=interval, tz=_zone(tz), max_buckets=settings.max_timeseries_buckets
+        session,
+        filters,
+        interval=interval,
+        tz=_zone(tz),
+        max_buckets=settings.max_timeseries_buckets,
+        use_hour_counts=settings.use_hour_counts,
     )
     return json_response(series)

@@ -47,9 +47,19 @@ def test_a_sample_is_the_newest_matches_and_says_so(corpus: Corpus, engine: Engi
     filters = SearchFilters.model_validate(params)
     matches = _newest(engine, filters)
     assert len(matches) > 3
-    out = _facets(filters, sample_size=3, budget=10_000)
+    # Filter-only facets are summed from the counts kept per hour, never sampled: the live count is asked for.
+    out = _facets(filters, sample_size=3, budget=10_000, use_hour_counts=False)
     assert (out.considered, out.sampled) == (3, True)
     assert _sources(out) == Counter(r.source for r in matches[:3])
+
+
+def test_filter_only_facets_count_every_match_whatever_the_sample(corpus: Corpus, engine: Engine) -> None:
+    filters = SearchFilters.model_validate({"source": ["agency-wire", "coastal-news"]})
+    matches = _newest(engine, filters)
+    assert len(matches) > 3
+    out = _facets(filters, sample_size=3, budget=10_000)
+    assert (out.considered, out.sampled) == (len(matches), False)
+    assert _sources(out) == Counter(r.source for r in matches)
 
 
 def test_a_window_holding_enough_matches_is_a_sample_of_the_newest_rows(corpus: Corpus, engine: Engine) -> None:
