@@ -11,8 +11,8 @@ original offsets; walking the capitalised words and probing the existing dict co
 
 What the model would have judged from context is approximated with a few rules, each cheap:
 - a name inside a longer run of capitalised words is part of another name ("Manchester United",
-  "New York Times", "Moody's Investors"), unless it starts the run and names a country, a continent or a
-  state ("U.S. President ...");
+  "New York Times", "Moody's Investors"), unless it starts the run and names a country or a continent
+  ("U.S. President ...");
 - a one-word name that is a stop word, a month or a weekday, shorter than four letters, in capitals, followed
   by "said", or that the same text also uses in lower case ("a man", "reading"), is a word, an abbreviation or
   a speaker, not a place, unless it names a country, continent or state;
@@ -37,7 +37,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _JOIN = re.compile(r"[ .'’-]{1,3}")  # what may sit between the words of one name (never a newline)
 _SENTENCE_END = frozenset(".!?\n")
 _OPENERS = " \t\"'“‘(["
-_PROMINENT = frozenset({"country", "continent", "region"})
+_NATIONS = frozenset({"country", "continent"})
 _CALENDAR = frozenset((
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
@@ -72,13 +72,6 @@ class PlaceMatcher:
 
     def _known(self, name: str) -> bool:
         return bool(self.gazetteer.lookup(name))
-
-    def _prominent(self, name: str) -> bool:
-        """A country, a continent or a state GeoNames knows: names read as places even in odd company."""
-        return any(
-            p.feature in _PROMINENT and (p.feature != "region" or p.geonames_id is not None)
-            for p in self.gazetteer.lookup(name)
-        )
 
     def _candidates(self, text: str, tokens: list[re.Match[str]]) -> Iterator[tuple[int, int, int]]:
         """(first token, last token, end offset) of the longest known name starting at each capitalised word,
@@ -142,10 +135,12 @@ class PlaceMatcher:
             word = tokens[first].group()
             if first == last and self.gazetteer.demonym(word) is not None:
                 continue
-            prominent = self._prominent(name)
+            places = self.gazetteer.lookup(name)
+            nation = any(p.feature in _NATIONS for p in places)
+            prominent = nation or any(p.feature == "region" and p.geonames_id is not None for p in places)
             after = last + 1 < len(tokens) and text[end : tokens[last + 1].start()] == " "
             followed = (after and _is_name_word(tokens[last + 1].group())) or self._possessed(text, tokens, last)
-            if capitalised_before(first) or (followed and not prominent):
+            if capitalised_before(first) or (followed and not nation):
                 continue
             if first == last and not prominent:
                 said = after and tokens[last + 1].group() in _SPEECH

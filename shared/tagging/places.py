@@ -126,8 +126,11 @@ class PlaceTagger:
 
     def _tag_one(self, doc: Document) -> list[Tag]:
         gaz = self.gazetteer
-        mentions = self.matcher.find(doc.text) if self.matcher is not None else doc.mentions or ()
-        located = [(n, m) for n, m in ((clean_name(m.text), m) for m in mentions if m.label == "LOC") if n]
+        if self.matcher is not None:
+            located = [(m.text, m) for m in self.matcher.find(doc.text)]  # names as the gazetteer spells them
+        else:
+            mentions = (m for m in doc.mentions or () if m.label == "LOC")
+            located = [(n, m) for n, m in ((clean_name(m.text), m) for m in mentions) if n]
         names = Counter(n for n, _ in located)
         demonyms, demonym_spans = self._demonyms(doc)
         # Context: countries named outright, by demonym, or by a place name that is not ambiguous.
