@@ -1,12 +1,20 @@
-"""Claim ingestions, and write the processed articles with one upsert per batch."""
+"""Claim ingestions, and write the processed articles with one upsert per batch.
+
+The batch's rows travel as one JSON parameter unpacked by ``jsonb_to_recordset``: a multi-row VALUES of 200
+articles has 6,600 placeholders, which the driver re-parses on every batch (too long for its statement cache)
+at a cost that was a sixth of a fast worker's time; one parameter costs nothing to parse.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, case, func, literal_column, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -86,7 +94,6 @@ def _row(r: ArticleRecord) -> dict[str, Any]:
         "pipeline_version": PIPELINE_VERSION,
         "event_id": r.event_id,
         "revision": r.revision,
-        "revised_at": func.now() if r.revision > 1 else None,
         "withdrawn_at": r.withdrawn_at,
         "withdrawal_reason": r.withdrawal_reason,
     }
@@ -105,6 +112,16 @@ def _row(r: ArticleRecord) -> dict[str, Any]:
 _DEDUP = ("cluster_id", "is_canonical", "duplicate_of", "dedup_similarity", "dedup_method", "dedup_version")
 
 
+def _json_value(value: object) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input format
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
 def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
     """One multi-row upsert keyed by the ingestion id: re-running a batch rewrites the same rows.
 
@@ -115,13 +132,23 @@ def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
         return
     table = cast(Table, Article.__table__)
     rows = [_row(r) for r in records]
-    stmt = insert(table).values(rows)
+    names = list(rows[0])
+    dialect = postgresql.dialect()
+    columns = ", ".join(f"{n} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+    source = text(f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({columns})").bindparams(
+        rows=json.dumps(rows, default=_json_value)
+    )
+    revision: ColumnElement[int] = literal_column("r.revision")
+    selected: list[ColumnElement[Any]] = [literal_column(f"r.{n}") for n in names]
+    selected.append(case((revision > 1, func.now()), else_=None).label("revised_at"))  # a revision's first arrival
+    incoming: Select[Any] = select(*selected).select_from(source)
+    stmt = insert(table).from_select([*names, "revised_at"], incoming)
     skip = {"id"}
     if all(r.dedup is None for r in records):
         skip.update(_DEDUP)
     if all(r.event_id is None for r in records):
         skip.add("event_id")
-    updates: dict[str, Any] = {name: stmt.excluded[name] for name in rows[0] if name not in skip}
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in names if name not in skip}
     updates["processed_at"] = func.now()
     # Revised when the revision changed; reprocessing the same revision keeps its date.
     updates["revised_at"] = case(

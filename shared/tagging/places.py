@@ -7,6 +7,10 @@ and whether its country (or, in the US, its state) is otherwise named in the art
 "Syria" is the Syrian capital, "Paris" beside "Texas" is Paris, Texas. Names the gazetteer does not know stay as places
 without coordinates.
 Each tag lists its mentions (``attrs["mentions"]``: ``{text, start, end, field}``), demonyms included.
+
+The names come from the recogniser's ``LOC`` mentions, or, where the recogniser does not run (the fast profile,
+or ``entities`` switched off), from gazetteer matching over the text (:mod:`shared.tagging.place_matcher`);
+the two carry different versions, so a backfill can tell their tags apart.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from dataclasses import dataclass, field
 from shared.tagging.base import MAX_MENTIONS, Document, Tag, fold
 from shared.tagging.entities import clean_name, salience
 from shared.tagging.gazetteer import Gazetteer, Place, data_version, gazetteer
+from shared.tagging.place_matcher import PlaceMatcher
+from shared.tagging.settings import TaggingSettings
 
 VERSION = "2"
+MATCHER_VERSION = "match-1"  # appended to the version of tags whose names came from gazetteer matching
 CONTEXT_BONUS = 1.5
 REGION_BONUS = 3.0  # the article names the city's state: strong evidence
 PRIMARY_NAME_BONUS = 1.0
@@ -72,16 +79,22 @@ def resolve(
 
 
 class PlaceTagger:
-    """``place`` tags (English; needs the recogniser's mentions for names, demonyms work on any English text)."""
+    """``place`` tags (English). Names come from the recogniser's mentions, or from ``matcher`` when one is
+    given (then the recogniser is not needed); demonyms work on any English text."""
 
     name = "places"
     languages: frozenset[str] | None = frozenset({"en"})
-    needs_mentions = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, matcher: PlaceMatcher | None = None) -> None:
         self.gazetteer: Gazetteer = gazetteer()
-        self.version = f"{VERSION}/{data_version()}"
+        self.matcher = matcher
+        self.needs_mentions = matcher is None
+        self.version = f"{VERSION}/{data_version()}" + (f"/{MATCHER_VERSION}" if matcher is not None else "")
         self._multiword = {d for d in self.gazetteer.demonyms if " " in d}
+
+    @classmethod
+    def from_settings(cls, settings: TaggingSettings) -> PlaceTagger:
+        return cls(matcher=PlaceMatcher(gazetteer()) if settings.places_by_matching else None)
 
     def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
         return [self._tag_one(d) if d.language == "en" else [] for d in docs]
@@ -113,7 +126,11 @@ class PlaceTagger:
 
     def _tag_one(self, doc: Document) -> list[Tag]:
         gaz = self.gazetteer
-        located = [(n, m) for n, m in ((clean_name(m.text), m) for m in doc.mentions or () if m.label == "LOC") if n]
+        if self.matcher is not None:
+            located = [(m.text, m) for m in self.matcher.find(doc.text)]  # names as the gazetteer spells them
+        else:
+            mentions = (m for m in doc.mentions or () if m.label == "LOC")
+            located = [(n, m) for n, m in ((clean_name(m.text), m) for m in mentions) if n]
         names = Counter(n for n, _ in located)
         demonyms, demonym_spans = self._demonyms(doc)
         # Context: countries named outright, by demonym, or by a place name that is not ambiguous.

@@ -1,4 +1,5 @@
-"""Reading rules and writing tags: one statement per batch, whatever its size.
+"""Reading rules and writing tags: one statement per batch, whatever its size. And reading the tags an exact
+copy inherits (:func:`tags_of_copies`), one statement per batch too.
 
 The statement ships the whole batch as one JSON parameter unpacked by ``jsonb_to_recordset`` (a multi-row
 VALUES of 200 articles with 40 tags each would pass the driver's 65,535-parameter cap), deletes the tags the
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from shared.db.models import TagRule
 from shared.tagging.base import Document, Tag
 from shared.tagging.rules import Rule
+from shared.tagging.vocabulary import RULE
 
 # Held shared by every pipeline transaction that reads the rules, and taken exclusively by a rule backfill
 # before it starts: so the backfill waits for batches that read the rules before the change, and every
@@ -134,3 +136,78 @@ def replace_tags(
         {"rows": json.dumps(rows), "ids": list(tags), "taggers": list(taggers) if taggers is not None else None},
     )
     return len(rows)
+
+
+# What the registered taggers read of an article: two articles equal in these get the same tags from them.
+CopyKey = tuple[bytes, str, str | None, str | None, str | None]
+
+
+class CopyFields(ArticleFields, Protocol):
+    content_hash: bytes
+
+
+def copy_key(article: CopyFields) -> CopyKey:
+    """The text the taggers read (body by its hash, title, standfirst, caption) and the language it is in."""
+    return (article.content_hash, article.title or "", article.summary, article.caption, article.language)
+
+
+_COPIES = text(
+    """
+    WITH source AS (
+        SELECT DISTINCT ON (a.content_hash, a.title, a.summary, a.caption, a.language)
+               a.id, a.content_hash, a.title, a.summary, a.caption, a.language
+        FROM articles a
+        WHERE a.content_hash = ANY(CAST(:hashes AS bytea[])) AND a.id <> ALL(CAST(:ids AS uuid[]))
+        ORDER BY a.content_hash, a.title, a.summary, a.caption, a.language, a.is_canonical DESC, a.id
+    )
+    SELECT s.id, s.content_hash, s.title, s.summary, s.caption, s.language,
+           t.kind, t.value, t.tagger, t.name, t.score, t.mentions, t.tagger_version, t.attrs
+    FROM source s JOIN article_tags t ON t.article_id = s.id AND t.kind <> :rule
+    """
+)
+
+
+def tags_of_copies(
+    session: Session, articles: Sequence[CopyFields], versions: Mapping[str, str]
+) -> dict[CopyKey, list[Tag]]:
+    """The stored tags of articles the taggers would read exactly as they read ``articles`` (same body, title,
+    standfirst, caption and language; other articles than these), by :func:`copy_key`, in one query.
+
+    Rule tags are left out (rules also read the source and section, and are cheap: they run on the copy). A
+    stored article counts only when every tag it has comes from a tagger in ``versions`` at that version (a
+    tagger since upgraded or switched off means tagging the copy afresh); an article with no tags counts not
+    at all (it may never have been tagged).
+    """
+    wanted = {copy_key(a) for a in articles}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        _COPIES,
+        {
+            "hashes": sorted({k[0] for k in wanted}),
+            "ids": [a.id for a in articles],
+            "rule": RULE.name,
+        },
+    )
+    found: dict[CopyKey, list[Tag]] = {}
+    stale: set[CopyKey] = set()
+    for r in rows:
+        key: CopyKey = (bytes(r.content_hash), r.title or "", r.summary, r.caption, r.language)
+        if key not in wanted:
+            continue
+        if versions.get(r.tagger) != r.tagger_version:
+            stale.add(key)
+            continue
+        found.setdefault(key, []).append(
+            Tag(
+                kind=r.kind,
+                value=r.value,
+                name=r.name,
+                tagger=r.tagger,
+                tagger_version=r.tagger_version,
+                score=r.score,
+                mentions=r.mentions,
+                attrs=r.attrs or {},
+            )
+        )
+    return {k: tags for k, tags in found.items() if k not in stale}

@@ -22,6 +22,15 @@ from shared.tagging.vocabulary import RULES, vocabulary
 log = structlog.get_logger(__name__)
 
 
+ENTITIES = "entities"  # the tagger that needs the recogniser; the fast profile leaves it out
+
+
+def _default_names(settings: TaggingSettings, registered: Iterable[str]) -> list[str]:
+    if settings.enabled is not None:
+        return list(settings.enabled)
+    return [n for n in registered if not (settings.profile == "fast" and n == ENTITIES)]
+
+
 class UndeclaredKind(ValueError):
     """A tagger emitted a kind the vocabulary lacks: the tag would be stored but found by no search or facet."""
 
@@ -31,7 +40,9 @@ class Taggers:
 
     def __init__(self, settings: TaggingSettings, *, only: Iterable[str] | None = None) -> None:
         registered = vocabulary().taggers
-        names = list(only if only is not None else (settings.enabled if settings.enabled is not None else registered))
+        names = list(only if only is not None else _default_names(settings, registered))
+        if settings.profile == "fast" and ENTITIES in names:
+            raise ValueError("the fast tagging profile runs no entity recogniser: leave 'entities' out of the list")
         unknown = set(names) - set(registered)
         if unknown:
             raise ValueError(f"unknown tagger {sorted(unknown)[0]!r}; taggers are {', '.join(registered)}")
@@ -49,22 +60,42 @@ class Taggers:
         """Tagger name → version, for the registered taggers (rules carry their own versions)."""
         return {t.name: t.version for t in self.taggers}
 
-    def tag(self, docs: Sequence[Document], rules: Sequence[Rule] = ()) -> list[list[Tag]]:
-        """Tags per document (no two with the same kind, value and tagger), in the order given."""
+    def tag(
+        self,
+        docs: Sequence[Document],
+        rules: Sequence[Rule] = (),
+        *,
+        inherited: Sequence[Sequence[Tag] | None] | None = None,
+    ) -> list[list[Tag]]:
+        """Tags per document (no two with the same kind, value and tagger), in the order given.
+
+        ``inherited[i]``, when not None, stands for what the registered taggers would say of ``docs[i]`` (the
+        tags of an exact copy already tagged): they are taken as they are and only the rules run on it.
+        """
         if not docs:
             return []
-        taggers = list(self.taggers)
-        if self.rules_enabled and rules:
-            taggers.append(RuleTagger(rules))
-        if self.recognizer is not None:
-            self.recognizer.annotate(docs)
+        fresh = [i for i in range(len(docs)) if inherited is None or inherited[i] is None]
+        fresh_docs = [docs[i] for i in fresh]
         found: list[dict[tuple[str, str, str], Tag]] = [{} for _ in docs]
-        for tagger in taggers:
-            for i, tags in enumerate(_run(tagger, docs)):
-                for tag in tags:
-                    kept = found[i].get(tag.key)
-                    if kept is None or kept.score < tag.score:
-                        found[i][tag.key] = tag
+
+        def keep(i: int, tags: Iterable[Tag]) -> None:
+            for tag in tags:
+                kept = found[i].get(tag.key)
+                if kept is None or kept.score < tag.score:
+                    found[i][tag.key] = tag
+
+        if fresh_docs:
+            if self.recognizer is not None:
+                self.recognizer.annotate(fresh_docs)
+            for tagger in self.taggers:
+                for i, tags in zip(fresh, _run(tagger, fresh_docs), strict=True):
+                    keep(i, tags)
+        for i, given in enumerate(inherited or ()):
+            if given is not None:
+                keep(i, given)
+        if self.rules_enabled and rules:
+            for i, ruled in enumerate(_run(RuleTagger(rules), docs)):
+                keep(i, ruled)
         return [list(d.values()) for d in found]
 
 
