@@ -35,6 +35,7 @@ from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best
 from shared.events.index import Rows, index_batch, period_of
 from shared.events.settings import EventSettings, engine_version, get_event_settings
 from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
+from shared.tagging.settings import get_tagging_settings
 from shared.tagging.vocabulary import vocabulary
 
 EVENT_DECISIONS = Metric("tidings_event_decisions_total", "Event decisions by the rule that decided", ["rule"])
@@ -233,4 +234,7 @@ class EventsStage:
 
 def events_stages() -> list[Stage]:
     s = get_event_settings()
+    if get_tagging_settings().profile == "fast":
+        # The fast profile runs no neural model: events compare words, names, places and anchors only.
+        s = s.model_copy(update={"embedding_words": 0})
     return [EventsStage(s)] if s.enabled else []

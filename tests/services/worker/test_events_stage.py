@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from services.worker.pipeline import build_stages, process_batch
-from shared.config import get_settings
+from services.worker.stages.events import EventsStage, events_stages
+from shared.config import get_settings, reset_settings
 from shared.db.engine import make_sessionmaker
 from shared.events.corrections import merge_events, split_article
 from shared.events.settings import EventSettings
@@ -192,3 +194,18 @@ def test_index_rows_untouched_for_the_retention_period_expire_and_decisions_stay
     with db.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM event_keys")) == rows - stale
     assert _event(db, ids["quake_wire"]) == ids["quake_wire"]
+
+
+def test_the_fast_profile_groups_events_without_the_sentence_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIDINGS_TAGGING_PROFILE", "fast")
+    reset_settings()
+    try:
+        (stage,) = events_stages()
+        assert isinstance(stage, EventsStage)
+        assert stage.settings.embedding_words == 0
+        assert ":m0/" in stage.version
+    finally:
+        monkeypatch.delenv("TIDINGS_TAGGING_PROFILE")
+        reset_settings()
+    (full,) = events_stages()
+    assert isinstance(full, EventsStage) and full.settings.embedding_words > 0
