@@ -9,11 +9,15 @@ Data, all of it licensed for a shipped model:
   dividend briefs, results lines). Every fifth line is held out with SIB-200's dev split.
 * ``shared/tagging/topic_model/headlines.tsv``: wire-style headlines and first sentences written for the
   project, many per subject and desk; every fifth line is held out, as for ``examples.tsv``.
+* ``shared/tagging/topic_model/desks.tsv``: short wire items for the business and science/technology desks
+  (company, market, trade, technology and research news in a few words), written for the project; every fifth
+  line is held out, as for ``examples.tsv``.
 * ``shared/tagging/topic_model/descriptions.tsv``: a few sentences per subject, written for the project, naming
   what its stories are about and the words they use; always trained on.
 * ``shared/tagging/topic_model/iptc_mediatopics.tsv``: the label and definition of every current concept of the
   IPTC Media Topics vocabulary (IPTC, CC BY 4.0), under its top-level subject; always trained on. It is
-  derived from IPTC's JSON release by ``--iptc-json`` (see ``write_iptc``).
+  derived from IPTC's JSON release by ``--iptc-json`` (see ``write_iptc``). Each concept is also trained on
+  as its label alone (``short_views``): a headline names a subject in two or three words, as a label does.
 
 Deterministic: no random state, L-BFGS from zeros; the same data gives the same ``model.npz`` byte for byte.
 """
@@ -60,6 +64,11 @@ def read_sib(path: Path) -> list[Example]:
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [(r["text"], frozenset({SIB_TO_IPTC[r["category"]]})) for r in rows if r["category"] in SIB_TO_IPTC]
+
+
+def short_views(vocabulary: Sequence[Example]) -> list[Example]:
+    """The label of each ``label: definition`` line on its own, a view as short as a headline's few words."""
+    return [(text.partition(":")[0], codes) for text, codes in vocabulary if ":" in text]
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -180,7 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sib", type=Path, default=ROOT.parent / "shared" / "data" / "sib200" / "eng_14")
     parser.add_argument(
-        "--examples", type=Path, nargs="+", default=[MODEL_DIR / "examples.tsv", MODEL_DIR / "headlines.tsv"]
+        "--examples",
+        type=Path,
+        nargs="+",
+        default=[MODEL_DIR / "examples.tsv", MODEL_DIR / "headlines.tsv", MODEL_DIR / "desks.tsv"],
     )
     parser.add_argument("--descriptions", type=Path, default=MODEL_DIR / "descriptions.tsv")
     parser.add_argument("--iptc", type=Path, default=MODEL_DIR / "iptc_mediatopics.tsv")
@@ -196,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         own = read_examples(path)
         own_train += [e for i, e in enumerate(own) if i % 5 != 4]
         own_held += [e for i, e in enumerate(own) if i % 5 == 4]
-    vocabulary = read_examples(args.descriptions) + read_examples(args.iptc)  # always trained on
+    iptc = read_examples(args.iptc)
+    vocabulary = read_examples(args.descriptions) + iptc + short_views(iptc)  # always trained on
     own_train += vocabulary
     train = read_sib(args.sib / "train.tsv") + own_train
     held = read_sib(args.sib / "dev.tsv") + own_held
