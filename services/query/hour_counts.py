@@ -19,6 +19,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, l
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query.schemas import FacetBucket, FacetsOut
+from shared.dates import get_date_settings
 from shared.db.models import ArticleTag
 from shared.search.filters import SearchFilters, split_tag
 from shared.tagging.vocabulary import PLACE, TOPIC
@@ -74,12 +75,19 @@ def single_tag(f: SearchFilters) -> tuple[str, str] | bool | None:
     return (kind, value) if kind is not None else False
 
 
-def _hours(column: Any, f: SearchFilters) -> list[Any]:
+def _hours(column: Any, f: SearchFilters, *, within_window: bool = False) -> list[Any]:
+    """The hours of the request's date range; ``within_window`` bounds an open side by the date window, as the
+    live time series does (a stored date past it would stretch the series over thousands of years)."""
+    window = get_date_settings()
     out = []
     if f.date_from:
         out.append(column >= f.date_from)
+    elif within_window:
+        out.append(column >= window.start)
     if f.date_to:
         out.append(column < f.date_to)
+    elif within_window:
+        out.append(column < window.end)
     return out
 
 
@@ -95,11 +103,11 @@ def series_bins(f: SearchFilters) -> Any | None:
         t = tag_hours.c
         return (
             select(t.hour.label("bin"), t.n.label("n"))
-            .where(t.kind == tag[0], t.value == tag[1], t.n > 0, *_hours(t.hour, f))
+            .where(t.kind == tag[0], t.value == tag[1], t.n > 0, *_hours(t.hour, f, within_window=True))
             .subquery("bins")
         )
     a = article_hours.c
-    cond = _hours(a.hour, f)
+    cond = _hours(a.hour, f, within_window=True)
     if f.source:
         cond.append(a.source.in_(f.source))
     if f.language:
