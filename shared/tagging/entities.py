@@ -26,6 +26,7 @@ VERSION = "2"
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+_DOTTED = re.compile(r"(?:^|\s)(?:[^\W\d_]\.)+[^\W\d_]$")
 _SPACES = re.compile(r"\s+")
 
 
@@ -34,7 +35,11 @@ def clean_name(text: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     text = _LEADING_THE.sub("", text)
     text = _POSSESSIVE.sub("", text)
-    return _EDGE_PUNCT.sub("", text)
+    name = _EDGE_PUNCT.sub("", text)
+    # An abbreviation keeps its last dot: "U.S." and "D.C." are the names, "U.S" is no name at all.
+    if _DOTTED.search(name) and text.rstrip().endswith(name + "."):
+        name += "."
+    return name
 
 
 def _surname(name: str) -> str:

@@ -247,3 +247,12 @@ def test_only_the_named_taggers_run() -> None:
     assert set(only.versions()) == {"language", "tone"} and only.recognizer is None
     with pytest.raises(ValueError, match="unknown tagger"):
         Taggers(TaggingSettings(), only=["nope"])
+
+
+def test_an_abbreviation_keeps_its_last_dot_and_resolves(tagging: Taggers) -> None:
+    assert clean_name("the U.S.'s") == "U.S." and clean_name("Washington D.C.") == "Washington D.C."
+    assert clean_name("Apple Inc.") == "Apple Inc" and clean_name("Damascus.") == "Damascus"
+    body = "The U.S. and Canada agreed new trade terms on Monday, officials in Ottawa said."
+    [tags] = tagging.tag([doc("Trade talks", body)])
+    places = {t.value for t in tags if t.kind == "place"}
+    assert "United States" in places and "U.S" not in places
