@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.query import hour_counts
+from services.query.facet_ranking import top_values
 from services.query.schemas import FacetBucket, FacetsOut
 from services.query.search import Matches
 from shared.db.models import Article, ArticleTag
@@ -104,26 +105,7 @@ async def _count(
                 )
             )
     counted = union_all(*parts).subquery("counted")
-    ranked = select(
-        counted,
-        func.row_number()
-        .over(partition_by=counted.c.facet, order_by=(counted.c.n.desc(), counted.c.value))
-        .label("rn"),
-    ).subquery("ranked")
-    # Display names only for the values shown: one index probe each.
-    name = (
-        select(ArticleTag.name)
-        .where(ArticleTag.kind == ranked.c.kind, ArticleTag.value == ranked.c.value)
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(
-            ranked.c.facet, ranked.c.value, ranked.c.kind, ranked.c.n, func.coalesce(name, ranked.c.value).label("name")
-        )
-        .where(ranked.c.rn <= size)
-        .order_by(ranked.c.facet, ranked.c.rn)
-    )
+    stmt = top_values(counted, size)
     rows = (await session.execute(stmt)).all()
     out: dict[str, list[FacetBucket]] = {facet: [] for facet in facets}
     considered = 0

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.query.facet_ranking import top_values
 from services.query.schemas import FacetBucket, FacetsOut
 from shared.dates import get_date_settings
-from shared.db.models import ArticleTag
 from shared.search.filters import SearchFilters, split_tag
 from shared.tagging.vocabulary import PLACE, TOPIC
 
@@ -168,25 +168,7 @@ async def facet_counts(
                 .having(func.sum(t.n) > 0)
             )
     counted = parts[0].union_all(*parts[1:]).subquery("counted")
-    ranked = select(
-        counted,
-        func.row_number()
-        .over(partition_by=counted.c.facet, order_by=(counted.c.n.desc(), counted.c.value))
-        .label("rn"),
-    ).subquery("ranked")
-    name = (
-        select(ArticleTag.name)
-        .where(ArticleTag.kind == ranked.c.kind, ArticleTag.value == ranked.c.value)
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(
-            ranked.c.facet, ranked.c.value, ranked.c.kind, ranked.c.n, func.coalesce(name, ranked.c.value).label("name")
-        )
-        .where(ranked.c.rn <= size)
-        .order_by(ranked.c.facet, ranked.c.rn)
-    )
+    stmt = top_values(counted, size)
     out: dict[str, list[FacetBucket]] = {facet: [] for facet in facets}
     considered = 0  # cells emptied by a withdrawal or a duplicate stay, at 0, and are not shown
     for r in (await session.execute(stmt)).all():
