@@ -262,7 +262,9 @@ def _limited_by(costs: dict[str, float], cpu_ms: float, *, ner_ms: float | None 
     head = f"worker CPU {cpu_ms:.2f} ms/article" + (f" against raw ner {ner:.2f}" if ner_ms is not None else "")
     return (
         f"{head}: other taggers {sum(taggers.values()):.2f} ms (most: {top}); the other stages "
-        f"(events, dedup, language, store; py-spy: events stage and the upsert lead) {rest:.2f} ms"
+        f"(events, dedup, language, store) {rest:.2f} ms; in-process cProfile: the events stage's candidate "
+        "scoring and language detection lead the worker's CPU, the article_tags write (its hour-count "
+        "triggers) PostgreSQL's time"
     )
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from operator import mul
 
 from wordfreq import available_languages, zipf_frequency
 
@@ -272,7 +273,11 @@ def key_hash(kind: str, value: str) -> int:
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+    # Only the shared terms, in ``a``'s order (the sum of the products the full loop adds, a zero dropped
+    # for each other term), at C speed: it runs for every candidate of every article.
+    common = a.keys() & b.keys()
+    terms = list(filter(common.__contains__, a))
+    return sum(map(mul, map(a.__getitem__, terms), map(b.__getitem__, terms)), 0.0)
 
 
 @dataclass(frozen=True)

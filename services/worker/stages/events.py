@@ -18,9 +18,11 @@ Runs after tagging, whose entities and places it compares (read from the batch's
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from prometheus_client import Counter as Metric
@@ -32,7 +34,7 @@ from services.worker.stages import Stage
 from shared.db.models import Article, EventDecision
 from shared.events.embedding import embed, opening, pack
 from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
-from shared.events.index import Rows, index_batch, period_of
+from shared.events.index import index_batch, period_of
 from shared.events.settings import EventSettings, engine_version, get_event_settings
 from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
 from shared.tagging.settings import get_tagging_settings
@@ -119,8 +121,10 @@ class EventsStage:
             window_days=s.window_days,
             cap=s.bucket_cap,
         )
-        new_ids = {i.id for i in new}
-        from_index = {i.id: self._candidates(feats[i.id], rows, new_ids) for i in new}
+        # Counted as integers: a UUID hashes in Python, an int in C, and every article counts the same rows.
+        by_key = {k: [i.int for i in ids] for k, ids in rows.items()}
+        new_ids = {i.id.int for i in new}
+        from_index = {i.id: self._candidates(feats[i.id], by_key, new_ids) for i in new}
         known = load_known(session, sorted({c for found in from_index.values() for c in found}))
         by_cluster = cluster_events(session, sorted(set(copies.values())))
 
@@ -156,13 +160,16 @@ class EventsStage:
             }
             EVENT_DECISIONS.labels(rule=d.rule.value).inc()
 
-    def _candidates(self, f: EventFeatures, rows: Rows, batch: set[uuid.UUID]) -> list[uuid.UUID]:
-        shared: Counter[object] = Counter()
+    def _candidates(self, f: EventFeatures, rows: dict[tuple[int, int], list[int]], batch: set[int]) -> list[uuid.UUID]:
+        """The stored articles sharing the most keys with ``f`` in the periods around it (the earliest id on a
+        tie, as ``top_candidates`` orders them: a UUID's text sorts as its integer), the batch's own left out."""
         p = period_of(f.day, self.settings.window_days)
-        for period in (p - 1, p, p + 1):
-            for key in f.keys:
-                shared.update(i for i in rows.get((period, key), ()) if i not in batch)
-        return [uuid.UUID(str(c)) for c in top_candidates(shared, self.settings.max_candidates)]
+        found = (rows.get((period, key), ()) for period in (p - 1, p, p + 1) for key in f.keys)
+        shared = Counter(chain.from_iterable(found))
+        for own in batch & shared.keys():
+            del shared[own]
+        best = heapq.nsmallest(self.settings.max_candidates, shared.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [uuid.UUID(int=c) for c, _ in best]
 
     def _decide(
         self,
