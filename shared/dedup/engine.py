@@ -264,6 +264,13 @@ def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> 
         )
 
     joins = [r for r in reuses if r.share >= s.reuse_join_threshold and agree(r)]
+    if match is not None and match.method is Method.containment and joins:
+        # A short story contained whole in the article (a brief it quotes) explains less of it than a story
+        # whose text makes up more of the article: the article belongs with the latter.
+        contained = by_id[match.matched].features
+        assert contained is not None
+        if joins[0].of_doc > np.intersect1d(doc.shingles, contained.shingles).size / doc.shingles.size:
+            match = None
     if match is None and joins:
         top = joins[0]
         other = by_id[top.other].features

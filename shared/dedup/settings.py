@@ -64,7 +64,7 @@ class DedupSettings(BaseSettings):
     reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
     reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
     reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
-    reuse_figure_share: float = Field(default=0.5, ge=0, le=1, description="share of figures a reuse join keeps")
+    reuse_figure_share: float = Field(default=0.3, ge=0, le=1, description="share of figures a reuse join keeps")
     reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
     reuse_slot_gap: int = Field(
         default=16, ge=0, description="gaps between passages this short hold a template's slots"
