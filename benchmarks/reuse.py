@@ -106,6 +106,9 @@ def make_copy(i: int, docs: list[tuple[str, list[str]]], rng: random.Random) -> 
 _RESEND = re.compile(r"^\W*(?:CORRECTED|CORRECTION|REPEAT|RPT|REFILED)\W*", re.I)
 
 
+SAME_SLOTS = 0.9  # share of one story's names and figures the other tells, for "the same story, re-sent"
+
+
 def resent(title_a: str, title_b: str, a: Features, b: Features) -> bool:
     """The agency sent one story twice: a title marked as a correction or repeat of the other, or the same
     title with the same figures (a template filled in anew, such as a daily market report, keeps its title
@@ -115,6 +118,17 @@ def resent(title_a: str, title_b: str, a: Features, b: Features) -> bool:
         return True
     union = a.numbers | b.numbers
     return ta == tb and (not union or len(a.numbers & b.numbers) >= 0.8 * len(union))
+
+
+def same_slots(a: Features, b: Features) -> bool:
+    """The same story rewritten (a re-send under a new title, or a second agency's version of one release):
+    at least ``SAME_SLOTS`` of the distinct names and figures (capitalised words, numbers) of the one that has
+    fewer occur in the other's whole text. A template filled in anew (another issuer, another lead manager,
+    other amounts) fails it; the engine's rule looks at the gaps between reused passages only, so this label
+    is not the engine's own test."""
+    slots_a, slots_b = set(a.units[a.slot_units].tolist()), set(b.units[b.slot_units].tolist())
+    fewer, other = (slots_a, b) if len(slots_a) <= len(slots_b) else (slots_b, a)
+    return bool(fewer) and len(fewer & set(other.units.tolist())) >= SAME_SLOTS * len(fewer)
 
 
 class Index:
@@ -164,6 +178,8 @@ def corpus_run(name: str, docs: list[tuple[str, list[str]]], s: DedupSettings) -
                 kind = "same_story"
             elif resent(titles[i], titles[j], f, feats[j]):
                 kind = "resend"
+            elif same_slots(f, feats[j]):
+                kind = "same_names_and_figures"
             else:
                 kind = "distinct"
             reuse_joins[kind] += 1

@@ -67,6 +67,8 @@ class Features:
     passages: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # winnowed fingerprints
     units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))  # word hashes (word mode)
     figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # which words are figures
+    slot_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # figures and capitalised words
+    paragraph_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # words opening paragraphs
 
     @property
     def thin(self) -> bool:
@@ -104,6 +106,7 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         thick = counts[i] >= s.min_shingles
         units, figure_units = batch.words_of(i)
+        slot_units, paragraph_units = batch.slots_of(i)
         out.append(
             Features(
                 mode=batch.modes[i],
@@ -114,6 +117,8 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
                 passages=prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands,
                 units=units,
                 figure_units=figure_units,
+                slot_units=slot_units,
+                paragraph_units=paragraph_units,
             )
         )
     return out
@@ -203,7 +208,7 @@ def best_match(doc: Features, candidates: Sequence[Candidate], s: DedupSettings)
 def passages(f: Features, s: DedupSettings) -> Passages:
     """What reuse is measured on: word ``reuse_seed_words``-grams, or the character shingles themselves."""
     if f.mode is Mode.words:
-        return word_passages(f.units, f.figure_units, s.reuse_seed_words)
+        return word_passages(f.units, f.figure_units, f.slot_units, f.paragraph_units, s.reuse_seed_words)
     return Passages(grams=f.raw, gram_set=f.shingles)
 
 
@@ -228,7 +233,7 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
             continue
         r = measure(
             mine, passages(other, s), span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap,
-            other_id=c.id, shared_fingerprints=c.shared_passages,
+            slot_gap=s.reuse_slot_gap, other_id=c.id, shared_fingerprints=c.shared_passages,
         )  # fmt: skip
         if r.share >= s.reuse_link_threshold:
             out.append(r)
@@ -250,11 +255,22 @@ def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> 
     by_id = {c.id: c for c in candidates}
 
     def agree(r: Reuse) -> bool:
+        # A template filled in anew (another company, other figures, another lead manager) reuses the words
+        # of a story, not the story: its slots differ where the passages leave gaps.
         other = by_id[r.other].features
         assert other is not None
-        return same_figures(doc.numbers, other.numbers, min_figures=s.reuse_min_figures, share=s.reuse_figure_share)
+        return r.differing_slots <= s.reuse_max_differing_slots and same_figures(
+            doc.numbers, other.numbers, min_figures=s.reuse_min_figures, share=s.reuse_figure_share
+        )
 
     joins = [r for r in reuses if r.share >= s.reuse_join_threshold and agree(r)]
+    if match is not None and match.method is Method.containment and joins:
+        # A short story contained whole in the article (a brief it quotes) explains less of it than a story
+        # whose text makes up more of the article: the article belongs with the latter.
+        contained = by_id[match.matched].features
+        assert contained is not None
+        if joins[0].of_doc > np.intersect1d(doc.shingles, contained.shingles).size / doc.shingles.size:
+            match = None
     if match is None and joins:
         top = joins[0]
         other = by_id[top.other].features

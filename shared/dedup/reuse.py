@@ -87,18 +87,9 @@ def same_figures(a: frozenset[int], b: frozenset[int], *, min_figures: int, shar
     return smaller < min_figures or len(a & b) >= share * smaller
 
 
-def reused_units(
-    raw: np.ndarray,
-    other: np.ndarray,
-    *,
-    span: int,
-    min_run: int,
-    max_gap: int = 0,
-    figure_units: np.ndarray | None = None,
-) -> np.ndarray:
+def matched_units(raw: np.ndarray, other: np.ndarray, *, span: int, min_run: int) -> np.ndarray:
     """Which units (words, or letters in character mode) of a text lie in a run of at least ``min_run``
-    consecutive grams found in ``other`` (a sorted gram set), gaps of up to ``max_gap`` units between two such
-    runs included unless the gap holds a figure (``figure_units``); ``span`` is the gram length."""
+    consecutive grams found in ``other`` (a sorted gram set); ``span`` is the gram length."""
     n_units = raw.size + span - 1 if raw.size else 0
     pos = np.searchsorted(other, raw)
     pos[pos == other.size] = 0
@@ -111,7 +102,21 @@ def reused_units(
             if b - a >= min_run:
                 hit[a:b] = True
     # A unit is reused when some kept gram covers it: gram i covers units i .. i + span - 1.
-    covered = np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
+    return np.convolve(hit.astype(np.int32), np.ones(span, dtype=np.int32))[:n_units] > 0
+
+
+def reused_units(
+    raw: np.ndarray,
+    other: np.ndarray,
+    *,
+    span: int,
+    min_run: int,
+    max_gap: int = 0,
+    figure_units: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`matched_units`, gaps of up to ``max_gap`` units between two matched runs included unless the
+    gap holds a figure (``figure_units``)."""
+    covered = matched_units(raw, other, span=span, min_run=min_run)
     if max_gap:
         # An edit inside a reused passage (a word changed, a unit restyled) leaves a short gap between two
         # reused runs: it is still the reused passage. A figure in the gap is not an edit: a template filled
@@ -121,6 +126,31 @@ def reused_units(
             if start - end <= max_gap and (figure_units is None or not figure_units[end:start].any()):
                 covered[end:start] = True
     return covered
+
+
+def differing_slots(units: np.ndarray, slots: np.ndarray, matched: np.ndarray, other_units: np.ndarray,
+                    *, max_gap: int, paragraphs: np.ndarray | None = None) -> int:  # fmt: skip
+    """How many distinct slot words (figures, names) a text has in the short unmatched stretches of its
+    paragraphs that hold a matched run, that the other text never uses: the blanks a template fills in anew
+    ("Sankei Building ... lead manager Nomura" against "Sekisui Chemical ... lead manager Yamaichi"). A copy's
+    edits there are house style ("per cent" for "pct"), and a re-send keeps its names and figures. A paragraph
+    with no matched run at all (a new lead, an inserted paragraph) holds no blank of the other's."""
+    n = units.size
+    matched = matched[:n]
+    opens = paragraphs[:n] if paragraphs is not None and paragraphs.size >= n else np.zeros(n, dtype=bool)
+    starts = np.union1d(np.flatnonzero(opens), [0]) if n else np.empty(0, dtype=np.int64)
+    gaps = np.zeros(n, dtype=bool)
+    for first, last in zip(starts.tolist(), [*starts[1:].tolist(), n], strict=True):
+        here = matched[first:last]
+        if not here.any():
+            continue
+        for a, b in runs(~here):
+            if b - a <= max_gap:
+                gaps[first + a : first + b] = True
+    candidates = np.unique(units[gaps & slots])
+    if not candidates.size:
+        return 0
+    return int(np.count_nonzero(~np.isin(candidates, other_units)))
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -139,6 +169,7 @@ class Reuse:
     doc_runs: tuple[tuple[int, int], ...]  # reused [start, end) unit ranges of the article
     other_runs: tuple[tuple[int, int], ...]  # and of the other
     shared_fingerprints: int = 0
+    differing_slots: int = 0  # slot words of either text, in the gaps between its runs, the other never uses
 
     @property
     def share(self) -> float:
@@ -153,14 +184,20 @@ def measure(
     span: int,
     min_run: int,
     max_gap: int = 0,
+    slot_gap: int = 0,
     other_id: Hashable,
     shared_fingerprints: int = 0,
 ) -> Reuse:
-    """Both reused shares of two texts, from their exact grams (see :func:`reused_units`)."""
+    """Both reused shares of two texts, from their exact grams (see :func:`reused_units`), and the slot
+    words that differ between them (:func:`differing_slots`, word mode only)."""
     mine = reused_units(doc.grams, other.gram_set, span=span, min_run=min_run, max_gap=max_gap,
                         figure_units=doc.figure_units)  # fmt: skip
     theirs = reused_units(other.grams, doc.gram_set, span=span, min_run=min_run, max_gap=max_gap,
                           figure_units=other.figure_units)  # fmt: skip
+    # A template's blank is filled on both sides (another issuer here, another one there); a word the copy
+    # dropped, or a name it added, is one-sided: the fewer of the two counts.
+    slots = min(_differing(doc, other, span=span, min_run=min_run, slot_gap=slot_gap),
+                _differing(other, doc, span=span, min_run=min_run, slot_gap=slot_gap))  # fmt: skip
     return Reuse(
         other=other_id,
         of_doc=float(mine.mean()) if mine.size else 0.0,
@@ -168,23 +205,39 @@ def measure(
         doc_runs=tuple(runs(mine)),
         other_runs=tuple(runs(theirs)),
         shared_fingerprints=shared_fingerprints,
+        differing_slots=slots,
     )
+
+
+def _differing(a: Passages, b: Passages, *, span: int, min_run: int, slot_gap: int) -> int:
+    if a.units is None or a.slots is None or b.unit_set is None:
+        return 0  # character mode: no words, no slots
+    matched = matched_units(a.grams, b.gram_set, span=span, min_run=min_run)
+    return differing_slots(a.units, a.slots, matched, b.unit_set, max_gap=slot_gap, paragraphs=a.paragraphs)
 
 
 @dataclass(frozen=True)
 class Passages:
-    """A text as reuse is measured on it: its grams in text order, their set, and which units are figures."""
+    """A text as reuse is measured on it: its grams in text order, their set, which units are figures, and
+    (word mode) its words, their set and which are slots (figures and names)."""
 
     grams: np.ndarray
     gram_set: np.ndarray
     figure_units: np.ndarray | None = None
+    units: np.ndarray | None = None
+    unit_set: np.ndarray | None = None
+    slots: np.ndarray | None = None
+    paragraphs: np.ndarray | None = None  # which words open a paragraph
 
 
-def word_passages(units: np.ndarray, figure_units: np.ndarray, seed_words: int) -> Passages:
+def word_passages(
+    units: np.ndarray, figure_units: np.ndarray, slots: np.ndarray, paragraphs: np.ndarray, seed_words: int
+) -> Passages:
     """A word-mode text's ``seed_words``-grams: shorter than the index's shingles, so that a house-style edit
     every few words ("mln" for "million", "per cent" for "pct") still leaves runs of grams between edits."""
     g = grams(units, seed_words) if units.size else units
-    return Passages(grams=g, gram_set=np.unique(g), figure_units=figure_units)
+    return Passages(grams=g, gram_set=np.unique(g), figure_units=figure_units, units=units,
+                    unit_set=np.unique(units), slots=slots, paragraphs=paragraphs)  # fmt: skip
 
 
 def unit_offsets(text: str, mode: Mode) -> list[tuple[int, int]]:

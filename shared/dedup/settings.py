@@ -14,9 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = (
-    "3"  # 2: partial reuse (passage fingerprints, coverage); 3: measured on word grams, figures not bridged
-)
+# 2: partial reuse (passage fingerprints, coverage); 3: measured on word grams, figures not bridged;
+# 4: a reuse join needs the template's slots (names, figures between the passages) to agree
+ALGORITHM_VERSION = "4"
 
 
 class CanonicalPolicy(StrEnum):
@@ -64,8 +64,14 @@ class DedupSettings(BaseSettings):
     reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
     reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
     reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
-    reuse_figure_share: float = Field(default=0.5, ge=0, le=1, description="share of figures a reuse join keeps")
+    reuse_figure_share: float = Field(default=0.3, ge=0, le=1, description="share of figures a reuse join keeps")
     reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
+    reuse_slot_gap: int = Field(
+        default=16, ge=0, description="gaps between passages this short hold a template's slots"
+    )
+    reuse_max_differing_slots: int = Field(
+        default=0, ge=0, description="names and figures in those gaps only one text uses, that a reuse join allows"
+    )
     # Time windows of the index, counted from receipt (articles' ids are UUIDv7: their time is their key).
     window_days: float = Field(default=30, gt=0)
     title_window_days: float = Field(default=1, gt=0)
@@ -106,4 +112,5 @@ def engine_version(s: DedupSettings) -> str:
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
         f":r{s.reuse_window}g{s.reuse_seed_words}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
+        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}"
     )

@@ -20,6 +20,8 @@ import numpy as np
 
 from shared.text.normalise import words
 
+_TOKEN = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.words, before case folding
+
 # Letters of scripts that do not separate words by spaces.
 _NO_SPACE_SCRIPT = re.compile(
     r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -56,6 +58,9 @@ class ShingleBatch:
     units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     unit_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    # Which words are written with a capital (names, mostly): with the figures, the slots a template fills in.
+    name_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    paragraph_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # a word opening a paragraph
 
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
@@ -64,6 +69,12 @@ class ShingleBatch:
         """Text ``i``'s word hashes and figure flags (empty in character mode)."""
         a, b = int(self.unit_offsets[i]), int(self.unit_offsets[i + 1])
         return self.units[a:b], self.figure_units[a:b]
+
+    def slots_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Text ``i``'s slot flags (figures and capitalised words) and which words open a paragraph (empty in
+        character mode)."""
+        a, b = int(self.unit_offsets[i]), int(self.unit_offsets[i + 1])
+        return self.figure_units[a:b] | self.name_units[a:b], self.paragraph_units[a:b]
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -141,12 +152,26 @@ def grams(units: np.ndarray, k: int) -> np.ndarray:
     return _grams(units, np.zeros(1, dtype=np.int64), np.array([units.size], dtype=np.int64), k)[0]
 
 
+def _written_flags(text: str, n_tokens: int) -> tuple[list[bool], list[bool]]:
+    """Which of a text's word tokens are names (capitalised, longer than an initialism that house styles
+    write either way: "U.S.", "US") and which open a paragraph. Case folding keeps the tokens but for a
+    rare letter such as "ß": then neither is known."""
+    written = list(_TOKEN.finditer(text))
+    if len(written) != n_tokens:
+        return [False] * n_tokens, [False] * n_tokens
+    names = [len(m.group()) > 2 and m.group()[0].isupper() for m in written]
+    opens = [n == 0 or "\n" in text[written[n - 1].end() : m.start()] for n, m in enumerate(written)]
+    return names, opens
+
+
 def shingle_batch(
     texts: list[str], *, shingle_words: int, shingle_chars: int, char_script_ratio: float
 ) -> ShingleBatch:
     """Shingle hashes of every text of the batch (see the module docstring)."""
     modes: list[Mode] = []
     word_tokens: list[str] = []
+    capitalised: list[bool] = []
+    opens: list[bool] = []
     char_parts: list[np.ndarray] = []
     word_len = np.zeros(len(texts), dtype=np.int64)
     char_len = np.zeros(len(texts), dtype=np.int64)
@@ -157,6 +182,9 @@ def shingle_batch(
         if mode is Mode.words:
             word_tokens.extend(tokens)
             word_len[i] = len(tokens)
+            names, opens_here = _written_flags(text, len(tokens))
+            capitalised.extend(names)
+            opens.extend(opens_here)
         else:
             letters = "".join(tokens)
             char_parts.append(np.frombuffer(letters.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64))
@@ -173,6 +201,8 @@ def shingle_batch(
         "units": w_units,
         "unit_offsets": np.concatenate(([0], np.cumsum(word_len))).astype(np.int64),
         "figure_units": np.fromiter(map(str.isdigit, word_tokens), dtype=bool, count=len(word_tokens)),
+        "name_units": np.array(capitalised, dtype=bool),
+        "paragraph_units": np.array(opens, dtype=bool),
     }
     if not char_parts:
         return ShingleBatch(hashes=w_hashes, offsets=offsets, modes=modes, **units)
