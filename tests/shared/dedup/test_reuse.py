@@ -171,3 +171,30 @@ def test_texts_too_short_to_judge_reuse_index_no_fingerprints() -> None:
     )
     assert not short.thin and short.passages.size == 0
     assert long.passages.size > 0
+
+
+EUROBOND_NOTICE = (
+    "{issuer} is issuing a 150 mln dlr eurobond due March 1994 paying 7-3/4 pct and priced at 101-1/8, lead manager "
+    "{lead} said.\n\nThe non-callable bond is available in denominations of 5,000 dlrs and will be listed in "
+    "Luxembourg. Payment date is April 2.\n\nThe selling concession is 1-1/4 pct while management and underwriting "
+    "combined pays 5/8 pct. The issue is guaranteed by {parent}, the lead manager said.\n\nFees total 1-7/8 pct and "
+    "the bonds will be sold in the United States only after a 90-day lock-up period, according to {lead}.\n\n"
+    "{issuer} last tapped the eurobond market in the autumn, when it raised 100 mln dlrs through a five-year issue "
+    "arranged by {lead}, syndicate officials added."
+)
+
+
+def test_a_template_notice_filled_in_for_another_issuer_is_not_joined_although_it_reuses_most_words() -> None:
+    sankei = EUROBOND_NOTICE.format(issuer="Sankei Building Co", lead="Nomura International", parent="Fuji Bank Ltd")
+    sekisui = EUROBOND_NOTICE.format(issuer="Sekisui Chemical Co", lead="Yamaichi International", parent="Sanwa Bank")
+
+    def verdict(s: DedupSettings) -> tuple[Method | None, list[int]]:
+        a, b = featurize([sankei, sekisui], ["Sankei Building eurobond", "Sekisui Chemical eurobond"], s)
+        v = decide(b, [against(b, a)], s)
+        return (v.match.method if v.match else None), [r.differing_slots for r in v.reuses]
+
+    # The same figures and most words, but issuer, lead manager and guarantor differ where the passages leave gaps.
+    method, slots = verdict(S)
+    assert method is None and slots and slots[0] > S.reuse_max_differing_slots
+    # It is the slot check that keeps them apart: tolerate the differing slots and the share alone would join them.
+    assert verdict(DedupSettings(reuse_max_differing_slots=slots[0]))[0] is Method.reuse
