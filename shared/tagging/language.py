@@ -97,11 +97,13 @@ def detect_language(text: str, *, source_language: str | None = None) -> Languag
         if not source_language:
             return LanguageGuess(code=None, score=0.0, method="none")
         return LanguageGuess(code=source_language, score=0.0, method="source")
-    ranked = _identifier().rank(sample)
+    # py3langid also answers in codes that are no ISO 639-1 language ("zxx": no linguistic content, for a
+    # table of figures; "pcm": Nigerian Pidgin, for English wire shorthand): such an answer is not a sure one.
+    ranked = [(str(c), float(p)) for c, p in _identifier().rank(sample)]
     code, score = ranked[0]
-    if score >= MIN_SCORE:
-        return LanguageGuess(code=str(code), score=round(float(score), 4))
-    probability = {str(c): float(p) for c, p in ranked}
+    if score >= MIN_SCORE and is_iso_639_1(code):
+        return LanguageGuess(code=code, score=round(score, 4))
+    probability = dict(ranked)
 
     def guess(chosen: str, method: str) -> LanguageGuess:
         return LanguageGuess(code=chosen, score=round(probability.get(chosen, 0.0), 4), method=method)
@@ -116,11 +118,17 @@ def detect_language(text: str, *, source_language: str | None = None) -> Languag
             return guess(by_stopwords, "stopwords")
     if script in SCRIPT_LANGUAGE:
         return guess(SCRIPT_LANGUAGE[script], "script")
-    # Last, the model's own best guess, if it at least stands out from the rest.
-    runner_up = float(ranked[1][1]) if len(ranked) > 1 else 0.0
-    if score >= MIN_LEADING_SCORE and score >= LEAD_FACTOR * runner_up:
-        return guess(str(code), "model-low")
-    return LanguageGuess(code=None, score=round(float(score), 4), method="none")
+    # Last, the model's own best guess among real languages, if it at least stands out from the rest.
+    candidates = [*((c, p) for c, p in ranked if is_iso_639_1(c)), ("", 0.0), ("", 0.0)]
+    (best, best_score), (_, runner_up) = candidates[0], candidates[1]
+    if best and best_score >= MIN_LEADING_SCORE and best_score >= LEAD_FACTOR * runner_up:
+        return guess(best, "model-low")
+    return LanguageGuess(code=None, score=round(score, 4), method="none")
+
+
+def is_iso_639_1(code: str) -> bool:
+    """Whether ``code`` is a two-letter ISO 639-1 code, the only kind an article's language is stored as."""
+    return len(code) == 2 and code.isalpha()
 
 
 # Languages whose text is not in Latin script (a Latin-script text cannot be in them, whatever the source).

@@ -7,7 +7,13 @@ import pytest
 
 from services.worker.stages.language import SourceLanguages
 from shared.tagging.base import Document
-from shared.tagging.language import decide_language, detect_language, dominant_script, stopword_language
+from shared.tagging.language import (
+    decide_language,
+    detect_language,
+    dominant_script,
+    is_iso_639_1,
+    stopword_language,
+)
 from shared.tagging.taggers import Taggers
 
 EARNINGS_BRIEF = (
@@ -20,6 +26,11 @@ RESULTS_TABLE = (
     "Soccer results",
     "Northfield Rovers 2 Castleton United 1\nAshby Town 0 Millbrook Athletic 0\nKingsport City 3 Elmwood 2",
 )
+# A price table with hardly a word: no language can be read from it, only its source's.
+PRICE_TABLE = (
+    "LONDON COCOA CLOSE 1602 - MAY 4",
+    "Jul   1402  1398  ---  1400\n Sep   1420  1417  ---  1418\n Dec   1441  1436  ---  1439",
+)
 TWO_LINE_ITEM = ("Port strike ends", "Dock workers at Larkhaven returned to work on Tuesday after a pay deal.")
 
 
@@ -30,8 +41,9 @@ def _kinds(tags: list) -> dict[str, set[str]]:
     return out
 
 
-def _tagged(tagging: Taggers, title: str, body: str) -> dict[str, set[str]]:
-    decided = decide_language(title=title, summary=None, body=body)  # as the language stage decides it
+def _tagged(tagging: Taggers, title: str, body: str, source_language: str | None = None) -> dict[str, set[str]]:
+    # as the language stage decides it
+    decided = decide_language(title=title, summary=None, body=body, source_language=source_language)
     doc = Document(id=title, title=title, body=body, language=decided.code, language_score=decided.score)
     return _kinds(tagging.tag([doc])[0])
 
@@ -54,6 +66,25 @@ def test_a_results_table_gets_language_and_sport(tagging: Taggers) -> None:
     tags = _tagged(tagging, *RESULTS_TABLE)
     assert tags["language"] == {"en"}
     assert "15000000" in tags["topic"]
+
+
+def test_a_price_table_takes_its_sources_language_and_gets_a_topic(tagging: Taggers) -> None:
+    assert detect_language("\n".join(PRICE_TABLE)).code is None  # the text alone says nothing
+    sources = SourceLanguages()
+    for _ in range(3):
+        sources.learn("wire", "en", 0.99)
+    tags = _tagged(tagging, *PRICE_TABLE, source_language=sources.known("wire"))
+    assert tags["language"] == {"en"}
+    assert "04000000" in tags["topic"]
+
+
+def test_only_iso_639_1_codes_are_answers() -> None:
+    # py3langid's "zxx" (no linguistic content) and "pcm" (Nigerian Pidgin, its answer for wire shorthand)
+    # are not languages an article is stored under.
+    assert [is_iso_639_1(c) for c in ("en", "de", "zxx", "pcm", "")] == [True, True, False, False, False]
+    for title, body in (EARNINGS_BRIEF, DIVIDEND_BRIEF, PRICE_TABLE):
+        code = detect_language(f"{title}\n{body}").code
+        assert code is None or is_iso_639_1(code)
 
 
 def test_a_two_line_item_gets_language_topic_and_its_place(tagging: Taggers) -> None:
