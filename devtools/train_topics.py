@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 from scipy import optimize, sparse
+from threadpoolctl import threadpool_limits
 
 from shared.tagging.topic_features import featurize
 from shared.tagging.topic_lexicon import SUBJECTS
@@ -200,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=MODEL_DIR / "model.npz")
     parser.add_argument("--report", type=Path, default=MODEL_DIR / "training.json")
     args = parser.parse_args(argv)
+    # One BLAS thread: a multi-threaded reduction sums in an order that varies, and L-BFGS amplifies the
+    # last bits into another model.
+    threadpool_limits(1)
 
     if args.iptc_json:
         print(f"{write_iptc(args.iptc_json, args.iptc)} IPTC concepts written to {args.iptc}")
