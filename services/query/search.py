@@ -32,7 +32,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Float, Select, Text, and_, any_, bindparam, cast, func, literal_column, select, true, tuple_
+from sqlalchemy import Float, Select, Text, any_, bindparam, cast, func, literal_column, select, true, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,8 +55,6 @@ SNIPPET_OPTIONS = 'MaxFragments=2, MaxWords=30, MinWords=10, StartSel=<mark>, St
 # An interval of zero added to the date: the same order, but one no index provides, so the planner must find
 # all the (known to be few) matches first and then sort them.
 _NO_INDEX_ORDER: Any = literal_column("interval '0 seconds'")
-# How much wider the second window of a search is than the first (``scan_budget`` rows).
-WIDENING = 16
 
 ITEM_COLUMNS = (
     Article.id,
@@ -232,35 +230,21 @@ class Matches:
 
     def window(self, edge: datetime, *columns: Any) -> Select[Any]:
         """The matches from the edge on, in index order."""
-        return self._between(columns, past=None, until=edge).order_by(*self.order)
-
-    def between(self, past: datetime, until: datetime, *columns: Any) -> Select[Any]:
-        """The matches past one edge and up to a farther one, sorted once found."""
-        return self._between(columns, past=past, until=until).order_by(*self.unindexed_order)
+        return self._bounded(edge, columns, beyond=False).order_by(*self.order)
 
     def beyond(self, edge: datetime, *columns: Any) -> Select[Any]:
         """The matches past the edge, sorted once found."""
-        return self._between(columns, past=edge, until=None).order_by(*self.unindexed_order)
+        return self._bounded(edge, columns, beyond=True).order_by(*self.unindexed_order)
 
-    def _between(self, columns: tuple[Any, ...], *, past: datetime | None, until: datetime | None) -> Select[Any]:
-        # Newest first, a window runs from past its newer edge (exclusive) to its older edge (inclusive); the
-        # reverse when oldest first. The tag filters get the same bounds.
-        def past_(column: Any) -> Any:
-            return column > past if self.ascending else column < past
-
-        def until_(column: Any) -> Any:
-            return column <= until if self.ascending else column >= until
-
+    def _bounded(self, edge: datetime, columns: tuple[Any, ...], *, beyond: bool) -> Select[Any]:
+        # Newest first, the window is on or after the edge and what lies beyond is before it (the reverse
+        # when oldest first); the tag filters get the same bound.
         def bound(column: Any) -> Any:
-            return and_(*([past_(column)] if past else []), *([until_(column)] if until else []))
+            if beyond:
+                return column > edge if self.ascending else column < edge
+            return column <= edge if self.ascending else column >= edge
 
-        # "Past the previous edge" leaves out only the rows already searched: never selective, so the articles'
-        # side of that bound is kept from the date indexes (the planner would otherwise AND the GIN matches
-        # with a bitmap of most of the table). The tag rows keep it: it is their index's range.
-        own = [past_(Article.published_at + _NO_INDEX_ORDER)] if past else []
-        if until:
-            own.append(until_(Article.published_at))
-        return select(*columns).where(*self._selective(bound), *self.indexed, *own)
+        return select(*columns).where(*self._selective(bound), *self.indexed, bound(Article.published_at))
 
     def everywhere(self, *columns: Any) -> Select[Any]:
         return select(*columns).where(*self.selective, *self.indexed).order_by(*self.unindexed_order)
@@ -289,20 +273,10 @@ async def recent_matches(
     edge = await m.edge(session, budget)
     if edge is None:
         return list((await session.execute(m.everywhere(*columns).limit(n))).all())
-    need = n if enough is None else min(n, enough)
     rows = list((await session.execute(m.window(edge, *columns).limit(n))).all())
-    if len(rows) >= need:
+    if len(rows) >= (n if enough is None else min(n, enough)):
         return rows
-    # Few matches so far: a window WIDENING times wider before all the rest. A common term with a common tag
-    # (tens of thousands of matches each, a few hundred together) is found there from the intersection of the
-    # GIN and date bitmaps, without fetching every article the term alone matches.
-    wider = await m.edge(session, budget * WIDENING)
-    if wider is not None:
-        rows += (await session.execute(m.between(edge, wider, *columns).limit(n - len(rows)))).all()
-        if len(rows) >= need:
-            return rows
-        edge = wider
-    # Rare matches: the rest lie beyond the windows.
+    # Rare matches: the rest lie beyond the window.
     return rows + list((await session.execute(m.beyond(edge, *columns).limit(n - len(rows)))).all())
 
 
