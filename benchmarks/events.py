@@ -51,7 +51,15 @@ RESULTS = ROOT / "benchmarks" / "results" / "events.json"
 SEED = 20260601
 SAME_MAX, UNRELATED_MIN = 1.5, 3.5
 NOW = datetime(2020, 6, 1, 12, tzinfo=UTC)
-_TUNED = ("text_threshold", "strong_threshold", "anchor_threshold", "min_shared_anchors", "embedding_threshold")
+_TUNED = (
+    "text_threshold",
+    "strong_threshold",
+    "anchor_threshold",
+    "min_shared_anchors",
+    "embedding_threshold",
+    "joint_text_threshold",
+    "joint_embedding_threshold",
+)
 EMBED_BATCH = 200  # the worker's batch
 
 
@@ -123,7 +131,8 @@ def embeddings(items: Sequence[Text], s: EventSettings) -> list[Any]:
         return [None] * len(items)
     out: list[Any] = []
     for start in range(0, len(items), EMBED_BATCH):
-        out.extend(embed([opening(t.title, t.body, s.embedding_words) for t in items[start : start + EMBED_BATCH]]))
+        chunk = items[start : start + EMBED_BATCH]
+        out.extend(embed([opening(t.title, t.body, s.embedding_words) for t in chunk], s.embedding_tokens))
     return out
 
 
@@ -187,6 +196,17 @@ def tune_embedding(pairs: Sequence[Pair], feats: dict[str, EventFeatures], base:
     tuned: chosen like them, the strictest within a point of the most same-event pairs."""
     grid = [{"embedding_threshold": x / 100} for x in range(30, 96)]
     return _choose(pairs, feats, base, grid, strictest=lambda s: (s.embedding_threshold,))
+
+
+def tune_joint(pairs: Sequence[Pair], feats: dict[str, EventFeatures], base: EventSettings) -> EventSettings:
+    """The text and embedding thresholds of the joint rule, on every pair, the other rules as tuned: chosen
+    like them, the strictest (embedding first) within a point of the most same-event pairs."""
+    grid = [
+        {"joint_text_threshold": text_t, "joint_embedding_threshold": meaning_t}
+        for text_t in [x / 100 for x in range(5, 41)]
+        for meaning_t in [x / 100 for x in range(30, 96)]
+    ]
+    return _choose(pairs, feats, base, grid, strictest=lambda s: (s.joint_embedding_threshold, s.joint_text_threshold))
 
 
 def _choose(
@@ -505,7 +525,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     # decide), both of the tune half and without embeddings; then the embedding threshold on all its pairs.
     tuned = tune([p for p in tune_half if p.group != "cross-language"], plain, base)
     tuned = tune_anchors([p for p in tune_half if p.group == "cross-language"], plain, tuned)
-    tuned = tune_embedding(tune_half, feats, tuned)
+    # The joint rule is off while the embedding threshold is chosen, then chosen with it fixed.
+    joint_off = {"joint_text_threshold": 1.0, "joint_embedding_threshold": 1.0}
+    tuned = tune_embedding(tune_half, feats, tuned.model_copy(update=joint_off))
+    tuned = tune_joint(tune_half, feats, tuned)
     groups = sorted({p.group for p in test_half})
     test_items = {i for p in test_half for i in (p.a, p.b)}
     order = sorted(test_items)
@@ -521,8 +544,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "tuned": {k: getattr(tuned, k) for k in _TUNED},
         "defaults": {k: getattr(base, k) for k in _TUNED},
         "embedding_words": base.embedding_words,
+        "embedding_tokens": base.embedding_tokens,
         "tuned_on": "text thresholds: same-language pairs of the tune half; anchor thresholds: its cross-language "
-        "pairs (both without embeddings); embedding threshold: all its pairs",
+        "pairs (both without embeddings); embedding threshold, then the joint rule's two: all its pairs",
         "tune_half": rates(tune_half, feats, tuned),
         "tune_half_by_language": {g: rates([p for p in tune_half if p.group == g], feats, tuned) for g in groups},
         "test_half_same_language": rates([p for p in test_half if p.group != "cross-language"], feats, tuned),

@@ -20,7 +20,8 @@ are close enough and share at least ``min_shared_anchors`` anchors.
 Reports that paraphrase each other, or are written in two languages with few names in common, are compared
 by meaning too: a multilingual sentence embedding of the opening words (``shared.events.embedding``). A close
 embedding alone never joins two articles: it needs a shared name, place or anchor to back it, as the text
-similarity does.
+similarity does, or a moderate text similarity: two independent signals (the words chosen, the meaning read)
+that each fall short but agree.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Rule(StrEnum):
     strong_text = "strong_text"  # very similar text
     anchors = "anchors"  # articles in different languages sharing places, names and figures
     embedding = "embedding"  # close in meaning (multilingual embedding) and sharing a name, place or anchor
+    text_and_embedding = "text+embedding"  # moderately similar text and moderately close in meaning
     correction = "correction"  # where a user put it
     kept = "kept"  # decided before; reprocessing keeps it
 
@@ -296,7 +298,7 @@ class Verdict:
 def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings) -> Verdict:
     """Score one candidate and verify it: within the window, then strong text or text plus an entity; for
     two articles in different languages, their anchors too; then the embeddings, backed by a shared name,
-    place or anchor."""
+    place or anchor, or by a moderate text similarity."""
     hours = abs((f.published_at - other.published_at).total_seconds()) / 3600
     text = cosine(f.vector, other.vector)
     shared = tuple(sorted(f.entities & other.entities))
@@ -318,6 +320,9 @@ def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventS
             rule = Rule.embedding
             score = meaning
             shared = tuple(sorted(set(shared) | common))
+        elif meaning is not None and meaning >= s.joint_embedding_threshold and text >= s.joint_text_threshold:
+            rule = Rule.text_and_embedding
+            score = meaning
     return Verdict(
         candidate=candidate,
         score=score,

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "3"  # 2: anchors between languages; 3: multilingual embeddings
+ALGORITHM_VERSION = "4"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning
 
 
 class EventSettings(BaseSettings):
@@ -41,7 +41,12 @@ class EventSettings(BaseSettings):
     # also share a name, place or anchor. embedding_words is how much of the opening is embedded: the cost is
     # linear in it (about 0.05 ms a token on one core); 0 turns embeddings off.
     embedding_words: int = Field(default=40, ge=0, le=500, description="opening words embedded (0: off)")
+    embedding_tokens: int = Field(default=96, ge=0, le=2000, description="tokenizer pieces embedded (0: all)")
     embedding_threshold: float = Field(default=0.61, ge=0, le=1)
+    # Two weaker signals that agree: a moderate text similarity and a moderate embedding cosine, both at least
+    # these, join without a shared name (each alone is too common between unrelated reports of one day).
+    joint_text_threshold: float = Field(default=0.18, ge=0, le=1)
+    joint_embedding_threshold: float = Field(default=0.58, ge=0, le=1)
     # Index keys from the embedding (random-hyperplane LSH), so a report in another language sharing no word
     # is found: bands of bits each; every worker must share the seed.
     embedding_bands: int = Field(default=8, ge=0, le=32, description="LSH bands of the embedding (index keys)")
@@ -64,6 +69,7 @@ def engine_version(s: EventSettings) -> str:
     return (
         f"events-{ALGORITHM_VERSION}:w{s.window_days}:l{s.lead_words}:s{s.stem_chars}:n{s.number_weight:g}:"
         f"k{s.salient_terms}e{s.max_entities}a{s.anchor_keys}:t{s.text_threshold:g}/{s.strong_threshold:g}p{s.min_shared_places}"
-        f":a{s.anchor_threshold:g}/{s.min_shared_anchors}:m{s.embedding_words}/{s.embedding_threshold:g}"
+        f":a{s.anchor_threshold:g}/{s.min_shared_anchors}:m{s.embedding_words}p{s.embedding_tokens}/{s.embedding_threshold:g}"
+        f":j{s.joint_text_threshold:g}/{s.joint_embedding_threshold:g}"
         f":b{s.embedding_bands}x{s.embedding_bits}s{s.embedding_seed}"
     )

@@ -98,7 +98,7 @@ class EventsStage:
         }
         new = [i for i in items if i.id not in kept]
         vectors = (
-            embed([opening(i.record.title, i.record.body, s.embedding_words) for i in new])
+            embed([opening(i.record.title, i.record.body, s.embedding_words) for i in new], s.embedding_tokens)
             if s.embedding_words
             else None
         )
