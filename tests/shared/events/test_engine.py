@@ -6,6 +6,7 @@ import dataclasses
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
 from shared.events.embedding import embed, opening, pack, unpack
 from shared.events.engine import (
@@ -13,6 +14,7 @@ from shared.events.engine import (
     Rule,
     best_verdict,
     compare,
+    cosine,
     featurize,
     key_hash,
     top_candidates,
@@ -220,3 +222,29 @@ def test_a_stored_embedding_compares_as_the_fresh_one() -> None:
     stored = unpack(pack(chinese.embedding))
     assert len(pack(chinese.embedding)) < 700
     assert abs(float(np.dot(stored, wire.embedding)) - float(np.dot(chinese.embedding, wire.embedding))) < 0.01
+
+
+def test_moderate_text_and_moderate_meaning_together_join_without_a_shared_name() -> None:
+    rate_zh, rate_en = _embedded("central_bank_zh", "zh"), _embedded("central_bank", "en")
+    bare = dataclasses.replace(rate_zh, anchors={}, entities=frozenset())
+    text = cosine(bare.vector, rate_en.vector)
+    meaning = float(np.dot(bare.embedding, rate_en.embedding))
+    # Only the joint rule may decide: every other rule's bar is out of reach.
+    only_joint = S.model_copy(update={"strong_threshold": 1.0, "text_threshold": 1.0, "embedding_threshold": 1.0})
+    at_the_bars = only_joint.model_copy(update={"joint_text_threshold": text, "joint_embedding_threshold": meaning})
+    v = compare(bare, rate_en, "central_bank", at_the_bars)
+    assert v.rule is Rule.text_and_embedding and v.score == pytest.approx(meaning)
+    # Each signal alone falls short: either bar raised past its score keeps them apart.
+    above_text = at_the_bars.model_copy(update={"joint_text_threshold": text + 0.01})
+    above_meaning = at_the_bars.model_copy(update={"joint_embedding_threshold": meaning + 0.01})
+    assert compare(bare, rate_en, "central_bank", above_text).rule is None
+    assert compare(bare, rate_en, "central_bank", above_meaning).rule is None
+
+
+def test_the_embedding_reads_a_text_up_to_its_token_cap() -> None:
+    a = ARTICLES["quake_wire"]
+    text = opening(a["title"], a["body"], 60)
+    whole, capped, generous = embed([text]), embed([text], max_tokens=12), embed([text], 10_000)
+    assert np.allclose(generous, whole, atol=1e-6)  # under the cap: the text as it is
+    assert not np.allclose(capped, whole, atol=1e-3)  # over it: only the opening pieces
+    assert float(np.dot(capped[0], whole[0])) > 0.5  # still the same story's opening
