@@ -316,7 +316,7 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             "full_engine_docs_per_s": round(n / (sig_index_s + verify_s)),
             "verification_s": round(verify_s, 3),
             "work": "shingles, 120 whole-text and 24 lead permutations, 48 band keys, passage fingerprints, "
-            "figures and title words per text; the batch added to the index and its candidates returned",
+            "title words and word hashes per text; the batch added to the index and its candidates returned",
         },
         "engine_full_rule": {
             "rule": "Jaccard >= t, or containment >= c on >= min shingles, or Jaccard >= t - margin with similar titles",
@@ -340,7 +340,7 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
         "speedup_signature_and_index": speedup,
         "speedup_without_datasketch_shingle_strings": strict,
         "speedup_note": "datasketch seconds / engine seconds on the same texts in the same round; the engine "
-        "also makes lead bands, passage fingerprints and figures, which datasketch is not asked to",
+        "also makes lead bands and passage fingerprints, which datasketch is not asked to",
         "engine_profile": engine_profile(titles, bodies, s) if speedup["median"] < TARGETS["speedup"] else None,
     }
 

@@ -34,7 +34,7 @@ import numpy as np
 from shared.dedup.minhash import band_keys, leads, signatures
 from shared.dedup.reuse import Passages, Reuse, batch_fingerprints, measure, same_figures, word_passages
 from shared.dedup.settings import DedupSettings
-from shared.dedup.shingles import Mode, shingle_batch
+from shared.dedup.shingles import Mode, WordFlags, shingle_batch, word_flags
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
 
 
@@ -66,13 +66,33 @@ class Features:
     title: frozenset[str]
     passages: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # winnowed fingerprints
     units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))  # word hashes (word mode)
-    figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # which words are figures
-    slot_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # figures and capitalised words
-    paragraph_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # words opening paragraphs
+    text: str = ""  # the body as shingled: its word flags are read from it when reuse measures the text
 
     @property
     def thin(self) -> bool:
         return self.bands.size == 0
+
+    @cached_property
+    def flags(self) -> WordFlags:
+        """Which words are figures, names, paragraph openings: made when reuse first measures the text (most
+        texts never reach that, and the flags cost as much as their shingles)."""
+        if self.mode is not Mode.words:
+            empty = np.empty(0, dtype=bool)
+            return WordFlags(figures=empty, names=empty, opens=empty)
+        return word_flags(self.text)
+
+    @property
+    def figure_units(self) -> np.ndarray:
+        return self.flags.figures
+
+    @property
+    def slot_units(self) -> np.ndarray:
+        """Figures and capitalised words: the blanks a template fills in."""
+        return self.flags.slots
+
+    @property
+    def paragraph_units(self) -> np.ndarray:
+        return self.flags.opens
 
     @cached_property
     def numbers(self) -> frozenset[int]:
@@ -105,8 +125,6 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
     for i in range(len(counts)):
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         thick = counts[i] >= s.min_shingles
-        units, figure_units = batch.words_of(i)
-        slot_units, paragraph_units = batch.slots_of(i)
         out.append(
             Features(
                 mode=batch.modes[i],
@@ -115,10 +133,8 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
                 title=title_words(titles[i]),
                 # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
                 passages=prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands,
-                units=units,
-                figure_units=figure_units,
-                slot_units=slot_units,
-                paragraph_units=paragraph_units,
+                units=batch.words_of(i),
+                text=bodies[i],
             )
         )
     return out
@@ -223,6 +239,8 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
         (c for c in candidates if c.features is not None and c.shared_passages >= s.reuse_min_shared),
         key=lambda c: (-c.shared_passages, c.rank),
     )
+    if not pool:
+        return []  # most articles: nothing shares enough passages, and their word flags are never made
     span = s.reuse_seed_words if doc.mode is Mode.words else s.shingle_chars
     mine = passages(doc, s)
     out = []

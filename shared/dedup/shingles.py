@@ -53,28 +53,50 @@ class ShingleBatch:
     hashes: np.ndarray  # uint64
     offsets: np.ndarray  # int64, len(texts) + 1
     modes: list[Mode]
-    # The word-mode texts' word hashes and which words are figures ("1987", "4" of "4.5"), concatenated the
-    # same way (a character-mode text owns none): the units partial reuse is measured on.
+    # The word-mode texts' word hashes, concatenated the same way (a character-mode text owns none): the units
+    # partial reuse is measured on.
     units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     unit_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
-    figure_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
-    # Which words are written with a capital (names, mostly): with the figures, the slots a template fills in.
-    name_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
-    paragraph_units: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))  # a word opening a paragraph
 
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def words_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Text ``i``'s word hashes and figure flags (empty in character mode)."""
-        a, b = int(self.unit_offsets[i]), int(self.unit_offsets[i + 1])
-        return self.units[a:b], self.figure_units[a:b]
+    def words_of(self, i: int) -> np.ndarray:
+        """Text ``i``'s word hashes (empty in character mode)."""
+        return self.units[int(self.unit_offsets[i]) : int(self.unit_offsets[i + 1])]
 
-    def slots_of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Text ``i``'s slot flags (figures and capitalised words) and which words open a paragraph (empty in
-        character mode)."""
-        a, b = int(self.unit_offsets[i]), int(self.unit_offsets[i + 1])
-        return self.figure_units[a:b] | self.name_units[a:b], self.paragraph_units[a:b]
+
+@dataclass(frozen=True)
+class WordFlags:
+    """Per word of a word-mode text: which are figures ("1987", the "4" of "4.5"), which are written with a
+    capital (names, mostly) and which open a paragraph: the slots a template fills in, and where they sit."""
+
+    figures: np.ndarray  # bool
+    names: np.ndarray  # bool
+    opens: np.ndarray  # bool
+
+    @property
+    def slots(self) -> np.ndarray:
+        return self.figures | self.names
+
+
+def word_flags(text: str) -> WordFlags:
+    """:class:`WordFlags` of a text, aligned with its :func:`shared.text.normalise.words`. Names are
+    capitalised words longer than an initialism that house styles write either way ("U.S.", "US"). Case
+    folding keeps the tokens but for a rare letter such as "ß": then no word is known as a name or opening.
+
+    Only partial reuse reads these, for the few texts it measures; shingling a batch never needs them."""
+    tokens = words(text)
+    n = len(tokens)
+    figures = np.fromiter(map(str.isdigit, tokens), dtype=bool, count=n)
+    written = list(_TOKEN.finditer(text))
+    if len(written) != n:
+        return WordFlags(figures=figures, names=np.zeros(n, dtype=bool), opens=np.zeros(n, dtype=bool))
+    names = np.fromiter((len(m.group()) > 2 and m.group()[0].isupper() for m in written), dtype=bool, count=n)
+    opens = np.fromiter(
+        (k == 0 or "\n" in text[written[k - 1].end() : m.start()] for k, m in enumerate(written)), dtype=bool, count=n
+    )
+    return WordFlags(figures=figures, names=names, opens=opens)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -152,26 +174,12 @@ def grams(units: np.ndarray, k: int) -> np.ndarray:
     return _grams(units, np.zeros(1, dtype=np.int64), np.array([units.size], dtype=np.int64), k)[0]
 
 
-def _written_flags(text: str, n_tokens: int) -> tuple[list[bool], list[bool]]:
-    """Which of a text's word tokens are names (capitalised, longer than an initialism that house styles
-    write either way: "U.S.", "US") and which open a paragraph. Case folding keeps the tokens but for a
-    rare letter such as "ß": then neither is known."""
-    written = list(_TOKEN.finditer(text))
-    if len(written) != n_tokens:
-        return [False] * n_tokens, [False] * n_tokens
-    names = [len(m.group()) > 2 and m.group()[0].isupper() for m in written]
-    opens = [n == 0 or "\n" in text[written[n - 1].end() : m.start()] for n, m in enumerate(written)]
-    return names, opens
-
-
 def shingle_batch(
     texts: list[str], *, shingle_words: int, shingle_chars: int, char_script_ratio: float
 ) -> ShingleBatch:
     """Shingle hashes of every text of the batch (see the module docstring)."""
     modes: list[Mode] = []
     word_tokens: list[str] = []
-    capitalised: list[bool] = []
-    opens: list[bool] = []
     char_parts: list[np.ndarray] = []
     word_len = np.zeros(len(texts), dtype=np.int64)
     char_len = np.zeros(len(texts), dtype=np.int64)
@@ -182,9 +190,6 @@ def shingle_batch(
         if mode is Mode.words:
             word_tokens.extend(tokens)
             word_len[i] = len(tokens)
-            names, opens_here = _written_flags(text, len(tokens))
-            capitalised.extend(names)
-            opens.extend(opens_here)
         else:
             letters = "".join(tokens)
             char_parts.append(np.frombuffer(letters.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64))
@@ -200,9 +205,6 @@ def shingle_batch(
     units = {
         "units": w_units,
         "unit_offsets": np.concatenate(([0], np.cumsum(word_len))).astype(np.int64),
-        "figure_units": np.fromiter(map(str.isdigit, word_tokens), dtype=bool, count=len(word_tokens)),
-        "name_units": np.array(capitalised, dtype=bool),
-        "paragraph_units": np.array(opens, dtype=bool),
     }
     if not char_parts:
         return ShingleBatch(hashes=w_hashes, offsets=offsets, modes=modes, **units)

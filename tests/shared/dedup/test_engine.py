@@ -211,3 +211,25 @@ def test_array_index_finds_what_the_memory_index_finds() -> None:
     assert len(expected) >= 13
     with pytest.raises(ValueError, match="ids"):
         array.add_batch(np.array([-1]), np.stack([fs[0].bands]))
+
+
+def test_word_flags_mark_each_word_of_the_text_reuse_measures() -> None:
+    [f] = feats("Sankei Building issues 50 mln dlrs of bonds.\n\nLead manager is Nomura, U.S. says")
+    # One flag per word hash, read from the text as it was shingled.
+    assert f.units.size == f.figure_units.size == f.slot_units.size == f.paragraph_units.size == 15
+    tokens = ["sankei", "building", "issues", "50", "mln", "dlrs", "of", "bonds",
+              "lead", "manager", "is", "nomura", "u", "s", "says"]  # fmt: skip
+    assert [t for t, x in zip(tokens, f.figure_units, strict=True) if x] == ["50"]
+    # Names and figures are a template's slots; an initialism ("U.S.") is written either way and is no name.
+    assert [t for t, x in zip(tokens, f.slot_units, strict=True) if x] == [
+        "sankei", "building", "50", "lead", "nomura"]  # fmt: skip
+    assert [t for t, x in zip(tokens, f.paragraph_units, strict=True) if x] == ["sankei", "lead"]
+
+
+def test_word_flags_stay_aligned_when_case_folding_changes_a_word() -> None:
+    # "ß" folds to "ss" and "ﬁ" to "fi": where the written words and the folded ones disagree in number, no
+    # word is taken for a name or an opening, and the figures still line up with the word hashes.
+    [f] = feats("Straße 12 ﬁnal ǅemal Größe 7 \u0130stanbul")
+    assert f.units.size == f.figure_units.size == f.slot_units.size == f.paragraph_units.size
+    [zh] = feats("国家统计局今天公布的数据显示经济增长放缓")
+    assert zh.mode is Mode.chars and zh.figure_units.size == zh.slot_units.size == 0
