@@ -281,7 +281,13 @@ def decide(doc: Features, candidates: Sequence[Candidate], s: DedupSettings) -> 
             doc.numbers, other.numbers, min_figures=s.reuse_min_figures, share=s.reuse_figure_share
         )
 
-    joins = [r for r in reuses if r.share >= s.reuse_join_threshold and agree(r)]
+    # A join also needs the smaller share at the link threshold: an article that is mostly something else (a
+    # digest of the day's stories, a roundup quoting a report, a follow-up repeating the background) links.
+    joins = [
+        r
+        for r in reuses
+        if r.share >= s.reuse_join_threshold and min(r.of_doc, r.of_other) >= s.reuse_link_threshold and agree(r)
+    ]
     if match is not None and match.method is Method.containment and joins:
         # A short story contained whole in the article (a brief it quotes) explains less of it than a story
         # whose text makes up more of the article: the article belongs with the latter.

@@ -16,7 +16,8 @@ from shared.config import settings_getter
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
 # 2: partial reuse (passage fingerprints, coverage); 3: measured on word grams, figures not bridged;
 # 4: a reuse join needs the template's slots (names, figures between the passages) to agree
-ALGORITHM_VERSION = "4"
+# 5: a reuse join needs the smaller share at the link threshold too (a digest quoting a story links)
+ALGORITHM_VERSION = "5"
 
 
 class CanonicalPolicy(StrEnum):

@@ -198,3 +198,19 @@ def test_a_template_notice_filled_in_for_another_issuer_is_not_joined_although_i
     assert method is None and slots and slots[0] > S.reuse_max_differing_slots
     # It is the slot check that keeps them apart: tolerate the differing slots and the share alone would join them.
     assert verdict(DedupSettings(reuse_max_differing_slots=slots[0]))[0] is Method.reuse
+
+
+def test_a_digest_quoting_most_of_a_story_among_others_links_to_it_without_joining() -> None:
+    title, body = story("wire")
+    paragraphs = normalise_body(body).body.split("\n\n")
+    quoted = paragraphs[: max(2, round(len(paragraphs) * 0.6))]
+    others = [story("brief_a")[1], story("brief_b")[1], WIRE, EUROBOND_NOTICE.format(issuer="Sankei Building Co",
+              lead="Nomura International", parent="Fuji Bank Ltd")]  # fmt: skip
+    digest_body = "\n\n".join(["Today's highlights.", *others[:2], *quoted, *others[2:]])
+    wire, digest = featurize([normalise_body(body).body, digest_body], [title, "News highlights"], S)
+    for doc, other in ((digest, wire), (wire, digest)):
+        verdict = decide(doc, [against(doc, other)], S)
+        # Most of the story is in the digest, but the story is a small part of the digest: a link, not one story.
+        assert verdict.match is None
+        (r,) = verdict.reuses
+        assert r.share >= S.reuse_join_threshold and min(r.of_doc, r.of_other) < S.reuse_link_threshold
