@@ -18,7 +18,7 @@ PostgreSQL and Redis are the local ones (or the embedded ones of ``make run``); 
 on, so the same run measures RabbitMQ as the broker (``results/capacity-rabbitmq.json``; Redis:
 ``results/capacity.json``). ``TIDINGS_BENCH_CAPACITY_ARTICLES`` sets the accept count (default 1,000),
 ``TIDINGS_BENCH_CAPACITY_ROUNDS`` the rounds per profile (default 5), ``TIDINGS_BENCH_CAPACITY_FULL_ROUND`` and
-``TIDINGS_BENCH_CAPACITY_FAST_ROUND`` the articles per round (200 and 400); the report's ``command`` names
+``TIDINGS_BENCH_CAPACITY_FAST_ROUND`` the articles per round (200 each); the report's ``command`` names
 the ones set. Besides wall-clock rates the report
 gives worker CPU seconds per article, which holds on a machine whose cores are shared, split by pipeline stage
 as the worker's own ``tidings_stage_cpu_seconds_total`` counters (its exporter, scraped around each round) count
@@ -313,7 +313,7 @@ def main() -> int:
     n = int(os.environ.get("TIDINGS_BENCH_CAPACITY_ARTICLES", "1000"))
     n_rounds = int(os.environ.get("TIDINGS_BENCH_CAPACITY_ROUNDS", "5"))
     full_round = int(os.environ.get("TIDINGS_BENCH_CAPACITY_FULL_ROUND", "200"))
-    fast_round = int(os.environ.get("TIDINGS_BENCH_CAPACITY_FAST_ROUND", "400"))
+    fast_round = int(os.environ.get("TIDINGS_BENCH_CAPACITY_FAST_ROUND", "200"))
     run_started = time.perf_counter()
     phases: dict[str, float] = {}  # where the benchmark's own time budget goes
     knobs = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("TIDINGS_BENCH_CAPACITY_"))
