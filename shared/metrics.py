@@ -36,6 +36,8 @@ ARTICLES_REJECTED = Counter("tidings_articles_rejected_total", "Articles refused
 ENQUEUE_FAILURES = Counter("tidings_enqueue_failures_total", "Committed articles whose task could not be queued")
 ARTICLES_PROCESSED = Counter("tidings_articles_processed_total", "Articles through the pipeline", ["outcome"])
 STAGE_SECONDS = Histogram("tidings_stage_seconds", "Time per pipeline stage per batch", ["stage"])
+# CPU rather than wall time: what each stage costs the worker's core, whatever else the machine runs.
+STAGE_CPU_SECONDS = Counter("tidings_stage_cpu_seconds_total", "Worker CPU seconds per pipeline stage", ["stage"])
 DEAD_LETTERED = Counter("tidings_articles_dead_lettered_total", "Articles parked after repeated failures", ["stage"])
 RATE_LIMITED = Counter("tidings_requests_rate_limited_total", "Requests refused with 429")
 RATE_LIMIT_UNCHECKED = Counter("tidings_rate_limit_unchecked_total", "Requests let through because Redis was down")

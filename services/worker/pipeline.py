@@ -41,7 +41,7 @@ from services.worker.stages.normalise import NormaliseStage
 from services.worker.stages.tagging import tagging_stages
 from services.worker.store import lock_items, mark_processed, mark_processing, touch_processing, upsert_articles
 from shared.config import Environment, Settings
-from shared.metrics import ARTICLES_PROCESSED, STAGE_SECONDS
+from shared.metrics import ARTICLES_PROCESSED, STAGE_CPU_SECONDS, STAGE_SECONDS
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +84,7 @@ class BatchOutcome:
 
 
 def _run(name: str, step: Callable[[], object]) -> None:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         step()
     except SoftTimeLimitExceeded:
@@ -94,6 +94,7 @@ def _run(name: str, step: Callable[[], object]) -> None:
             raise
         raise StageFailed(name, exc) from exc
     STAGE_SECONDS.labels(stage=name).observe(time.perf_counter() - started)
+    STAGE_CPU_SECONDS.labels(stage=name).inc(time.process_time() - cpu)
 
 
 def _run_stages(

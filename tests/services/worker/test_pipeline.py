@@ -68,3 +68,19 @@ def test_a_poison_article_fails_alone(db: Engine) -> None:
         assert conn.scalar(text("SELECT count(*) FROM articles")) == 2
     assert failed.state == "processing"
     assert "not a date" in failed.error
+
+
+def test_each_stage_reports_the_cpu_it_cost(db: Engine) -> None:
+    from prometheus_client import REGISTRY
+
+    def cpu(stage: str) -> float:
+        return REGISTRY.get_sample_value("tidings_stage_cpu_seconds_total", {"stage": stage}) or 0.0
+
+    settings = get_settings()
+    stages = build_stages(settings)
+    names = [s.name for s in stages] + ["store"]
+    before = {name: cpu(name) for name in names}
+    ids = insert_ingestions(db, [article_payload(title=f"Story {i}") for i in range(3)])
+    assert sorted(process_batch(make_sessionmaker(db), settings, stages, ids).processed) == sorted(ids)
+    # Operators read which stage takes the worker's core from these counters (the capacity benchmark too).
+    assert all(cpu(name) > before[name] for name in names)

@@ -128,3 +128,12 @@ def test_a_source_language_is_learnt_from_confident_articles_only() -> None:
 @pytest.mark.parametrize("text", ["Shr 64 cts vs 52 cts Net 12.4 mln vs 10.1 mln", "Qtly div 22 cts vs 22 cts prior"])
 def test_wire_abbreviations_count_as_english(text: str) -> None:
     assert stopword_language(text) == "en"
+
+
+def test_the_opening_decides_a_long_articles_language() -> None:
+    # Only the opening is read: a German report with a long English annex is German, and reading stops early.
+    german = "Die Regierung in Berlin hat am Dienstag einen neuen Haushalt für das kommende Jahr beschlossen. " * 30
+    annex = "The following figures were supplied by the ministry and have not been independently checked. " * 200
+    decided = decide_language(title="Haushalt beschlossen", summary=None, body=german + annex)
+    assert decided.code == "de"
+    assert decide_language(title="Budget", summary=None, body=annex + german).code == "en"
