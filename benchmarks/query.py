@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit
 
 import psycopg
 
-from benchmarks import query_load
+from benchmarks import query_capture, query_load
 from benchmarks.data import require
 from benchmarks.query_mix import Request, build_round
 from devtools import infra as infra_mod
@@ -163,16 +163,34 @@ def _service(url: str, redis_url: str) -> tuple[Platform, str]:
     return plat, f"http://127.0.0.1:{port}"
 
 
-def _capture(url: str, redis_url: str, requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
-    work = ROOT / ".data" / "bench"
-    src, dst = work / "capture-in.pickle", work / "capture-out.pickle"
-    src.write_bytes(pickle.dumps(requests))
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TIDINGS_ENV": "development",
-           "TIDINGS_AUTH_OPEN_QUERY": "true", "TIDINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "benchmarks.query_capture", str(src), str(dst)], env=env, cwd=ROOT,
-                   check=True)  # fmt: skip
-    captured: list[tuple[int, list[tuple[str, Any]]]] = pickle.loads(dst.read_bytes())
-    return captured
+class Capture:
+    """The capture process (``benchmarks/query_capture.py``), started once and asked for each round's SQL."""
+
+    def __init__(self, url: str, redis_url: str) -> None:
+        self.work = ROOT / ".data" / "bench"
+        self.work.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TIDINGS_ENV": "development",
+               "TIDINGS_AUTH_OPEN_QUERY": "true", "TIDINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.query_capture"], env=env, cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+    def __call__(self, requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        src, dst = self.work / "capture-in.pickle", self.work / "capture-out.pickle"
+        src.write_bytes(pickle.dumps(requests))
+        self.proc.stdin.write(f"{src} {dst}\n")
+        self.proc.stdin.flush()
+        while (line := self.proc.stdout.readline()) and line.strip() != query_capture.READY:
+            pass  # anything the app logged
+        if not line:
+            raise SystemExit(f"the capture process ended (exit status {self.proc.wait()})")
+        captured: list[tuple[int, list[tuple[str, Any]]]] = pickle.loads(dst.read_bytes())
+        return captured
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(60)
 
 
 def _timed(items: list[Any], clients: int, open_conn: Any, send: Any) -> tuple[list[float], float]:
@@ -277,10 +295,11 @@ def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -
     all_requests: list[Request] = []
     statuses: Counter[int] = Counter()
     statements_per_request: list[int] = []
+    capture = Capture(url, redis_url)
     try:
         for round_no in range(rounds):
             requests = build_round(1000 + round_no, size=size)
-            captured = _capture(url, redis_url, requests)
+            captured = capture(requests)
             statements = [stmts for _, stmts in captured]
             statements_per_request += [len(s) for s in statements]
             all_requests += requests
@@ -303,6 +322,7 @@ def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -
                 print(f"round {round_no + 1}/{rounds}, {n} client(s): service {acc['service_rps'][-1]:.1f} req/s, "
                       f"direct {acc['direct_rps'][-1]:.1f} req/s, ratio {acc['ratios'][-1]:.2f}", flush=True)  # fmt: skip
     finally:
+        capture.close()
         plat.stop()
     out: dict[str, Any] = {"statuses": dict(statuses), "requests_per_round": size,
                            "statements_per_request": _percentiles([float(x) for x in statements_per_request]),
