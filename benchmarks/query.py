@@ -288,6 +288,7 @@ def _spread(values: list[float]) -> dict[str, float]:
 
 def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -> dict[str, Any]:
     dsn = _libpq(url)
+    capture = Capture(url, redis_url)  # imports the app while the service starts
     plat, base = _service(url, redis_url)
     per_clients: dict[int, dict[str, Any]] = {
         n: {"ratios": [], "service_rps": [], "direct_rps": [], "service_ms": [], "direct_ms": []} for n in (clients, 1)
@@ -295,7 +296,6 @@ def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -
     all_requests: list[Request] = []
     statuses: Counter[int] = Counter()
     statements_per_request: list[int] = []
-    capture = Capture(url, redis_url)
     try:
         for round_no in range(rounds):
             requests = build_round(1000 + round_no, size=size)
