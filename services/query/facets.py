@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Select, Text, bindparam, column, func, literal, select, table, union_all
+from sqlalchemy import DateTime, Select, Text, column, func, literal, select, table, union_all
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +65,7 @@ async def facet_counts(
     return out.model_copy(update={"sampled": more})
 
 
-# The counting around the matches depends only on the facets and their size: built once for each, over a table
+# The counting around the matches depends only on the facets, their size and the sample's: built once for each, over a table
 # named like the CTE each request adds (building it anew cost more CPU than PostgreSQL spent running it).
 _FOUND = table(
     "found",
@@ -77,12 +77,12 @@ _FOUND = table(
 
 
 @cache
-def _counting(facets: tuple[str, ...], size: int) -> Select[Any]:
+def _counting(facets: tuple[str, ...], size: int, sample_size: int) -> Select[Any]:
     found = _FOUND
     matched = (
         select(found.c.id, found.c.source, found.c.language)
         .order_by(found.c.published_at.desc(), found.c.id.desc())
-        .limit(bindparam("facet_sample_size", type_=Integer))
+        .limit(sample_size)
         .cte("matched")
     )
     parts: list[Any] = [select(literal("_considered").label("facet"), literal("").label("value"),
@@ -122,8 +122,8 @@ async def _count(
     session: AsyncSession, matches: Select[Any], *, facets: tuple[str, ...], size: int, sample_size: int
 ) -> tuple[FacetsOut, bool]:
     """One statement: the first ``sample_size`` of ``matches`` counted per facet; and whether more matched."""
-    stmt = _counting(facets, size).add_cte(matches.limit(sample_size + 1).cte("found"))
-    rows = (await session.execute(stmt, {"facet_sample_size": sample_size})).all()
+    stmt = _counting(facets, size, sample_size).add_cte(matches.limit(sample_size + 1).cte("found"))
+    rows = (await session.execute(stmt)).all()
     out: dict[str, list[FacetBucket]] = {facet: [] for facet in facets}
     considered = 0
     for r in rows:
