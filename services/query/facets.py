@@ -13,7 +13,7 @@ cost of its date range (``services.query.hour_counts``).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Select, Text, column, func, literal, select, table, union_all
@@ -65,8 +65,9 @@ async def facet_counts(
     return out.model_copy(update={"sampled": more})
 
 
-# The counting around the matches depends only on the facets, their size and the sample's: built once for each, over a table
-# named like the CTE each request adds (building it anew cost more CPU than PostgreSQL spent running it).
+# The counting around the matches depends only on the facets, their size and the sample's: built once for each,
+# over a table named like the CTE each request adds (building it anew cost more CPU than PostgreSQL spent
+# running it).
 _FOUND = table(
     "found",
     column("id", UUID(as_uuid=True)),
@@ -76,7 +77,8 @@ _FOUND = table(
 )
 
 
-@cache
+# Bounded: a caller picks the facets, their order and the size.
+@lru_cache(maxsize=256)
 def _counting(facets: tuple[str, ...], size: int, sample_size: int) -> Select[Any]:
     found = _FOUND
     matched = (
