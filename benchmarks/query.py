@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit
 
 import psycopg
 
-from benchmarks import query_load
+from benchmarks import query_capture, query_load
 from benchmarks.data import require
 from benchmarks.query_mix import Request, build_round
 from devtools import infra as infra_mod
@@ -95,12 +95,14 @@ def prepare_database(url: str, n_articles: int) -> dict[str, Any]:
     loaded = meta.get("articles") == n_articles and meta.get("loader") == LOADER_VERSION
     if loaded and _article_count(dsn) == n_articles:
         print(f"reusing the benchmark database: {n_articles:,} articles already loaded")
-        return {"reused": True, **meta.get("load_timings", {})}
+        # As autovacuum would have, after a migration that wrote to the loaded rows (the server may run without).
+        settled = query_load.settle(dsn)
+        return {"reused": True, **meta.get("load_timings", {}), "settled": settled}
     print(f"loading {n_articles:,} articles (this takes a while)")
     _set_meta(dsn, articles=0)
     timings = query_load.load(dsn, n_articles)
     _set_meta(dsn, articles=n_articles, loader=LOADER_VERSION, load_timings=timings)
-    return {"reused": False, **timings}
+    return {"reused": False, **timings, "settled": query_load.settle(dsn)}
 
 
 def _reapply_own_migration(url: str) -> None:
@@ -161,16 +163,34 @@ def _service(url: str, redis_url: str) -> tuple[Platform, str]:
     return plat, f"http://127.0.0.1:{port}"
 
 
-def _capture(url: str, redis_url: str, requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
-    work = ROOT / ".data" / "bench"
-    src, dst = work / "capture-in.pickle", work / "capture-out.pickle"
-    src.write_bytes(pickle.dumps(requests))
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TIDINGS_ENV": "development",
-           "TIDINGS_AUTH_OPEN_QUERY": "true", "TIDINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
-    subprocess.run([sys.executable, "-m", "benchmarks.query_capture", str(src), str(dst)], env=env, cwd=ROOT,
-                   check=True)  # fmt: skip
-    captured: list[tuple[int, list[tuple[str, Any]]]] = pickle.loads(dst.read_bytes())
-    return captured
+class Capture:
+    """The capture process (``benchmarks/query_capture.py``), started once and asked for each round's SQL."""
+
+    def __init__(self, url: str, redis_url: str) -> None:
+        self.work = ROOT / ".data" / "bench"
+        self.work.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TIDINGS_ENV": "development",
+               "TIDINGS_AUTH_OPEN_QUERY": "true", "TIDINGS_LOG_LEVEL": "WARNING"}  # fmt: skip
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.query_capture"], env=env, cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+    def __call__(self, requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        src, dst = self.work / "capture-in.pickle", self.work / "capture-out.pickle"
+        src.write_bytes(pickle.dumps(requests))
+        self.proc.stdin.write(f"{src} {dst}\n")
+        self.proc.stdin.flush()
+        while (line := self.proc.stdout.readline()) and line.strip() != query_capture.READY:
+            pass  # anything the app logged
+        if not line:
+            raise SystemExit(f"the capture process ended (exit status {self.proc.wait()})")
+        captured: list[tuple[int, list[tuple[str, Any]]]] = pickle.loads(dst.read_bytes())
+        return captured
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(60)
 
 
 def _timed(items: list[Any], clients: int, open_conn: Any, send: Any) -> tuple[list[float], float]:
@@ -268,6 +288,7 @@ def _spread(values: list[float]) -> dict[str, float]:
 
 def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -> dict[str, Any]:
     dsn = _libpq(url)
+    capture = Capture(url, redis_url)  # imports the app while the service starts
     plat, base = _service(url, redis_url)
     per_clients: dict[int, dict[str, Any]] = {
         n: {"ratios": [], "service_rps": [], "direct_rps": [], "service_ms": [], "direct_ms": []} for n in (clients, 1)
@@ -278,7 +299,7 @@ def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -
     try:
         for round_no in range(rounds):
             requests = build_round(1000 + round_no, size=size)
-            captured = _capture(url, redis_url, requests)
+            captured = capture(requests)
             statements = [stmts for _, stmts in captured]
             statements_per_request += [len(s) for s in statements]
             all_requests += requests
@@ -301,6 +322,7 @@ def measure(url: str, redis_url: str, *, clients: int, rounds: int, size: int) -
                 print(f"round {round_no + 1}/{rounds}, {n} client(s): service {acc['service_rps'][-1]:.1f} req/s, "
                       f"direct {acc['direct_rps'][-1]:.1f} req/s, ratio {acc['ratios'][-1]:.2f}", flush=True)  # fmt: skip
     finally:
+        capture.close()
         plat.stop()
     out: dict[str, Any] = {"statuses": dict(statuses), "requests_per_round": size,
                            "statements_per_request": _percentiles([float(x) for x in statements_per_request]),

@@ -3,8 +3,12 @@
 The service's own app is started in this process (its lifespan: engine, session settings), the requests are
 sent to it one after the other through httpx's ASGI transport, and every statement its engine executes is
 recorded with its parameters, exactly as SQLAlchemy hands them to the driver. The benchmark replays these
-statements directly with psycopg beside the service. Reads the requests (pickled) from argv[1] and writes
-``[(status, [(sql, params), ...]), ...]`` (pickled) to argv[2]; the environment names the database.
+statements directly with psycopg beside the service.
+
+One process serves every round: importing the app and starting it cost seconds, more than a round's capture.
+Each line on stdin names two files, ``IN OUT``: the requests are read (pickled) from IN and
+``[(status, [(sql, params), ...]), ...]`` is written (pickled) to OUT, then ``READY`` is printed on a line of
+its own. The environment names the database; end of input ends the process.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from sqlalchemy import event
 
 from benchmarks.query_mix import Request
 
+READY = "READY"
 
-async def capture(requests: list[Request]) -> list[tuple[int, list[tuple[str, Any]]]]:
+
+async def serve() -> None:
     from services.query.main import create_app
 
     app = create_app()
-    out: list[tuple[int, list[tuple[str, Any]]]] = []
     current: list[tuple[str, Any]] = []
     async with app.router.lifespan_context(app):
         engine = app.state.engine.sync_engine
@@ -36,16 +41,20 @@ async def capture(requests: list[Request]) -> list[tuple[int, list[tuple[str, An
 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as client:
-            for req in requests:
-                current.clear()
-                response = await client.get(req.path, params=req.as_params())
-                out.append((response.status_code, list(current)))
-    return out
+            while line := await asyncio.to_thread(sys.stdin.readline):
+                src, dst = line.split()
+                requests: list[Request] = pickle.loads(await asyncio.to_thread(Path(src).read_bytes))
+                out: list[tuple[int, list[tuple[str, Any]]]] = []
+                for req in requests:
+                    current.clear()
+                    response = await client.get(req.path, params=req.as_params())
+                    out.append((response.status_code, list(current)))
+                await asyncio.to_thread(Path(dst).write_bytes, pickle.dumps(out))
+                print(READY, flush=True)
 
 
 def main() -> int:
-    requests = pickle.loads(Path(sys.argv[1]).read_bytes())
-    Path(sys.argv[2]).write_bytes(pickle.dumps(asyncio.run(capture(requests))))
+    asyncio.run(serve())
     return 0
 
 

@@ -286,6 +286,42 @@ def _has_hour_counts(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT to_regclass('tag_hour_counts')").fetchone() not in (None, (None,))
 
 
+# The tables the queries read, the counts kept per hour included: what ``settle`` keeps vacuumed and analysed.
+READ_TABLES = (*LOADED_TABLES, "article_hour_counts", "tag_hour_counts")
+# A table whose visibility map covers less than this share of its pages loses its index-only scans.
+MIN_ALL_VISIBLE = 0.95
+
+
+def unsettled_tables(conn: psycopg.Connection) -> list[str]:
+    """The read tables autovacuum would vacuum or analyse now (its default thresholds), or whose visibility map
+    has fallen behind (a bulk update, statistics lost in a crash): each would be planned from stale statistics,
+    or read row by row from the heap instead of from its covering indexes alone."""
+    rows = conn.execute(
+        """SELECT c.relname FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+           WHERE c.relname = ANY(%s) AND (
+               s.last_analyze IS NULL AND s.last_autoanalyze IS NULL
+               OR s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)
+               OR s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
+               OR s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0)
+               OR c.relpages > 0 AND c.relallvisible < %s * c.relpages)
+           ORDER BY c.relname""",
+        (list(READ_TABLES), MIN_ALL_VISIBLE),
+    )
+    return [r[0] for r in rows]
+
+
+def settle(dsn: str, *, log: Any = print) -> list[str]:
+    """Vacuum and analyse what autovacuum would have by now (see ``unsettled_tables``): a benchmark server may
+    run with autovacuum off, and a migration applied to a loaded database may rewrite or update its rows."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET statement_timeout = 0")
+        tables = unsettled_tables(conn)
+        for table in tables:
+            log(f"  VACUUM (ANALYZE) {table}")
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+    return tables
+
+
 def load(dsn: str, n_articles: int, *, workers: int = 2, log: Any = print) -> dict[str, Any]:
     """Empty the loaded tables and fill them with ``n_articles`` articles; return timings."""
     timings: dict[str, Any] = {}
