@@ -6,9 +6,7 @@ duplicate or revision outcome, its own idempotency result (keys are claimed and 
 transaction, exactly as a lone request would). A member refused on its own (a revision conflict, a key used
 for another request) gets its error and leaves nothing behind, while the rest of the group goes on. When the
 group's transaction fails as a whole, every member is tried again in a transaction of its own, so one
-member's failure is never another's, and no one hears 2xx for a row that was not committed. The group's
-enqueue follows the answers: a message only points at committed rows, and the sweeper sends again what Redis
-did not take.
+member's failure is never another's, and no one hears 2xx for a row that was not committed.
 """
 
 from __future__ import annotations
@@ -116,11 +114,9 @@ class GroupCommit:
             # Alone, each member meets only its own fate (and those that succeed are answered).
             await asyncio.gather(*(self._commit([m]) for m in members))
             return
-        # Answered once committed, queued after: the rows are the record and a message only points at them
-        # (one lost on the way is sent again by the sweeper), so no member waits for Redis.
+        await self._queue([o.stored for o in outcomes if isinstance(o, Accepted)], members, outcomes)
         for member, outcome in zip(members, outcomes, strict=True):
             _settle(member, outcome)
-        await self._queue([o.stored for o in outcomes if isinstance(o, Accepted)], members, outcomes)
 
     async def _queue(self, stored: list[Stored], members: list[_Member], outcomes: list[_Outcome]) -> None:
         """Count the group, then queue its new work: one enqueue, each id carrying its own request's id."""
