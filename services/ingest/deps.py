@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from celery import Celery
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.api.auth import Principal, authenticate
+from shared.api.auth import Principal
 from shared.api.errors import ApiError
 from shared.config import Settings
 
@@ -25,21 +24,24 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def _settings(request: Request) -> Settings:
+# The dependencies below are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency
+# in its thread pool, a thread hand-off per dependency per request.
+
+
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _celery(request: Request) -> Celery:
-    return request.app.state.celery
-
-
-def _request_id(request: Request) -> str | None:
+def request_id_of(request: Request) -> str | None:
     """The id the request-id middleware gave this request; carried onto its rows and tasks."""
     return request.scope.get("state", {}).get("request_id")
 
 
-def _principal(principal: Principal | None = Depends(authenticate)) -> Principal:
-    """The caller, as the app-level key check found it (cached per request: one look-up)."""
+async def _principal(request: Request) -> Principal:
+    """The caller, as the app-level key check found it: that dependency runs before every route's own and
+    leaves the principal on the request (read here rather than depended on again, which FastAPI would
+    resolve a second time, sub-dependencies and all)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         raise ApiError(401, "an API key is required", code="unauthorized")
     return principal
@@ -47,6 +49,4 @@ def _principal(principal: Principal | None = Depends(authenticate)) -> Principal
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-CeleryDep = Annotated[Celery, Depends(_celery)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
-RequestIdDep = Annotated[str | None, Depends(_request_id)]

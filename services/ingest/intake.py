@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.deps import CeleryDep, RequestIdDep, SessionDep, SettingsDep
+from services.ingest.deps import SessionDep, request_id_of
 from services.ingest.group_commit import GroupCommit
 from shared.intake import (
     IdempotencyKeyRef,
@@ -62,7 +62,8 @@ class Intake:
             return taken.answer, taken.stored[0]
         # The request's own session is done with (the source check may have read through it): its
         # connection goes back to the pool rather than idling through the group's wait.
-        await self.session.rollback()
+        if self.session.in_transaction():
+            await self.session.rollback()
         outcome = await self.group.submit(article, request_id=self.request_id, answer=answer, key=key)
         if isinstance(outcome, StoredResponse):
             return _replayed(outcome)
@@ -141,15 +142,15 @@ def _replayed(previous: StoredResponse) -> JSONResponse:
     return JSONResponse(previous.body, status_code=previous.status, headers={"Idempotent-Replayed": "true"})
 
 
-def _intake(
-    request: Request, session: SessionDep, settings: SettingsDep, celery: CeleryDep, request_id: RequestIdDep
-) -> Intake:
+async def _intake(request: Request, session: SessionDep) -> Intake:
+    """Built from the app's state directly: each further dependency costs FastAPI a resolution per request."""
+    state = request.app.state
     return Intake(
         session=session,
-        celery=celery,
-        chunk=settings.ingest.task_chunk_size,
-        request_id=request_id,
-        group=getattr(request.app.state, "group_commit", None),
+        celery=state.celery,
+        chunk=state.settings.ingest.task_chunk_size,
+        request_id=request_id_of(request),
+        group=getattr(state, "group_commit", None),
     )
 
 

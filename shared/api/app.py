@@ -94,6 +94,9 @@ def create_service_app(
         dependencies=[Depends(authenticate)],
         # Every route can answer these, from the key check, the middleware or an outage.
         responses=error_responses(400, 401, 403, 413, 422, 429, 503),
+        # The services report through Prometheus and structlog. FastAPI's own OpenTelemetry hooks, left on,
+        # look up three global providers on every request to find that none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     service_scope = {"ingest": Scope.ingest, "query": Scope.query}.get(service)
     app.state.auth_policy = AuthPolicy(

@@ -122,10 +122,11 @@ class RateLimiter:
         burst = max(1, math.ceil(limit * self.settings.burst_seconds / 60))
         tolerance_ms = interval_ms * burst
         try:
-            allowed, retry_ms, remaining, epoch = await asyncio.wait_for(
-                self._script(keys=[f"tidings:ratelimit:{key_id}", KEY_EPOCH], args=[interval_ms, tolerance_ms]),
-                timeout=self.settings.redis_timeout_s,
-            )
+            # A deadline on this task rather than ``wait_for``, which wraps the call in a task of its own.
+            async with asyncio.timeout(self.settings.redis_timeout_s):
+                allowed, retry_ms, remaining, epoch = await self._script(
+                    keys=[f"tidings:ratelimit:{key_id}", KEY_EPOCH], args=[interval_ms, tolerance_ms]
+                )
         except (RedisError, OSError, TimeoutError) as exc:
             RATE_LIMIT_UNCHECKED.inc()
             log.warning("rate limit not checked: redis unavailable", error=type(exc).__name__)
@@ -139,7 +140,8 @@ class RateLimiter:
 
     async def _key_epoch(self) -> int | None:
         try:
-            value = await asyncio.wait_for(self._client.get(KEY_EPOCH), timeout=self.settings.redis_timeout_s)
+            async with asyncio.timeout(self.settings.redis_timeout_s):
+                value = await self._client.get(KEY_EPOCH)
         except (RedisError, OSError, TimeoutError):
             return None
         return int(value or 0)
