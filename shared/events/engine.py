@@ -371,8 +371,8 @@ def best_verdict(
 
     The same verdicts as :func:`compare` on each candidate, cheaper: the embedding cosines come from one
     matrix product, and a candidate is verified in full only when some rule can still pass (its text or its
-    meaning reaches the lowest threshold of the rules that need it, or it is in another language, where the
-    anchors may decide): most candidates of a busy day fail both and cost one sparse dot product."""
+    meaning reaches the lowest threshold of the rules that need it, or it is in another language and shares
+    enough anchors for the anchors rule): most candidates of a busy day fail both and cost one sparse dot product."""
     nearby = [(c, o) for c, o in candidates if abs(f.day - o.day) <= s.window_days]
     meanings = _meanings(f, [o for _, o in nearby])
     min_text = min(s.strong_threshold, s.text_threshold, s.joint_text_threshold)
@@ -380,7 +380,11 @@ def best_verdict(
     best: Verdict | None = None
     for (candidate, other), meaning in zip(nearby, meanings, strict=True):
         text = cosine(f.vector, other.vector)
-        if text < min_text and (meaning is None or meaning < min_meaning) and not _across_languages(f, other):
+        if (
+            text < min_text
+            and (meaning is None or meaning < min_meaning)
+            and not (_across_languages(f, other) and _shares_anchors(f, other, s.min_shared_anchors))
+        ):
             continue
         v = _verdict(f, other, candidate, s, text, meaning)
         if v.rule is None:
@@ -388,6 +392,10 @@ def best_verdict(
         if best is None or (v.score, _neg(candidate)) > (best.score, _neg(best.candidate)):
             best = v
     return best, len(candidates)
+
+
+def _shares_anchors(f: EventFeatures, other: EventFeatures, at_least: int) -> bool:
+    return len(f.anchors.keys() & other.anchors.keys()) >= at_least
 
 
 def _meanings(f: EventFeatures, others: Sequence[EventFeatures]) -> list[float | None]:
