@@ -405,7 +405,9 @@ def _meanings(f: EventFeatures, others: Sequence[EventFeatures]) -> list[float |
         return out
     have = [n for n, o in enumerate(others) if o.embedding is not None]
     if have:
-        products = np.stack([others[n].embedding for n in have]) @ f.embedding  # type: ignore[misc]
+        # In float64, as ``embedding_cosine``: the batch gives each pair's value.
+        stacked = np.stack([others[n].embedding for n in have]).astype(np.float64)  # type: ignore[misc]
+        products = stacked @ f.embedding.astype(np.float64)
         for n, value in zip(have, products.tolist(), strict=True):
             out[n] = value
     return out

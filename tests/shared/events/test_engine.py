@@ -261,7 +261,13 @@ def test_the_batched_scoring_picks_what_comparing_each_candidate_picks() -> None
         verdicts = [v for c, o in others if (v := compare(f, o, c, S)).rule is not None]
         expected = max(verdicts, key=lambda v: (v.score, [-b for b in str(v.candidate).encode()]), default=None)
         assert scored == len(others)
-        assert best == expected
+        # The same candidate by the same rule, the scores equal but for the last bits of a sum's order.
+        assert (best and best.candidate, best and best.rule) == (
+            expected and expected.candidate,
+            expected and expected.rule,
+        )
+        if best is not None and expected is not None:
+            assert best.score == pytest.approx(expected.score, abs=1e-9)
 
 
 def test_the_top_candidates_share_the_most_keys_and_ties_go_to_the_earliest_id() -> None:
