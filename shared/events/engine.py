@@ -323,8 +323,11 @@ def _verdict(
         common = f.anchors.keys() & other.anchors.keys()
         if text >= s.strong_threshold:
             rule = Rule.strong_text
-        elif text >= s.text_threshold and _enough(shared, s.min_shared_places):
+        elif text >= s.text_threshold and _enough(names := _with_anchors(shared, common), s.min_shared_places):
+            # The taggers' names, or the anchors' (a place's gazetteer id, a rare capitalised word), which read
+            # one place or person alike in every language and spelling the taggers do not know.
             rule = Rule.text_and_entity
+            shared = names
         elif _across_languages(f, other) and _anchors_agree(f, other, common, s):
             rule = Rule.anchors
             score = cosine(f.anchors, other.anchors)
@@ -354,6 +357,11 @@ def _across_languages(f: EventFeatures, other: EventFeatures) -> bool:
 
 def _anchors_agree(f: EventFeatures, other: EventFeatures, common: set[str], s: EventSettings) -> bool:
     return len(common) >= s.min_shared_anchors and cosine(f.anchors, other.anchors) >= s.anchor_threshold
+
+
+def _with_anchors(shared: tuple[str, ...], common: set[str]) -> tuple[str, ...]:
+    """The shared names and places with the shared anchors that are names or places (figures left out)."""
+    return tuple(sorted(set(shared) | {a for a in common if not a.startswith("#")}))
 
 
 def _enough(shared: tuple[str, ...], min_places: int) -> bool:

@@ -252,6 +252,24 @@ def test_the_embedding_reads_a_text_up_to_its_token_cap() -> None:
     assert float(np.dot(capped[0], whole[0])) > 0.5  # still the same story's opening
 
 
+def test_shared_anchor_names_back_a_moderate_text_match_when_the_taggers_found_none() -> None:
+    # A report the taggers read no names in (they know English best): its anchors name the agency and the town.
+    wire, local = (dataclasses.replace(features(n), entities=frozenset()) for n in ("quake_wire", "quake_local"))
+    moderate = S.model_copy(update={"strong_threshold": 0.99})  # only the text+entity rule can join them
+    v = compare(wire, local, "quake_local", moderate)
+    assert v.rule is Rule.text_and_entity
+    assert {"name:afad", "name:yesilyu"} <= set(v.shared)  # the evidence, kept with the decision
+    # One shared country is not a name: a moderate text match with only that in common stays apart.
+    country_only = {"place:TR": 1.0}
+    apart = compare(
+        dataclasses.replace(wire, anchors=country_only),
+        dataclasses.replace(local, anchors=country_only),
+        "quake_local",
+        moderate,
+    )
+    assert apart.rule is None
+
+
 def test_the_batched_scoring_picks_what_comparing_each_candidate_picks() -> None:
     names = sorted(ENTITIES, key=published)
     feats = {n: dataclasses.replace(features(n), embedding=_embedded(n, "en").embedding) for n in names}
