@@ -45,10 +45,11 @@ from shared.events.engine import (
     EventFeatures,
     MemoryIndex,
     best_verdict,
-    compare,
     day_of,
     featurize,
+    similarities,
     top_candidates,
+    verify,
 )
 from shared.events.settings import EventSettings, get_event_settings
 from shared.tagging.base import Document
@@ -163,13 +164,21 @@ def features(texts: dict[str, Text], entities: dict[str, list[str]], s: EventSet
     }
 
 
+_SIMILARITIES: dict[tuple[int, str, str], tuple[float, float | None]] = {}
+
+
 def rates(pairs: Sequence[Pair], feats: dict[str, EventFeatures], s: EventSettings) -> dict[str, Any]:
     together = {"same": 0, "unrelated": 0}
     total = {"same": 0, "unrelated": 0}
     for p in pairs:
         label = "same" if p.same else "unrelated"
         total[label] += 1
-        together[label] += compare(feats[p.a], feats[p.b], p.b, s).rule is not None
+        fa, fb = feats[p.a], feats[p.b]
+        # The similarities do not depend on the settings: computed once per pair for the whole tuning grid.
+        key = (id(feats), p.a, p.b)
+        if key not in _SIMILARITIES:
+            _SIMILARITIES[key] = similarities(fa, fb)
+        together[label] += verify(fa, fb, p.b, s, *_SIMILARITIES[key]).rule is not None
     return {
         "same_event_together": round(together["same"] / total["same"], 4) if total["same"] else None,
         "unrelated_together": round(together["unrelated"] / total["unrelated"], 4) if total["unrelated"] else None,

@@ -307,14 +307,19 @@ def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventS
     """Score one candidate and verify it: within the window, then strong text or text plus an entity; for
     two articles in different languages, their anchors too; then the embeddings, backed by a shared name,
     place or anchor, or by a moderate text similarity."""
-    return _verdict(
-        f, other, candidate, s, cosine(f.vector, other.vector), embedding_cosine(f.embedding, other.embedding)
-    )
+    return verify(f, other, candidate, s, *similarities(f, other))
 
 
-def _verdict(
+def similarities(f: EventFeatures, other: EventFeatures) -> tuple[float, float | None]:
+    """The text cosine and the embedding cosine (``None`` without embeddings) of two articles: what the rules
+    weigh, the same whatever the settings."""
+    return cosine(f.vector, other.vector), embedding_cosine(f.embedding, other.embedding)
+
+
+def verify(
     f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings, text: float, meaning: float | None
 ) -> Verdict:
+    """:func:`compare` with the two similarities given (computed once for many settings, or for a batch)."""
     hours = abs((f.published_at - other.published_at).total_seconds()) / 3600
     shared = tuple(sorted(f.entities & other.entities))
     score = text + s.entity_bonus * min(len(shared), _ENTITY_BONUS_CAP)
@@ -394,7 +399,7 @@ def best_verdict(
             and not (_across_languages(f, other) and _shares_anchors(f, other, s.min_shared_anchors))
         ):
             continue
-        v = _verdict(f, other, candidate, s, text, meaning)
+        v = verify(f, other, candidate, s, text, meaning)
         if v.rule is None:
             continue
         if best is None or (v.score, _neg(candidate)) > (best.score, _neg(best.candidate)):
