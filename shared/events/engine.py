@@ -6,7 +6,8 @@ Text similarity is a TF-IDF cosine over the title and lead. The inverse document
 weight is how much rarer it is than the commonest words, so "the", "said" and "Tuesday" weigh little and
 "earthquake" or a surname much. Words are cut to their first ``stem_chars`` characters, a crude stemmer that
 works in every language with spaces ("earthquakes" and "earthquake" meet). The verification wants either a
-strong text match or a moderate one backed by a shared named entity or place, within the time window.
+strong text match or a moderate one backed by a shared named entity or place (the taggers', or an anchor's
+below), within the time window.
 
 Two articles in different languages share few words, so between them the engine compares *anchors* instead:
 evidence that reads the same in every language written in Latin script or with Arabic numerals. Places named in
