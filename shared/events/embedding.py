@@ -100,4 +100,6 @@ def embedding_cosine(a: Vector | None, b: Vector | None) -> float | None:
     """Cosine of two embeddings; ``None`` when either article has none (decided before embeddings, or off)."""
     if a is None or b is None:
         return None
-    return float(np.dot(a, b))
+    # In float64 (the products of float32 values are exact there): the same value whichever BLAS kernel sums
+    # them, one pair at a time or a batch of candidates in one product.
+    return float(np.dot(a.astype(np.float64), b.astype(np.float64)))

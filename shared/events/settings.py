@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "4"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning
+ALGORITHM_VERSION = "5"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning;
+# 5: shared anchors back a text match as the taggers' names do
 
 
 class EventSettings(BaseSettings):
@@ -26,10 +27,11 @@ class EventSettings(BaseSettings):
     number_weight: float = Field(default=2.0, ge=0, le=10, description="weight of a figure (two digits or more)")
     salient_terms: int = Field(default=10, ge=0, le=50, description="index keys taken from the text")
     max_entities: int = Field(default=10, ge=0, le=50, description="index keys taken from entities and places")
-    # A candidate joins with text similarity >= text_threshold and at least one shared entity or place,
-    # or with text similarity >= strong_threshold alone.
-    text_threshold: float = Field(default=0.24, ge=0, le=1)
-    strong_threshold: float = Field(default=0.26, ge=0, le=1)
+    # A candidate joins with text similarity >= text_threshold and at least one shared entity or place (the
+    # taggers' or an anchor's: a gazetteer place, a rare capitalised name), or with text similarity >=
+    # strong_threshold alone.
+    text_threshold: float = Field(default=0.23, ge=0, le=1)
+    strong_threshold: float = Field(default=0.36, ge=0, le=1)
     # A shared place alone is weak evidence (many stories happen in one country on one day): without a shared
     # person, organisation or other name, this many shared places are needed.
     min_shared_places: int = Field(default=2, ge=1, le=10)

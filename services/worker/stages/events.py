@@ -18,7 +18,6 @@ Runs after tagging, whose entities and places it compares (read from the batch's
 
 from __future__ import annotations
 
-import heapq
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -168,8 +167,7 @@ class EventsStage:
         shared = Counter(chain.from_iterable(found))
         for own in batch & shared.keys():
             del shared[own]
-        best = heapq.nsmallest(self.settings.max_candidates, shared.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [uuid.UUID(int=c) for c, _ in best]
+        return [uuid.UUID(int=c) for c in top_candidates(shared, self.settings.max_candidates)]
 
     def _decide(
         self,

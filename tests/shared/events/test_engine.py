@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from collections import Counter
 from datetime import timedelta
 
 import numpy as np
@@ -248,3 +250,58 @@ def test_the_embedding_reads_a_text_up_to_its_token_cap() -> None:
     assert np.allclose(generous, whole, atol=1e-6)  # under the cap: the text as it is
     assert not np.allclose(capped, whole, atol=1e-3)  # over it: only the opening pieces
     assert float(np.dot(capped[0], whole[0])) > 0.5  # still the same story's opening
+
+
+def test_shared_anchor_names_back_a_moderate_text_match_when_the_taggers_found_none() -> None:
+    # A report the taggers read no names in (they know English best): its anchors name the agency and the town.
+    wire, local = (dataclasses.replace(features(n), entities=frozenset()) for n in ("quake_wire", "quake_local"))
+    moderate = S.model_copy(update={"strong_threshold": 0.99})  # only the text+entity rule can join them
+    v = compare(wire, local, "quake_local", moderate)
+    assert v.rule is Rule.text_and_entity
+    assert {"name:afad", "name:yesilyu"} <= set(v.shared)  # the evidence, kept with the decision
+    # One shared country is not a name: a moderate text match with only that in common stays apart.
+    country_only = {"place:TR": 1.0}
+    apart = compare(
+        dataclasses.replace(wire, anchors=country_only),
+        dataclasses.replace(local, anchors=country_only),
+        "quake_local",
+        moderate,
+    )
+    assert apart.rule is None
+
+
+def test_the_batched_scoring_picks_what_comparing_each_candidate_picks() -> None:
+    names = sorted(ENTITIES, key=published)
+    feats = {n: dataclasses.replace(features(n), embedding=_embedded(n, "en").embedding) for n in names}
+    for name, f in feats.items():
+        others = [(c, o) for c, o in feats.items() if c != name]
+        best, scored = best_verdict(f, others, S)
+        verdicts = [v for c, o in others if (v := compare(f, o, c, S)).rule is not None]
+        expected = max(verdicts, key=lambda v: (v.score, [-b for b in str(v.candidate).encode()]), default=None)
+        assert scored == len(others)
+        # The same candidate by the same rule, the scores equal but for the last bits of a sum's order.
+        assert (best and best.candidate, best and best.rule) == (
+            expected and expected.candidate,
+            expected and expected.rule,
+        )
+        if best is not None and expected is not None:
+            assert best.score == pytest.approx(expected.score, abs=1e-9)
+
+
+def test_the_top_candidates_share_the_most_keys_and_ties_go_to_the_earliest_id() -> None:
+    ids = [uuid.UUID(int=n) for n in range(1, 8)]
+    shared = Counter({ids[6]: 3, ids[4]: 1, ids[2]: 1, ids[5]: 2, ids[0]: 1, ids[1]: 2, ids[3]: 1})
+    assert top_candidates(shared, 4) == [ids[6], ids[1], ids[5], ids[0]]
+    assert top_candidates(Counter({i.int: n for i, n in shared.items()}), 4) == [
+        i.int for i in top_candidates(shared, 4)
+    ]
+    assert top_candidates(shared, 100) == [ids[6], ids[1], ids[5], ids[0], ids[2], ids[3], ids[4]]
+
+
+def test_the_memory_index_keeps_the_newest_ids_of_a_key_like_the_stored_rows() -> None:
+    small = S.model_copy(update={"bucket_cap": 3})
+    index = MemoryIndex(small)
+    f = features("quake_wire")
+    for n in range(5):
+        index.add(f"article-{n}", f)
+    assert set(index.query(f)) == {"article-2", "article-3", "article-4"}
