@@ -10,6 +10,7 @@ processes and Python versions, unlike ``hash``.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import zlib
 from collections import Counter
@@ -54,7 +55,7 @@ def featurize(text: str) -> tuple[np.ndarray, np.ndarray]:
     summed: dict[int, float] = {}
     for feature, count in feature_counts(text).items():
         bucket = _bucket(feature)
-        summed[bucket] = summed.get(bucket, 0.0) + 1.0 + float(np.log(count))
+        summed[bucket] = summed.get(bucket, 0.0) + 1.0 + math.log(count)  # numpy's scalar call is 10x slower
     if not summed:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ids = np.fromiter(summed.keys(), dtype=np.int64, count=len(summed))

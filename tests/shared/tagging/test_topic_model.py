@@ -9,7 +9,15 @@ import pytest
 from shared.tagging.base import Document
 from shared.tagging.topic_features import featurize, tokens
 from shared.tagging.topic_lexicon import SUBJECTS
-from shared.tagging.topics import MODEL_FILE, TopicModel, TopicTagger, best_subject, subject_probabilities
+from shared.tagging.topics import (
+    EMBEDDING_WORDS,
+    MODEL_FILE,
+    TopicModel,
+    TopicTagger,
+    best_subject,
+    embedding_weights,
+    subject_probabilities,
+)
 from tests.support import fixture_text
 
 
@@ -22,7 +30,17 @@ def test_the_model_loads_from_the_committed_file_with_all_seventeen_subjects() -
     assert len(model.codes) == 17 and model.codes[0] == "01000000"
     assert model.weights.shape == (len(model.buckets), 17)
     assert np.all(np.diff(model.buckets) > 0)  # sorted: look-ups are a binary search
+    assert model.embedding_weights.shape == (512, 17)
+    assert 0.0 < model.embedding_share <= 1.0
     assert MODEL_FILE.stat().st_size < 5_000_000
+
+
+def test_the_embedding_weighs_in_full_on_a_short_item_and_less_on_a_long_article() -> None:
+    short = "Chipmaker shares jump after strong quarterly sales"
+    long = " ".join(["word"] * (EMBEDDING_WORDS * 10))
+    weights = embedding_weights([short, long], 0.8)
+    assert weights[0] == pytest.approx(0.8)
+    assert weights[1] == pytest.approx(0.08)  # it read a tenth of the article
 
 
 def test_features_are_stable_and_unit_length() -> None:
@@ -66,9 +84,9 @@ def test_unseen_news_gets_the_subject_a_reader_would_give_it(title: str, body: s
 
 def test_scores_are_probabilities_and_a_story_can_have_two_subjects() -> None:
     doc = _doc(
-        "Parliament approves the budget with a rise in corporation tax",
-        "Lawmakers voted 312 to 280 for the finance minister's plan, which raises taxes on company profits and "
-        "cuts public spending; the opposition party said the economy would suffer.",
+        "Finance minister resigns after parliament rejects her tax and spending plan",
+        "The government's budget would have raised income tax and cut the deficit; bond markets fell and the "
+        "opposition demanded an early election.",
     )
     probs = subject_probabilities(doc)
     assert all(0.0 <= p <= 1.0 for p in probs.values())
