@@ -41,6 +41,7 @@ from services.worker.stages.normalise import NormaliseStage
 from services.worker.stages.tagging import tagging_stages
 from services.worker.store import lock_items, mark_processed, mark_processing, touch_processing, upsert_articles
 from shared.config import Environment, Settings
+from shared.events.embedding import shared_in_batch
 from shared.metrics import ARTICLES_PROCESSED, STAGE_CPU_SECONDS, STAGE_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -108,12 +109,13 @@ def _run_stages(
     if not items:
         return []
     ctx = BatchContext(session=session, items=items)
-    for stage in stages:
-        _run(stage.name, partial(stage.process, ctx))
-    _run("store", lambda: upsert_articles(session, [item.record for item in ctx.items]))
-    for stage in stages:
-        if isinstance(stage, StoresAfter):
-            _run(stage.name, partial(stage.after_store, ctx))
+    with shared_in_batch():  # the taggers' and the events stage's embeddings of one opening are one
+        for stage in stages:
+            _run(stage.name, partial(stage.process, ctx))
+        _run("store", lambda: upsert_articles(session, [item.record for item in ctx.items]))
+        for stage in stages:
+            if isinstance(stage, StoresAfter):
+                _run(stage.name, partial(stage.after_store, ctx))
     done = [item.id for item in ctx.items]
     mark_processed(session, done)
     announce.update({item.id: item.announce for item in ctx.items if item.announce is not None})

@@ -22,7 +22,9 @@ of 5 bits they share at least one band with probability 0.88 (0.78 at cosine 0.6
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,11 +53,37 @@ def opening(title: str, body: str, words: int) -> str:
     return " ".join(f"{title}\n{body}".split()[:words])
 
 
+# Vectors already computed in the current batch, by (text, max_tokens); None outside :func:`shared_in_batch`.
+_batch_vectors: ContextVar[dict[tuple[str, int], Vector] | None] = ContextVar("batch_vectors", default=None)
+
+
+@contextmanager
+def shared_in_batch() -> Iterator[None]:
+    """Within this block a text is embedded once: the topic tagger and the events stage read the same opening
+    of an article, and the encoder is the costliest step either has. Scoped to one batch so that memory stays
+    bounded and a benchmark outside the block measures every call."""
+    token = _batch_vectors.set({})
+    try:
+        yield
+    finally:
+        _batch_vectors.reset(token)
+
+
 def embed(texts: Sequence[str], max_tokens: int = 0) -> npt.NDArray[np.float32]:
     """L2-normalised 512-dimensional vectors, one row per text, in one call for the batch; each text cut to
     its first ``max_tokens`` pieces of the model's tokenizer (0: whole)."""
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
+    known = _batch_vectors.get()
+    if known is None:
+        return _encode(texts, max_tokens)
+    missing = list(dict.fromkeys(t for t in texts if (t, max_tokens) not in known))
+    if missing:
+        known.update(zip(((t, max_tokens) for t in missing), _encode(missing, max_tokens), strict=True))
+    return np.vstack([known[(t, max_tokens)] for t in texts])
+
+
+def _encode(texts: Sequence[str], max_tokens: int) -> npt.NDArray[np.float32]:
     encoder = _encoder()
     batch = list(texts)
     if max_tokens > 0:
