@@ -27,8 +27,8 @@ TIMES_FILE = "make-bench.json"
 # Wall-time budget of each `make bench` target, seconds (the 1M-article query corpus cached): 15 minutes in all.
 BUDGETS_S = {
     "bench-dedup": 110,
-    "bench-events": 180,
-    "bench-tagging": 230,
+    "bench-events": 150,
+    "bench-tagging": 260,
     "bench-query": 150,
     "bench-readers": 15,
     "bench-capacity": 120,

@@ -623,12 +623,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = json.loads(args.output.read_text()) if args.only and args.output.exists() else {}
     run_at = dict.fromkeys(SECTIONS, previous.get("run_at")) | previous.get("section_run_at", {})
     result: dict[str, Any] = {"benchmark": "tagging", "run_at": now}
+    seconds_by_section = dict(previous.get("seconds_by_section", {}))
     for name, run in sections.items():
         if args.only and name not in args.only and name in previous:
             result[name] = previous[name]
         else:
+            section_started = time.perf_counter()
             result[name] = run()
+            seconds_by_section[name] = round(time.perf_counter() - section_started, 1)
             run_at[name] = now
+    result["seconds_by_section"] = seconds_by_section
     if args.only:
         result["section_run_at"] = run_at
     result["seconds"] = round(time.perf_counter() - started, 1)
