@@ -38,7 +38,7 @@ MIN_PROBABILITY = 0.5
 MAX_TOPICS = 3
 MIN_FEATURES = 3  # fewer known content features (content words and their prefixes) is no evidence at all
 # What the embedding reads: the opening words, cut to the encoder's pieces (its cost grows with them). The
-# same opening the events stage embeds, so one vector could serve both.
+# same opening the events stage embeds: in the worker one vector serves both (``shared_in_batch``).
 EMBEDDING_WORDS = 40
 EMBEDDING_TOKENS = 96
 
