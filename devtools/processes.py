@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from shared.api.http import PROTOCOL as HTTP_PROTOCOL
 from shared.tasks import QueueName
 
 PYTHON = sys.executable
@@ -109,10 +110,8 @@ class Platform:
         self.children.clear()
 
 
-# h11 rather than httptools: h11 bounds a request's head (request line and headers), httptools buffers a
-# header line of any length. 64 KiB is four times h11's default, room for long cookies and signatures.
-MAX_REQUEST_HEAD_BYTES = 64 * 1024
-UVICORN_HTTP_FLAGS = ("--http", "h11", "--h11-max-incomplete-event-size", str(MAX_REQUEST_HEAD_BYTES))
+# httptools with the request head bounded (64 KiB): h11 bounds it too, parsing in Python.
+UVICORN_HTTP_FLAGS = ("--http", HTTP_PROTOCOL)
 
 
 def uvicorn_argv(app: str, host: str, port: int, *, processes: int = 1) -> list[str]:
