@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devtools import infra as infra_mod
-from devtools.processes import alembic_upgrade, beat_argv, uvicorn_argv, worker_argv
+from devtools.processes import WORKER_NICE, alembic_upgrade, beat_argv, uvicorn_argv, worker_argv
 from devtools.supervisor import Spec, Supervisor
 from shared.api.keys import Scope
 from shared.config import get_ingest_settings
@@ -34,6 +34,8 @@ def main() -> int:
     parser.add_argument("--ingest-port", type=int, default=int(os.environ.get("TIDINGS_INGEST_PORT", "8000")))
     parser.add_argument("--query-port", type=int, default=int(os.environ.get("TIDINGS_QUERY_PORT", "8001")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("TIDINGS_WORKERS", "2")))
+    parser.add_argument("--worker-nice", type=int, default=int(os.environ.get("TIDINGS_WORKER_NICE", WORKER_NICE)),
+                        help="the worker's CPU niceness (0: the APIs' priority)")  # fmt: skip
     parser.add_argument("--worker-metrics-port", type=int, default=get_metrics_settings().worker_port)
     parser.add_argument("--beat-metrics-port", type=int, default=get_metrics_settings().beat_port)
     parser.add_argument("--embedded", action="store_true", help="ignore local servers; use embedded ones")
@@ -99,7 +101,7 @@ def main() -> int:
                                        processes=len(os.sched_getaffinity(0))),
                  {**env, MULTIPROC_ENV: str(query_metrics)}, ROOT, before_start=fresh_metrics(query_metrics),
                  url=query_url, metrics_url=f"{query_url}/metrics/"),
-            Spec("worker", worker_argv(args.workers), {**env, MULTIPROC_ENV: str(worker_metrics)}, ROOT,
+            Spec("worker", worker_argv(args.workers, nice=args.worker_nice), {**env, MULTIPROC_ENV: str(worker_metrics)}, ROOT,
                  metrics_url=_exporter_url(args.host, args.worker_metrics_port), before_start=fresh_metrics(worker_metrics)),
             Spec("beat", beat_argv(data / "celerybeat-schedule"), env, ROOT,
                  metrics_url=_exporter_url(args.host, args.beat_metrics_port)),
@@ -113,7 +115,7 @@ def main() -> int:
             f"  ingest API  {ingest_url}   (docs {ingest_url}/docs)\n"
             f"  query API   {query_url}   (docs {query_url}/docs)\n"
             f"  web UI      {query_url}/ui/   (sign in with the API key below)\n"
-            f"  worker      {args.workers} processes on queues of {infra.redis_url}\n"
+            f"  worker      {args.workers} processes on queues of {infra.redis_url} (nice {args.worker_nice})\n"
             f"  beat        sweeper and schedules\n"
             f"  API key     {api_key}   (admin; made for this run, revoked at the next)\n"
             f"Try:  curl -H 'Authorization: Bearer {api_key}' -H 'Content-Type: text/plain' "

@@ -233,6 +233,20 @@ def test_every_process_exports_its_metrics(run: Run) -> None:
         )
 
 
+def test_the_worker_yields_the_cores_to_the_apis(run: Run) -> None:
+    from devtools.processes import WORKER_NICE
+
+    wait_for(run.all_running, timeout=120, what="every process running")
+    status = run.status()
+    worker = status["worker"]["pid"]
+    # The pool children inherit the main process's priority: the articles' processing waits, requests do not.
+    children = wait_for(lambda: _worker_children(worker), timeout=120, what="the worker's pool children")
+    for pid in (worker, *children):
+        assert os.getpriority(os.PRIO_PROCESS, pid) == WORKER_NICE
+    for name in ("ingest", "query"):
+        assert os.getpriority(os.PRIO_PROCESS, status[name]["pid"]) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
 @pytest.mark.timeout(900)
 def test_sigkill_to_any_process_leaves_the_platform_serving_and_every_article_processed(run: Run) -> None:
     db = run.db
