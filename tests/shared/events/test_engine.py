@@ -10,7 +10,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from shared.events.embedding import embed, opening, pack, unpack
+from shared.events.embedding import embed, embedding_cosine, opening, pack, unpack
 from shared.events.engine import (
     MemoryIndex,
     Rule,
@@ -230,7 +230,9 @@ def test_moderate_text_and_moderate_meaning_together_join_without_a_shared_name(
     rate_zh, rate_en = _embedded("central_bank_zh", "zh"), _embedded("central_bank", "en")
     bare = dataclasses.replace(rate_zh, anchors={}, entities=frozenset())
     text = cosine(bare.vector, rate_en.vector)
-    meaning = float(np.dot(bare.embedding, rate_en.embedding))
+    # The engine's cosine (in float64): a float32 dot product may land a hair above it and miss the bar.
+    meaning = embedding_cosine(bare.embedding, rate_en.embedding)
+    assert meaning is not None
     # Only the joint rule may decide: every other rule's bar is out of reach.
     only_joint = S.model_copy(update={"strong_threshold": 1.0, "text_threshold": 1.0, "embedding_threshold": 1.0})
     at_the_bars = only_joint.model_copy(update={"joint_text_threshold": text, "joint_embedding_threshold": meaning})

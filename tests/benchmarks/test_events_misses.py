@@ -1,0 +1,52 @@
+"""The events benchmark's breakdown of lost same-event pairs: a pair the index never handed the scoring is
+counted apart from one the rules turned down, on articles written for the tests."""
+
+from __future__ import annotations
+
+from benchmarks.events import Pair, miss_breakdown
+from shared.events.engine import EventFeatures, featurize
+from shared.events.settings import EventSettings
+from tests.fixtures.events import ARTICLES, published
+
+ENTITIES = {
+    "quake_wire": ["organisation:AFAD", "place:Malatya", "place:Turkey"],
+    "quake_local": ["organisation:AFAD", "place:Malatya", "place:Turkey"],
+    "derby": ["person:Galatasaray", "place:Istanbul", "place:Turkey"],
+}
+
+
+def _features(s: EventSettings) -> dict[str, EventFeatures]:
+    return {
+        name: featurize(
+            title=ARTICLES[name]["title"],
+            body=ARTICLES[name]["body"],
+            language="en",
+            entities=entities,
+            published_at=published("quake_wire"),
+            settings=s,
+        )
+        for name, entities in ENTITIES.items()
+    }
+
+
+# Two reports of the earthquake, and a pair labelled one event that shares only the country.
+PAIRS = [Pair("quake_wire", "quake_local", 1.0, "en"), Pair("quake_wire", "derby", 1.0, "en")]
+ORDER = ["quake_wire", "quake_local", "derby"]
+
+
+def test_a_pair_the_rules_turn_down_is_lost_to_scoring_not_retrieval() -> None:
+    s = EventSettings()
+    out = miss_breakdown(PAIRS, ORDER, _features(s), s)
+    assert out["pairs"] == 2
+    assert out["retrieved_verified"] == 1  # the two earthquake reports
+    assert out["retrieved_not_verified"] == 1  # found through the shared country, refused by the rules
+    assert out["same_event"] == 1
+    assert out.get("not_retrieved", 0) == 0
+
+
+def test_a_pair_without_a_shared_index_key_is_lost_to_retrieval_even_when_the_rules_accept_it() -> None:
+    s = EventSettings(salient_terms=0, max_entities=0, anchor_keys=0, embedding_bands=0)
+    out = miss_breakdown(PAIRS[:1], ORDER, _features(s), s)
+    assert out["not_retrieved_verified"] == 1
+    assert out["lost_to_retrieval_same_event"] == 0
+    assert out["same_event"] == 0
