@@ -10,6 +10,7 @@ webhooks, which prove themselves with their signature. A key carries scopes: ``i
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -92,7 +93,10 @@ class KeyCache:
     while the key epoch it was read under is current: every change to a key (revoke, grants) bumps the
     epoch in Redis, each request learns the epoch in the rate limiter's round trip, and a new epoch drops
     every entry. So a change takes effect on the next request everywhere; the TTL bounds it when Redis is
-    unreachable or a key is changed behind the API's back. Only valid keys are kept."""
+    unreachable or a key is changed behind the API's back. Only valid keys are kept.
+
+    When an entry lapses, every request in flight with that key misses at once; :meth:`load` lets them share
+    one database look-up rather than send one each."""
 
     MAX_KEYS = 10_000  # past this the cache starts afresh rather than grow with every key ever seen
 
@@ -100,6 +104,19 @@ class KeyCache:
         self.ttl_s = ttl_s
         self.epoch: int | None = None
         self._keys: dict[bytes, tuple[float, int | None, Principal]] = {}
+        self._loading: dict[bytes, asyncio.Future[tuple[Principal, datetime | None] | None]] = {}
+
+    async def load(
+        self, digest: bytes, lookup: Callable[[], Awaitable[tuple[Principal, datetime | None] | None]]
+    ) -> tuple[Principal, datetime | None] | None:
+        """``lookup()``'s answer for ``digest``, shared by every caller that asks while it runs. Shielded: a
+        caller that goes away (its client disconnected) does not cancel the look-up the others wait on."""
+        pending = self._loading.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(lookup())
+            self._loading[digest] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(digest, None))
+        return await asyncio.shield(pending)
 
     def get(self, digest: bytes) -> Principal | None:
         entry = self._keys.get(digest)
@@ -202,7 +219,7 @@ async def verify_key(request: Request, key: str, scope: Scope | None) -> Princip
     cached = principal is not None
     if principal is None:
         epoch = cache.epoch
-        found = await _lookup(request, digest)
+        found = await cache.load(digest, lambda: _lookup(request, digest))
         if found is None:
             raise _refuse("unknown", "invalid, expired or revoked API key")
         principal, expires_at = found
