@@ -120,9 +120,7 @@ class TopicModel:
         logits = vectors @ self.embedding_weights + self.embedding_bias
         return _sigmoid(self.embedding_scale * logits + self.embedding_shift)
 
-    def probabilities(
-        self, texts: Sequence[str], articles: Sequence[str], vectors: np.ndarray | None
-    ) -> Probabilities:
+    def probabilities(self, texts: Sequence[str], articles: Sequence[str], vectors: np.ndarray | None) -> Probabilities:
         """Calibrated probability per text and subject: the two models' weighted average, the n-gram model
         reading ``texts``, the embedding model the ``vectors`` of the ``articles`` (:func:`embed_openings`);
         the n-gram model's alone when ``vectors`` is None."""
