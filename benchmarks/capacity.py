@@ -7,7 +7,10 @@ from one client, with no worker running: that is the accept rate. Then, per prof
 people, organisations and places; ``fast``: no recogniser, places by gazetteer matching), one Celery worker with
 one pool child (``-c 1``: one core) is started, warmed up, and fed rounds of articles it has never seen (no exact
 copies across rounds, so no round inherits another's tags): a round's end-to-end rate is its articles over the
-time from its first POST until every one is ``processed`` (polled every 50 ms).
+time from its first POST until every one is ``processed`` (polled every 20 ms: a fast round lasts well under a
+second). The fast profile then runs again on a worker with two pool children (``-c 2``), as a deployment on
+this machine would run it: its two tasks per round go one to each child; PostgreSQL, the ingest process and
+the client share those two cores, so it is reported as "2 worker cores" beside the one-core figure, not as twice it.
 
 The full profile is compared with the recogniser alone: ``nlp.pipe`` over the same round's texts, as the worker
 builds them, in this process, with only the components NER needs. In ``en_core_web_sm`` the ``tok2vec``
@@ -177,7 +180,7 @@ def _post(client: httpx.Client, articles: Sequence[dict[str, Any]]) -> list[str]
 
 
 def _wait_processed(dsn: str, ids: list[str], started: float, deadline_s: float = 600) -> dict[str, Any]:
-    """Poll (every 50 ms) until none of ``ids`` is accepted or processing; their count by state and the seconds
+    """Poll (every 20 ms) until none of ``ids`` is accepted or processing; their count by state and the seconds
     since ``started`` (``processed_at`` is its transaction's start, so the database's clock would not do)."""
     deadline = time.monotonic() + deadline_s
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -190,7 +193,7 @@ def _wait_processed(dsn: str, ids: list[str], started: float, deadline_s: float 
             assert row is not None
             if row[0] == 0 or time.monotonic() > deadline:
                 return {"pending": row[0], "processed": row[1], "seconds": time.perf_counter() - started}
-            time.sleep(0.05)
+            time.sleep(0.02)
 
 
 def _stage_cpu(port: int) -> dict[str, float]:
@@ -217,21 +220,27 @@ def _profile_rounds(
     log_dir: Path,
     *,
     raw: bool,
+    concurrency: int = 1,
 ) -> dict[str, Any]:
-    """One worker in ``profile``: a warm-up batch, then each round end to end (and the raw recogniser on it)."""
+    """One worker in ``profile`` with ``concurrency`` pool children: a warm-up batch, then each round end to
+    end (and the raw recogniser on it)."""
     plat = Platform()
-    # The worker's own metrics (multiprocess mode: its pool child's counters) split its CPU by stage.
-    metrics_dir = log_dir / f"metrics-{profile}"
+    name = profile if concurrency == 1 else f"{profile}-c{concurrency}"
+    # The worker's own metrics (multiprocess mode: its pool children's counters) split its CPU by stage.
+    metrics_dir = log_dir / f"metrics-{name}"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     port = _free_port()
     worker_env = env | {"TIDINGS_TAGGING_PROFILE": profile, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                         "TIDINGS_METRICS_WORKER_PORT": str(port), "TIDINGS_METRICS_HOST": "127.0.0.1"}  # fmt: skip
     try:
-        worker = plat.start(f"worker-{profile}", [*worker_argv(1, hostname=f"bench-{profile}@%h",
+        worker = plat.start(f"worker-{name}", [*worker_argv(concurrency, hostname=f"bench-{name}@%h",
                             queues=(QueueName.PIPELINE,))], worker_env, ROOT,
-                            log=log_dir / f"worker-{profile}.log")  # fmt: skip
-        _wait_processed(dsn, _post(client, warm), time.perf_counter(), deadline_s=900)  # models loaded
+                            log=log_dir / f"worker-{name}.log")  # fmt: skip
+        # Models loaded, every child warm: the warm-up goes as one request (one task) per child.
+        per_child = -(-len(warm) // concurrency)
+        warm_ids = [i for c in range(concurrency) for i in _post(client, warm[c * per_child : (c + 1) * per_child])]
+        _wait_processed(dsn, warm_ids, time.perf_counter(), deadline_s=900)
         out = []
         for articles in rounds:
             row: dict[str, Any] = {"articles": len(articles)}
@@ -254,7 +263,8 @@ def _profile_rounds(
             out.append(row)
     finally:
         plat.stop()
-    return {"profile": profile, "processes": "1 Celery worker, 1 pool child (-c 1), pipeline queue only", "rounds": out}
+    children = "1 pool child (-c 1)" if concurrency == 1 else f"{concurrency} pool children (-c {concurrency})"
+    return {"profile": profile, "processes": f"1 Celery worker, {children}, pipeline queue only", "rounds": out}
 
 
 def _spread(values: list[float]) -> dict[str, float]:
@@ -318,7 +328,8 @@ def main() -> int:
     phases: dict[str, float] = {}  # where the benchmark's own time budget goes
     knobs = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("TIDINGS_BENCH_CAPACITY_"))
     warm_n = 50
-    need = n + 2 * warm_n + n_rounds * (full_round + fast_round)
+    # The fast profile runs twice: on one worker core, and on two (-c 2) as a deployment would use the machine.
+    need = n + 4 * warm_n + n_rounds * (full_round + 2 * fast_round)
     corpus = _distinct(_articles(int(need * 1.3)))  # before creating anything: exits 2 without the corpus
     if len(corpus) < need:
         raise SystemExit(f"bench-capacity: {len(corpus)} distinct articles, {need} needed")
@@ -366,9 +377,14 @@ def main() -> int:
             phases["accept"] = time.perf_counter() - phase_started
             full_rounds = [take(full_round) for _ in range(n_rounds)]
             fast_rounds = [take(fast_round) for _ in range(n_rounds)]
+            fast2_rounds = [take(fast_round) for _ in range(n_rounds)]
             phase_started = time.perf_counter()
             fast = _profile_rounds("fast", fast_rounds, take(warm_n), env, client, dsn, log_dir, raw=False)
             phases["fast profile"] = time.perf_counter() - phase_started
+            phase_started = time.perf_counter()
+            fast2 = _profile_rounds("fast", fast2_rounds, take(warm_n * 2), env, client, dsn, log_dir, raw=False,
+                                    concurrency=2)  # fmt: skip
+            phases["fast profile, 2 worker cores"] = time.perf_counter() - phase_started
             phase_started = time.perf_counter()
             full = _profile_rounds("full", full_rounds, take(warm_n), env, client, dsn, log_dir, raw=True)
             phases["full profile"] = time.perf_counter() - phase_started
@@ -380,11 +396,12 @@ def main() -> int:
 
     full_rates = [r["articles_per_s"] for r in full["rounds"] if r["articles_per_s"]]
     fast_rates = [r["articles_per_s"] for r in fast["rounds"] if r["articles_per_s"]]
+    fast2["articles_per_s"] = _spread([r["articles_per_s"] for r in fast2["rounds"] if r["articles_per_s"]])
     ratios = [r["ratio_to_raw_ner"] for r in full["rounds"] if "ratio_to_raw_ner" in r]
     raw_rates = [r["raw_ner_articles_per_s"] for r in full["rounds"]]
     full["articles_per_s"], fast["articles_per_s"] = _spread(full_rates), _spread(fast_rates)
     full["raw_ner_articles_per_s"], full["ratio_to_raw_ner"] = _spread(raw_rates), _spread(ratios)
-    for p in (full, fast):
+    for p in (full, fast, fast2):
         p["worker_cpu_ms_per_article"] = _spread([r["worker_cpu_s_per_article"] * 1000 for r in p["rounds"]])
         names = sorted({name for r in p["rounds"] for name in r["stage_cpu_ms_per_article"]})
         p["stage_cpu_ms_per_article"] = {
@@ -409,6 +426,12 @@ def main() -> int:
          "limited_by": None if fast_rate >= 1000 else _limited_by(costs["fast"],
                                                                   fast["worker_cpu_ms_per_article"]["median"],
                                                                   fast["stage_cpu_ms_per_article"])},
+        {"measure": "fast profile, processed end to end (2 worker cores: -c 2, PostgreSQL on the same 2 cores)",
+         "value": fast2["articles_per_s"]["median"], "unit": "articles/s", "target": ">= 1000",
+         "met": fast2["articles_per_s"]["median"] >= 1000, "split": "Reuters-21578, unseen per round",
+         "limited_by": None if fast2["articles_per_s"]["median"] >= 1000 else
+         f"worker CPU {fast2['worker_cpu_ms_per_article']['median']:.2f} ms/article over its 2 children; the "
+         "machine's 2 cores also run PostgreSQL, the ingest process and the client"},
         {"measure": "full profile, processed end to end (1 worker core)", "value": full["articles_per_s"]["median"],
          "unit": "articles/s", "target": None, "met": None, "split": "Reuters-21578, unseen per round",
          "limited_by": None},
@@ -426,7 +449,8 @@ def main() -> int:
         "command": f"{knobs} make bench-capacity".strip(),
         "summary": summary,
         "data": f"Reuters-21578 in file order, one article per distinct body: {len(articles)} accepted, then "
-        f"{n_rounds} rounds of {full_round} (full) and {fast_round} (fast) articles no round shares",
+        f"{n_rounds} rounds of {full_round} (full) and {fast_round} (fast, on 1 and on 2 worker cores) articles no "
+        "round shares",
         "broker": "rabbitmq" if "TIDINGS_BROKER_URL" in env else "redis",
         "accept": {
             "processes": "1 uvicorn process, 1 client, batches of 100, no worker running",
@@ -436,7 +460,7 @@ def main() -> int:
             "cpu_s": round(ingest_cpu, 2),
             "articles_per_cpu_s": round(accepted / ingest_cpu, 1) if ingest_cpu > 0 else None,
         },
-        "process": {"full": full, "fast": fast, "final_states": states},
+        "process": {"full": full, "fast": fast, "fast_2_cores": fast2, "final_states": states},
         "raw_ner_baseline": listeners
         | {"how": "nlp.pipe(texts, batch_size=TIDINGS_TAGGING_NER_BATCH_SIZE) in the bench process, n_process=1"},
         "tagger_ms_per_article_in_process": costs,

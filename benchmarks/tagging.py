@@ -206,9 +206,10 @@ def confusion(pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def probabilities(docs: Sequence[Document]) -> list[dict[str, float]]:
-    """The topic model's subject probabilities per document, in batches of a worker's size."""
-    return [p for i in range(0, len(docs), 64) for p in subject_probabilities_of(docs[i : i + 64])]
+def probabilities(docs: Sequence[Document], *, embedding: bool = True) -> list[dict[str, float]]:
+    """The topic model's subject probabilities per document, in batches of a worker's size (without
+    ``embedding``: the n-gram model alone, as the fast profile tags)."""
+    return [p for i in range(0, len(docs), 64) for p in subject_probabilities_of(docs[i : i + 64], embedding=embedding)]
 
 
 def bbc_benchmark(docs: list[tuple[str, Document]]) -> dict[str, Any]:
@@ -217,12 +218,17 @@ def bbc_benchmark(docs: list[tuple[str, Document]]) -> dict[str, Any]:
         gold = BBC[category]
         all17.append((gold, most_probable(probs)))
         among5.append((gold, most_probable(probs, list(BBC.values()))))
+    ngram = [
+        (BBC[category], most_probable(probs))
+        for (category, _), probs in zip(docs, probabilities([doc for _, doc in docs], embedding=False), strict=True)
+    ]
     return {
         "data": f"BBC News 2004-05, {len(docs)} articles: never trained or tuned on",
         "mapping": BBC,
         "best_of_17_subjects": classification(all17, list(BBC.values())),
         "best_of_the_5_bbc_subjects": classification(among5, list(BBC.values())),
         "confusion_best_of_17": confusion(all17),
+        "fast_profile_ngram_model_alone": {"best_of_17_subjects": classification(ngram, list(BBC.values()))},
     }
 
 
@@ -248,6 +254,8 @@ def short_item_benchmark(docs: list[tuple[str, Document]]) -> dict[str, Any]:
     items = short_items(docs)
     found = probabilities([doc for _, doc in items])
     pairs = [(desk, DESK_OF_SUBJECT.get(most_probable(p), "world")) for (desk, _), p in zip(items, found, strict=True)]
+    alone = probabilities([doc for _, doc in items], embedding=False)
+    ngram = [(desk, DESK_OF_SUBJECT.get(most_probable(p), "world")) for (desk, _), p in zip(items, alone, strict=True)]
     words = sum(len(d.text.split()) for _, d in items) / len(items)
     return {
         "data": f"BBC News headline + first sentence, {len(items)} items (mean {words:.0f} words), 4 desks: "
@@ -255,6 +263,9 @@ def short_item_benchmark(docs: list[tuple[str, Document]]) -> dict[str, Any]:
         "desk_of_subject": {**DESK_OF_SUBJECT, "other subjects": "world"},
         "top_subject_desk": classification(pairs, sorted(set(DESK_OF_BBC.values()))),
         "confusion": confusion(pairs),
+        "fast_profile_ngram_model_alone": {
+            "top_subject_desk": classification(ngram, sorted(set(DESK_OF_BBC.values())))
+        },
     }
 
 
@@ -692,6 +703,15 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
             short >= 0.80,
             topics["bbc_short_items"]["data"],
             f"topic model on few words: most confused {worst[0]} -> {worst[1]} ({worst[2]} items)",
+        ),
+        _row(
+            "BBC top subject accuracy / short items desk accuracy, fast profile (n-gram model alone)",
+            f"{topics['bbc']['fast_profile_ngram_model_alone']['best_of_17_subjects']['accuracy']:.4f} / "
+            f"{topics['bbc_short_items']['fast_profile_ngram_model_alone']['top_subject_desk']['accuracy']:.4f}",
+            "fraction",
+            None,
+            None,
+            f"{topics['bbc']['data']}; {topics['bbc_short_items']['data']}",
         ),
         _row(
             "SIB-200 eng_14 test top subject accuracy",

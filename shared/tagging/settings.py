@@ -22,6 +22,10 @@ class TaggingSettings(BaseSettings):
     # Modules adding taggers from outside the package, each with a TAGGERS tuple of TaggerEntry; every process
     # must name the same ones, so the kinds a worker stores are the kinds the query service searches.
     plugins: tuple[str, ...] = ()
+    # Whether the topic tagger averages in its sentence-embedding model (shared/tagging/topics.py); unset, it
+    # does in the full profile and not in the fast one, which then runs no neural model at all: the n-gram
+    # model alone costs a tenth of the pair and gets fewer short items right (docs/tagging.md, "Profiles").
+    topic_embedding: bool | None = None
     ner_batch_size: int = 32
     ner_max_chars: int = 20_000  # the NER reads this much of an article: the opening carries its entities
     keywords_per_article: int = 10
@@ -30,6 +34,11 @@ class TaggingSettings(BaseSettings):
     backfill_chunk_size: int = 200
     backfill_stalled_after_s: int = 120
     backfill_sweep_interval_s: float = 30.0
+
+    @property
+    def topics_embedding(self) -> bool:
+        """The topic tagger reads the sentence embedding too: as set, else in the full profile only."""
+        return self.topic_embedding if self.topic_embedding is not None else self.profile == "full"
 
     @property
     def places_by_matching(self) -> bool:

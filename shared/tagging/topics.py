@@ -14,6 +14,9 @@ An article gets its best subject whenever the n-gram model knows at least ``MIN_
 words or their prefixes (stop words are no evidence of a subject), and every other subject whose
 probability reaches ``MIN_PROBABILITY`` (a story can be politics and economy), at most ``MAX_TOPICS``.
 English only: the models were trained on English text.
+
+Without the embedding (``TIDINGS_TAGGING_TOPIC_EMBEDDING=false``, the fast profile's default) the n-gram
+model's own calibrated probabilities decide alone: no encoder is loaded or run, and the tags' version says so.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy.typing as npt
 
 from shared.events.embedding import embed, opening
 from shared.tagging.base import Document, Tag
+from shared.tagging.settings import TaggingSettings
 from shared.tagging.topic_features import content_buckets, featurize
 from shared.tagging.topic_lexicon import SUBJECTS
 
@@ -116,12 +120,15 @@ class TopicModel:
         logits = vectors @ self.embedding_weights + self.embedding_bias
         return _sigmoid(self.embedding_scale * logits + self.embedding_shift)
 
-    def probabilities(self, texts: Sequence[str], articles: Sequence[str], vectors: np.ndarray) -> Probabilities:
+    def probabilities(self, texts: Sequence[str], articles: Sequence[str], vectors: np.ndarray | None) -> Probabilities:
         """Calibrated probability per text and subject: the two models' weighted average, the n-gram model
-        reading ``texts``, the embedding model the ``vectors`` of the ``articles`` (:func:`embed_openings`)."""
+        reading ``texts``, the embedding model the ``vectors`` of the ``articles`` (:func:`embed_openings`);
+        the n-gram model's alone when ``vectors`` is None."""
         if not texts:
             return np.zeros((0, len(self.codes)), dtype=np.float32)
         ngram = np.vstack([self.ngram_probabilities(t) for t in texts])
+        if vectors is None:
+            return ngram.astype(np.float32)
         weight = embedding_weights(articles, self.embedding_share)[:, None]
         return ((1.0 - weight) * ngram + weight * self.embedding_probabilities(vectors)).astype(np.float32)
 
@@ -149,18 +156,22 @@ def model_text(doc: Document) -> str:
     return f"{doc.title}\n{doc.text}" if doc.title else doc.text
 
 
-def document_probabilities(docs: Sequence[Document], model: TopicModel | None = None) -> Probabilities:
+def document_probabilities(
+    docs: Sequence[Document], model: TopicModel | None = None, *, embedding: bool = True
+) -> Probabilities:
     """Probability per document and subject (in ``codes`` order), the batch embedded in one call: the
-    n-gram model reads :func:`model_text`, the embedding the article's opening (its headline once)."""
+    n-gram model reads :func:`model_text`, the embedding the article's opening (its headline once); without
+    ``embedding``, the n-gram model alone."""
     model = model or topic_model()
     articles = [d.text for d in docs]
-    return model.probabilities([model_text(d) for d in docs], articles, embed_openings(articles))
+    vectors = embed_openings(articles) if embedding and docs else None
+    return model.probabilities([model_text(d) for d in docs], articles, vectors)
 
 
-def subject_probabilities_of(docs: Sequence[Document]) -> list[dict[str, float]]:
-    """Subject code → probability for each document."""
+def subject_probabilities_of(docs: Sequence[Document], *, embedding: bool = True) -> list[dict[str, float]]:
+    """Subject code → probability for each document (the n-gram model's alone without ``embedding``)."""
     model = topic_model()
-    probs = document_probabilities(docs, model)
+    probs = document_probabilities(docs, model, embedding=embedding)
     return [dict(zip(model.codes, (float(p) for p in row), strict=True)) for row in probs]
 
 
@@ -185,19 +196,26 @@ class TopicTagger:
     languages: frozenset[str] | None = frozenset({"en"})
     needs_mentions = False
 
-    def __init__(self) -> None:
+    def __init__(self, *, embedding: bool = True) -> None:
         self.model = topic_model()
-        # Load the encoder now (about 150 MB, a second or two), before a worker forks its pool, not in the
-        # first batch.
-        embed_openings(["topics"])
-        self.version = f"{VERSION}/iptc-top-logreg-ngram-embedding-{self.model.digest}"
+        self.embedding = embedding
+        if embedding:
+            # Load the encoder now (about 150 MB, a second or two), before a worker forks its pool, not in the
+            # first batch.
+            embed_openings(["topics"])
+        halves = "ngram-embedding" if embedding else "ngram"
+        self.version = f"{VERSION}/iptc-top-logreg-{halves}-{self.model.digest}"
+
+    @classmethod
+    def from_settings(cls, settings: TaggingSettings) -> TopicTagger:
+        return cls(embedding=settings.topics_embedding)
 
     def tag(self, docs: Sequence[Document]) -> list[list[Tag]]:
         out: list[list[Tag]] = [[] for _ in docs]
         chosen = [
             i for i, d in enumerate(docs) if d.language == "en" and self.model.evidence(model_text(d)) >= MIN_FEATURES
         ]
-        probs = document_probabilities([docs[i] for i in chosen], self.model)
+        probs = document_probabilities([docs[i] for i in chosen], self.model, embedding=self.embedding)
         for i, row in zip(chosen, probs, strict=True):
             out[i] = self._tags(row)
         return out

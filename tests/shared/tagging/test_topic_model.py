@@ -3,19 +3,25 @@ more than one subject, and news it never saw lands on the subject a reader would
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from shared.tagging.base import Document
+from shared.tagging.settings import TaggingSettings
 from shared.tagging.topic_features import featurize, tokens
 from shared.tagging.topic_lexicon import SUBJECTS
 from shared.tagging.topics import (
     EMBEDDING_WORDS,
     MODEL_FILE,
+    VERSION,
     TopicModel,
     TopicTagger,
     best_subject,
     embedding_weights,
+    model_text,
     subject_probabilities,
 )
 from tests.support import fixture_text
@@ -131,3 +137,43 @@ def test_the_training_text_covers_every_subject_and_credits_the_iptc_vocabulary(
     for name in ("headlines.tsv", "iptc_mediatopics.tsv"):
         covered = {code for _, codes in read_examples(MODEL_DIR / name) for code in codes}
         assert covered == set(SUBJECTS), name
+
+
+def test_without_the_embedding_the_ngram_model_decides_alone_under_its_own_version() -> None:
+    doc = _doc(
+        "Goalkeeper's late save sends the holders into the semi-finals",
+        "The visitors hit the post twice before the break, and the home side's striker was booked for diving.",
+    )
+    ngram = TopicTagger(embedding=False)
+    both = TopicTagger()
+    assert ngram.version.startswith(f"{VERSION}/iptc-top-logreg-ngram-") and "embedding" not in ngram.version
+    assert ngram.version != both.version  # a backfill tells the two apart
+    [tags] = ngram.tag([doc])
+    probs = ngram.model.ngram_probabilities(model_text(doc))
+    assert tags[0].value == ngram.model.codes[int(np.argmax(probs))] == "15000000"
+    assert tags[0].score == pytest.approx(float(probs.max()), abs=1e-4)
+    assert tags != both.tag([doc])[0]  # the average moves the scores: the embedding half is really left out
+
+
+def test_the_fast_profile_tags_topics_without_the_sentence_encoder() -> None:
+    assert TaggingSettings(profile="full").topics_embedding
+    assert not TaggingSettings(profile="fast").topics_embedding
+    assert TaggingSettings(profile="fast", topic_embedding=True).topics_embedding
+    assert not TaggingSettings(profile="full", topic_embedding=False).topics_embedding
+    # In a fresh process (this one has loaded the encoder already): the fast profile's taggers load no encoder,
+    # and its topic tags come from the n-gram model.
+    script = (
+        "from shared.events import embedding\n"
+        "from shared.tagging.base import Document\n"
+        "from shared.tagging.settings import TaggingSettings\n"
+        "from shared.tagging.taggers import Taggers\n"
+        "t = Taggers(TaggingSettings(profile='fast'))\n"
+        "d = Document(id=1, title='Central bank raises interest rates', body='The bank lifted its main rate to "
+        "curb inflation; bond yields and the currency rose.', language='en')\n"
+        "[tags] = t.tag([d])\n"
+        "print(embedding._encoder.cache_info().currsize, [x.value for x in tags if x.kind == 'topic'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    loaded, topics = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert loaded == "0"
+    assert "04000000" in topics  # economy
