@@ -327,7 +327,8 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             "signature_and_index_docs_per_s": round(n / sig_index_s),
             "full_engine_docs_per_s": round(n / (sig_index_s + verify_s)),
             "verification_s": round(verify_s, 3),
-            "work": "shingles, 120 whole-text and 24 lead permutations, 48 band keys, passage fingerprints, "
+            "work": "shingles, 120 whole-text and 24 lead permutations, passage fingerprints and up to 48 band "
+            "keys (24-40 whole-text bands for a text with fingerprints, which stand in for the rest), "
             "title words and word hashes per text; the batch added to the index and its candidates returned",
         },
         "engine_full_rule": {
@@ -513,9 +514,10 @@ def db_index(s: DedupSettings, batch: int = 200) -> dict[str, Any]:
         for start in range(0, len(bodies), batch):
             chunk = range(start, min(start + batch, len(bodies)))
             feats = featurize([bodies[i] for i in chunk], [titles[i] for i in chunk], s)
+            # The passage fingerprints travel in the same upsert, as in the worker: they stand in for bands.
             band_rows = [
                 (b, h, ids[i]) for i, f in zip(chunk, feats, strict=True) for b, h in enumerate(f.bands.tolist())
-            ]
+            ] + [(s.passage_band, h, ids[i]) for i, f in zip(chunk, feats, strict=True) for h in f.passages.tolist()]
             key_rows = [
                 (kind.value, key, ids[i])
                 for i, f in zip(chunk, feats, strict=True)
