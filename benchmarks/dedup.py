@@ -129,9 +129,12 @@ class EngineRun:
 
     def __init__(self, titles: list[str], bodies: list[str], s: DedupSettings) -> None:
         self.titles, self.bodies, self.s = titles, bodies, s
-        self.index = ArrayIndex()
+        self.index, self.passage_index = ArrayIndex(), ArrayIndex()
         self.feats: list[Features] = []
         self.candidates: dict[int, dict[int, int]] = {}
+        # Earlier texts sharing passage fingerprints: with partial reuse on they find the copies trimmed at
+        # the tail in place of the lead bands, as in the worker.
+        self.passage_candidates: dict[int, dict[int, int]] = {}
         self.seconds = 0.0
 
     def add(self, start: int, end: int) -> None:
@@ -139,8 +142,8 @@ class EngineRun:
         started = time.perf_counter()
         chunk = featurize(self.bodies[start:end], self.titles[start:end], self.s)
         ids = np.array([start + n for n, f in enumerate(chunk) if not f.thin], dtype=np.int64)
-        bands = np.stack([f.bands for f in chunk if not f.thin])
-        self.candidates.update(self.index.add_batch(ids, bands))
+        self.candidates.update(self.index.add_batch(ids, [f.bands for f in chunk if not f.thin]))
+        self.passage_candidates.update(self.passage_index.add_batch(ids, [f.passages for f in chunk if not f.thin]))
         self.feats += chunk
         self.seconds += time.perf_counter() - started
 
@@ -155,12 +158,21 @@ def engine_signatures_and_index(
 
 
 def engine_pairs(
-    feats: list[Features], candidates: dict[int, dict[int, int]], s: DedupSettings
+    feats: list[Features],
+    candidates: dict[int, dict[int, int]],
+    s: DedupSettings,
+    passage_candidates: dict[int, dict[int, int]] | None = None,
 ) -> dict[tuple[int, int], Method]:
     """Every candidate pair the engine verifies as a near duplicate, with the method that decided."""
     pairs = {}
-    for i, found in candidates.items():
-        pool = [Candidate(id=j, rank=(j,), shared_bands=n, features=feats[j]) for j, n in found.items()]
+    by_passage = passage_candidates or {}
+    for i in candidates.keys() | by_passage.keys():
+        found, sharing = candidates.get(i, {}), by_passage.get(i, {})
+        pool = [
+            Candidate(id=j, rank=(j,), shared_bands=found.get(j, 0), shared_passages=sharing.get(j, 0),
+                      features=feats[j])
+            for j in found.keys() | sharing.keys()
+        ]  # fmt: skip
         for m in near_matches(feats[i], pool, s):
             j = int(m.matched)  # type: ignore[call-overload]
             pairs[(min(i, j), max(i, j))] = m.method
@@ -283,7 +295,7 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
     speedup = spread(ratios, 2)
     # The stricter reading: datasketch handed its shingle strings ready-made, the engine still tokenising.
     strict = spread([(t - p["shingle_strings"]) / o for o, t, p in zip(ours_s, theirs_s, parts, strict=True)], 2)
-    pairs, verify_s = timed(lambda: engine_pairs(feats, candidates, s))
+    pairs, verify_s = timed(lambda: engine_pairs(feats, candidates, s, ours.passage_candidates))
 
     rows, cols, inter, sizes = pair_matrix(feats)
     eligible = np.array([not f.thin for f in feats])
@@ -315,7 +327,8 @@ def reuters(s: DedupSettings) -> dict[str, Any]:
             "signature_and_index_docs_per_s": round(n / sig_index_s),
             "full_engine_docs_per_s": round(n / (sig_index_s + verify_s)),
             "verification_s": round(verify_s, 3),
-            "work": "shingles, 120 whole-text and 24 lead permutations, 48 band keys, passage fingerprints, "
+            "work": "shingles, 120 whole-text and 24 lead permutations, passage fingerprints and up to 48 band "
+            "keys (24-40 whole-text bands for a text with fingerprints, which stand in for the rest), "
             "title words and word hashes per text; the batch added to the index and its candidates returned",
         },
         "engine_full_rule": {
@@ -418,10 +431,11 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
     titles, bodies = normalised(docs)
     feats = featurize(bodies, titles, s)
     group = _groups(feats, s)
-    index = MemoryIndex()
+    index, passage_index = MemoryIndex(), MemoryIndex()
     exact: dict[bytes, list[int]] = {}
     for i, f in enumerate(feats):
         index.add(i, f.bands)
+        passage_index.add(i, f.passages)
         exact.setdefault(content_hash(bodies[i]), []).append(i)
     n = len(docs)
     out: dict[str, Any] = {"originals": n, "originals_that_copy_another": int(n - np.unique(group).size)}
@@ -434,8 +448,12 @@ def bbc(s: DedupSettings) -> dict[str, Any]:
         for i, f in enumerate(c_feats):
             same_words = content_hash(c_bodies[i]) == content_hash(bodies[i])
             exact_copies += same_words
-            found = index.query(f.bands)
-            pool = {j: Candidate(id=j, rank=(j,), shared_bands=k, features=feats[j]) for j, k in found.items()}
+            found, sharing = index.query(f.bands), passage_index.query(f.passages)
+            pool = {
+                j: Candidate(id=j, rank=(j,), shared_bands=found.get(j, 0), shared_passages=sharing.get(j, 0),
+                             features=feats[j])
+                for j in found.keys() | sharing.keys()
+            }  # fmt: skip
             for j in exact.get(content_hash(c_bodies[i]), []):
                 pool.setdefault(j, Candidate(id=j, rank=(j,))).exact.add(Method.exact_hash)
             best = best_match(f, list(pool.values()), s)
@@ -496,9 +514,10 @@ def db_index(s: DedupSettings, batch: int = 200) -> dict[str, Any]:
         for start in range(0, len(bodies), batch):
             chunk = range(start, min(start + batch, len(bodies)))
             feats = featurize([bodies[i] for i in chunk], [titles[i] for i in chunk], s)
+            # The passage fingerprints travel in the same upsert, as in the worker: they stand in for bands.
             band_rows = [
                 (b, h, ids[i]) for i, f in zip(chunk, feats, strict=True) for b, h in enumerate(f.bands.tolist())
-            ]
+            ] + [(s.passage_band, h, ids[i]) for i, f in zip(chunk, feats, strict=True) for h in f.passages.tolist()]
             key_rows = [
                 (kind.value, key, ids[i])
                 for i, f in zip(chunk, feats, strict=True)

@@ -10,9 +10,10 @@ shingle sets:
 * Jaccard ≥ ``jaccard_threshold - title_margin`` and titles at least
   ``title_threshold`` alike (title similarity as a supporting signal) → ``minhash+title``
 
-Candidates come from LSH bands of the whole text's MinHash and from a few bands of its lead's (the first
-``lead_shingles`` shingles): a copy trimmed at the tail has a low Jaccard similarity to its original but
-the same lead, so the lead bands find it for the containment check.
+Candidates come from LSH bands of the whole text's MinHash and, for a copy trimmed at the tail (a low Jaccard
+similarity to its original, the same lead), from what the original shares with it whole: its passage
+fingerprints (partial reuse on) or, without those, a few bands of its lead's MinHash (the first
+``lead_shingles`` shingles). A text too short for a containment match gets no lead bands.
 
 When none of these matches, partial reuse may (``shared.dedup.reuse``): candidates sharing passage
 fingerprints are measured exactly, and one whose text is reused to ``reuse_join_threshold`` → ``reuse``;
@@ -125,19 +126,35 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
     for i in range(len(counts)):
         raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         thick = counts[i] >= s.min_shingles
+        # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
+        passages = prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands
         out.append(
             Features(
                 mode=batch.modes[i],
                 raw=raw,
-                bands=keys[i] if thick else no_bands,
+                bands=keys[i, : _indexed_bands(int(counts[i]), passages.size, s)] if thick else no_bands,
                 title=title_words(titles[i]),
-                # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
-                passages=prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands,
+                passages=passages,
                 units=batch.words_of(i),
                 text=bodies[i],
             )
         )
     return out
+
+
+def _indexed_bands(shingles: int, fingerprints: int, s: DedupSettings) -> int:
+    """How many of a text's band keys (whole-text bands, then lead bands) it indexes and looks up.
+
+    The lead bands only serve the containment check: a text under ``min_containment_shingles`` takes part in no
+    containment match. A text with passage fingerprints shares them with a copy trimmed at its tail (every
+    window of the kept part is a window of both), and with a copy as a whole (at Jaccard 0.5 the copies share
+    long runs of shingles, so fingerprints), so they stand in for its lead bands and for its last whole-text
+    bands: it writes no more keys than without fingerprints, but never fewer than ``reuse_min_bands``
+    whole-text bands, which find its copies when their fingerprints do not (every row of a key is shared by a
+    whole-text band of the same number, so texts keeping fewer bands still meet on the first ones)."""
+    if fingerprints:
+        return min(s.bands, max(s.reuse_min_bands, s.bands + s.lead_bands - fingerprints))
+    return s.bands + s.lead_bands if shingles >= s.min_containment_shingles else s.bands
 
 
 @dataclass(frozen=True)
@@ -192,10 +209,17 @@ def verify(doc: Features, other: Features, shared_bands: int, s: DedupSettings, 
 
 
 def near_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettings) -> list[Match]:
-    """Every verified near-duplicate among the ``max_candidates`` candidates sharing the most bands."""
-    pool = sorted((c for c in candidates if c.features is not None and c.shared_bands), key=_band_order)
+    """Every verified near-duplicate among the ``max_candidates`` candidates sharing the most bands and the
+    ``reuse_candidates`` sharing the most passage fingerprints (a copy trimmed at the tail, which the lead
+    bands found before fingerprints stood in for them)."""
+    loaded = [c for c in candidates if c.features is not None]
+    pool = sorted((c for c in loaded if c.shared_bands), key=_band_order)[: s.max_candidates]
+    by_passages = sorted(
+        (c for c in loaded if not c.shared_bands and c.shared_passages >= s.reuse_min_shared),
+        key=lambda c: (-c.shared_passages, c.rank),
+    )
     out = []
-    for c in pool[: s.max_candidates]:
+    for c in pool + by_passages[: s.reuse_candidates]:
         assert c.features is not None
         m = verify(doc, c.features, c.shared_bands, s, c.id)
         if m is not None:
@@ -347,13 +371,14 @@ class ArrayIndex:
         self.keys = np.empty(0, dtype=np.int64)
         self.owners = np.empty(0, dtype=np.int64)
 
-    def add_batch(self, ids: np.ndarray, bands: np.ndarray) -> dict[int, Counter]:
-        """Index the batch (ids: int64 in [0, 2^31), one row of band keys each) and return, for each of its
-        ids, the earlier ids (indexed before, or earlier in the batch) sharing a band, with how many bands."""
+    def add_batch(self, ids: np.ndarray, bands: np.ndarray | Sequence[np.ndarray]) -> dict[int, Counter]:
+        """Index the batch (ids: int64 in [0, 2^31), one row of keys each, rows of any length) and return, for
+        each of its ids, the earlier ids (indexed before, or earlier in the batch) sharing a key, with how many."""
         if ids.size and (ids.min() < 0 or ids.max() >= 2**31):
             raise ValueError("ArrayIndex ids must be in [0, 2^31)")
-        flat_keys = bands.ravel()
-        flat_ids = np.repeat(ids, bands.shape[1])
+        rows = list(bands)
+        flat_keys = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+        flat_ids = np.repeat(ids, [r.size for r in rows])
         order = np.lexsort((flat_ids, flat_keys))
         k, i = flat_keys[order], flat_ids[order]
         # Against the index: every stored entry with an equal key (the keys looked up in sorted order, so the

@@ -17,7 +17,9 @@ from shared.config import settings_getter
 # 2: partial reuse (passage fingerprints, coverage); 3: measured on word grams, figures not bridged;
 # 4: a reuse join needs the template's slots (names, figures between the passages) to agree
 # 5: a reuse join needs the smaller share at the link threshold too (a digest quoting a story links)
-ALGORITHM_VERSION = "5"
+# 6: a text with passage fingerprints indexes them in place of its lead bands and of some whole-text bands
+#    (down to reuse_min_bands); copies are verified from fingerprint candidates too
+ALGORITHM_VERSION = "6"
 
 
 class CanonicalPolicy(StrEnum):
@@ -59,6 +61,10 @@ class DedupSettings(BaseSettings):
     reuse_join_threshold: float = Field(default=0.5, gt=0, le=1, description="reused share that joins the cluster")
     reuse_link_threshold: float = Field(default=0.3, gt=0, le=1, description="reused share that links the two")
     reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
+    reuse_min_bands: int = Field(
+        default=24, ge=1, description="whole-text bands a text with fingerprints keeps (its fingerprints stand in "
+        "for its lead bands and the rest, so reuse adds no index rows)"
+    )  # fmt: skip
     reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
     reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
     reuse_seed_words: int = Field(default=4, ge=1, le=10, description="word grams the reused share is measured on")
@@ -113,5 +119,5 @@ def engine_version(s: DedupSettings) -> str:
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
         f":r{s.reuse_window}g{s.reuse_seed_words}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
-        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}"
+        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}b{s.reuse_min_bands}"
     )

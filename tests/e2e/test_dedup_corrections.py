@@ -10,6 +10,7 @@ from celery import Celery
 from sqlalchemy import Engine, text
 
 from shared.config import get_settings
+from shared.dedup.settings import DedupSettings
 from shared.tasks import TaskName, make_celery
 from tests.factories import article_payload, insert_ingestions
 from tests.services.worker.dedup_support import assert_consistent, credited, story
@@ -121,8 +122,11 @@ def test_beat_task_expires_the_index(ingest: httpx.Client, db: Engine) -> None:
     article = _post(ingest, title=title, body=body)
     wait_for(lambda: _processed(db, [article]), timeout=30, what="the article")
     with db.begin() as conn:
-        assert conn.scalar(text("SELECT count(*) FROM lsh_buckets WHERE band < 48")) == 48  # the LSH bands
-        assert conn.scalar(text("SELECT count(*) FROM lsh_buckets WHERE band = 48")) > 0  # passage fingerprints
+        # The LSH bands (fewer for a text whose passage fingerprints stand in for some) and the fingerprints.
+        s = DedupSettings()
+        bands = conn.scalar(text("SELECT count(*) FROM lsh_buckets WHERE band < :p"), {"p": s.passage_band})
+        assert s.reuse_min_bands <= bands <= s.bands + s.lead_bands
+        assert conn.scalar(text("SELECT count(*) FROM lsh_buckets WHERE band = :p"), {"p": s.passage_band}) > 0
         conn.execute(text("UPDATE lsh_buckets SET updated_at = now() - interval '31 days'"))
         conn.execute(text("UPDATE dedup_keys SET updated_at = now() - interval '31 days'"))
     app: Celery = make_celery(get_settings(), "tidings-test")

@@ -14,6 +14,7 @@ from shared.db.engine import make_sessionmaker
 from shared.db.models import Ingestion
 from shared.dedup.index import expire
 from shared.dedup.keys import uuid7_floor
+from shared.dedup.settings import DedupSettings
 from tests.factories import article_payload
 from tests.services.worker.dedup_support import (
     articles,
@@ -203,3 +204,19 @@ def test_articles_outside_the_time_window_are_not_matched_and_expire(db: Engine)
         assert conn.scalar(text("SELECT count(*) FROM lsh_buckets WHERE band >= 20")) > 0
         assert conn.scalar(text("SELECT count(*) FROM dedup_keys WHERE kind = 'title'")) == 0
         assert conn.scalar(text("SELECT count(*) FROM dedup_keys WHERE kind = 'exact_hash'")) > 0
+
+
+def test_a_copy_trimmed_to_its_opening_is_found_through_passage_fingerprints_without_lead_bands(db: Engine) -> None:
+    title, body = story("school-budget")
+    original = run(db, [{"title": title, "body": body}])[0]
+    copy = run(db, [{"title": "Budget: the opening only", "body": trimmed(body, 0.3), "source": "wire-b"}])[0]
+    arts = articles(db)
+    assert arts[copy]["cluster_id"] == original and arts[copy]["dedup_method"] == "containment"
+    s = DedupSettings()
+    with db.connect() as conn:
+        written = set(conn.execute(text("SELECT DISTINCT band FROM lsh_buckets")).scalars())
+        evidence = conn.execute(text("SELECT * FROM dedup_decisions WHERE article_id = :id"), {"id": copy}).one()
+    # The fingerprints do the lead bands' job, so no lead band row is written: fewer rows per story.
+    assert s.passage_band in written and written.isdisjoint(range(s.bands, s.bands + s.lead_bands))
+    assert evidence.matched_id == original and evidence.containment == 1.0
+    assert_consistent(db)
