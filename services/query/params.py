@@ -1,9 +1,12 @@
 """Query parameters shared by the search endpoints: the filters of a search, validated into ``SearchFilters``;
-and ``include_withdrawn``, which the story and event listings take too."""
+``include_withdrawn``, which the story and event listings take too; and the time window those listings read."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -15,6 +18,31 @@ from shared.search.filters import SearchFilters
 
 _REPEAT = "Repeatable; all must hold."
 IncludeWithdrawn = Annotated[bool, Query(description="Show killed and withdrawn articles too.")]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    start: datetime
+    end: datetime
+
+
+def time_window(default_span: timedelta) -> Callable[..., TimeWindow]:
+    """A dependency for ``from`` and ``to`` of a listing: ``to`` defaults to now and ``from`` to ``default_span``
+    before it. Both are checked against the date window first, so the default's subtraction cannot overflow."""
+
+    async def window(
+        date_from: Annotated[
+            WindowedDatetime | None, Query(alias="from", description="Window start (ISO 8601).")
+        ] = None,
+        date_to: Annotated[WindowedDatetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
+    ) -> TimeWindow:
+        end = date_to or datetime.now(UTC)
+        start = date_from or end - default_span
+        if start >= end:
+            raise ApiError(400, "`from` must be before `to`", field="from")
+        return TimeWindow(start, end)
+
+    return window
 
 
 def search_filters(

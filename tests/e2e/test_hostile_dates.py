@@ -138,6 +138,8 @@ def test_a_feed_entry_with_an_impossible_date_is_kept_and_dated_on_arrival() -> 
         ("/v1/articles", {"to": "9999-12-31T23:59:59-14:00"}, "to"),
         ("/v1/clusters", {"to": "0001-01-01T00:00:00Z"}, "to"),
         ("/v1/clusters", {"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, "from"),
+        ("/v1/events", {"to": "0001-01-01T00:00:00Z"}, "to"),
+        ("/v1/events", {"from": "9999-12-30T00:00:00Z"}, "from"),
         ("/v1/timeseries", {"from": "0001-01-01", "to": "0001-01-02", "tz": "Asia/Tokyo"}, "from"),
         ("/v1/timeseries", {"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, "from"),
         ("/v1/facets", {"from": "9999-12-30T00:00:00Z"}, "from"),

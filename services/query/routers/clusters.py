@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.query.deps import SessionDep
-from services.query.params import IncludeWithdrawn
+from services.query.params import IncludeWithdrawn, TimeWindow, time_window
 from services.query.responses import json_response
 from services.query.schemas import ClusterDetail, ClusterPage
 from services.query.stories import cluster_detail, largest_clusters
 from shared.api.errors import ApiError
-from shared.dates import WindowedDatetime
 from shared.schemas.errors import error_responses
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
@@ -31,8 +30,7 @@ router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 )
 async def list_clusters(
     session: SessionDep,
-    date_from: Annotated[WindowedDatetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
-    date_to: Annotated[WindowedDatetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
+    window: Annotated[TimeWindow, Depends(time_window(timedelta(days=1)))],
     min_size: Annotated[
         # The column is a 32-bit integer: a larger bound would be refused by PostgreSQL, not answered.
         int, Query(ge=1, le=2**31 - 1, description="Only stories with at least this many articles.")
@@ -41,24 +39,16 @@ async def list_clusters(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
-    date_to = _aware(date_to) or datetime.now(UTC)
-    date_from = _aware(date_from) or date_to - timedelta(days=1)
-    if date_from >= date_to:
-        raise ApiError(400, "`from` must be before `to`", field="from")
     page = await largest_clusters(
         session,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=window.start,
+        date_to=window.end,
         min_size=min_size,
         cursor=cursor,
         limit=limit,
         include_withdrawn=include_withdrawn,
     )
     return json_response(page)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @router.get(

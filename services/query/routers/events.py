@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.query.deps import SessionDep
 from services.query.events import EventSort, event_detail, list_events
-from services.query.params import IncludeWithdrawn
+from services.query.params import IncludeWithdrawn, TimeWindow, time_window
 from services.query.responses import json_response
 from services.query.schemas import EventDetail, EventPage
 from shared.api.errors import ApiError
 from shared.schemas.errors import error_responses
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @router.get(
@@ -36,8 +32,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 )
 async def get_events(
     session: SessionDep,
-    date_from: Annotated[datetime | None, Query(alias="from", description="Window start (ISO 8601).")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to", description="Window end (ISO 8601).")] = None,
+    window: Annotated[TimeWindow, Depends(time_window(timedelta(days=7)))],
     sort: Annotated[EventSort, Query(description="`newest` (latest article first) or `largest`.")] = "newest",
     min_size: Annotated[
         # The column is a 32-bit integer: a larger bound would be refused by PostgreSQL, not answered.
@@ -47,14 +42,10 @@ async def get_events(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
-    date_to = _aware(date_to) or datetime.now(UTC)
-    date_from = _aware(date_from) or date_to - timedelta(days=7)
-    if date_from >= date_to:
-        raise ApiError(400, "`from` must be before `to`", field="from")
     page = await list_events(
         session,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=window.start,
+        date_to=window.end,
         sort=sort,
         min_size=min_size,
         cursor=cursor,
