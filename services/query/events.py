@@ -12,7 +12,7 @@ from sqlalchemy import ARRAY, Text, func, select, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.query.cursor import decode_cursor, encode_cursor
+from services.query.cursor import decode_cursor, decode_key, encode_cursor
 from services.query.schemas import EventCluster, EventDetail, EventMember, EventOut, EventPage, EventSource, EventTag
 from services.query.search import id_in
 from shared.api.errors import ApiError
@@ -111,14 +111,8 @@ async def list_events(
         state = decode_cursor(cursor, required=("w", "k"))
         if state["w"] != window:
             raise ApiError(400, "invalid cursor: it belongs to another window or order", field="cursor")
-        try:
-            raw = state["k"]
-            key: list[Any] = [datetime.fromisoformat(raw[-2]), uuid.UUID(raw[-1])]
-            if sort == "largest":
-                key.insert(0, int(raw[0]))
-        except (TypeError, ValueError, IndexError, KeyError) as exc:
-            raise ApiError(400, "invalid cursor", field="cursor") from exc
-        stmt = stmt.where(tuple_(*order) < tuple_(*key))
+        parts = ("int", "moment", "uuid") if sort == "largest" else ("moment", "uuid")
+        stmt = stmt.where(tuple_(*order) < tuple_(*decode_key(state["k"], *parts)))
     stmt = stmt.order_by(*(c.desc() for c in order)).limit(limit + 1)
     events = list((await session.scalars(stmt)).all())
     has_more = len(events) > limit

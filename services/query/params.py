@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -26,7 +26,7 @@ class TimeWindow:
     end: datetime
 
 
-def time_window(default_span: timedelta) -> Callable[..., TimeWindow]:
+def time_window(default_span: timedelta) -> Callable[..., Awaitable[TimeWindow]]:
     """A dependency for ``from`` and ``to`` of a listing: ``to`` defaults to now and ``from`` to ``default_span``
     before it. Both are checked against the date window first, so the default's subtraction cannot overflow."""
 

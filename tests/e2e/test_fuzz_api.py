@@ -96,7 +96,7 @@ def edge_dates(draw: st.DrawFn) -> str:
     return moment.replace(tzinfo=draw(OFFSETS)).isoformat()
 
 
-DATE_ENDPOINTS = ["/v1/articles", "/v1/clusters", "/v1/timeseries", "/v1/facets", "/v1/export"]
+DATE_ENDPOINTS = ["/v1/articles", "/v1/clusters", "/v1/events", "/v1/timeseries", "/v1/facets", "/v1/export"]
 
 
 @hypothesis.settings(BOUNDED, max_examples=40)
@@ -137,7 +137,7 @@ CURSOR_KEYS = st.lists(JSON_SCALARS, max_size=4)
 
 @hypothesis.settings(BOUNDED, max_examples=40)
 @hypothesis.given(
-    kind=st.sampled_from(["articles", "clusters"]),
+    kind=st.sampled_from(["articles", "clusters", "events"]),
     key=st.one_of(CURSOR_KEYS, JSON_SCALARS),
     raw=st.one_of(st.none(), st.text(max_size=60)),
 )
@@ -151,9 +151,13 @@ def test_forged_cursors_are_refused_naming_the_cursor(
         state = {"s": "published", "f": SearchFilters().fingerprint(), "k": key}
     else:
         window = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
-        path = "/v1/clusters"
+        path = f"/v1/{kind}"
         params = {"from": window[0].isoformat(), "to": window[1].isoformat()}
-        state = {"w": f"{window[0].isoformat()}/{window[1].isoformat()}/1", "k": key}
+        # The events listing's window names its order too; "largest" reads a size from the cursor's key.
+        suffix = "/1/largest" if kind == "events" else "/1"
+        if kind == "events":
+            params["sort"] = "largest"
+        state = {"w": f"{window[0].isoformat()}/{window[1].isoformat()}{suffix}", "k": key}
     params["cursor"] = raw if raw is not None else _encoded(state)
     r = httpx.get(f"{platform['query']}{path}", params=params, headers=api_key_headers, timeout=30)
     assert r.status_code in (200, 400), r.text

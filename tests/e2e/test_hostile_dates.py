@@ -180,15 +180,18 @@ def test_forged_cursors_are_a_400_naming_the_cursor(query: httpx.Client) -> None
         )
         assert r.status_code == 400 and _field(r) == "cursor", (key, r.text)
     window = "2026-03-01T00:00:00+00:00/2026-03-02T00:00:00+00:00/1"
-    for size in ("1e999", 1e300, 2**70, True):
-        raw = json.dumps({"w": window, "k": [size, "2026-03-01T12:00:00+00:00", str(uuid.uuid4())]})
-        raw = raw.replace('"1e999"', "1e999")
-        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-        r = query.get(
-            "/v1/clusters",
-            params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z", "cursor": cursor},
-        )
-        assert r.status_code == 400 and _field(r) == "cursor", (size, r.text)
+    # The story listing and the events listing by size both read a size, a date and an id from the cursor.
+    listings = [("/v1/clusters", window, {}), ("/v1/events", f"{window}/largest", {"sort": "largest"})]
+    for path, listing_window, extra in listings:
+        for size in ("1e999", 1e300, 2**70, True, "12", None):
+            raw = json.dumps({"w": listing_window, "k": [size, "2026-03-01T12:00:00+00:00", str(uuid.uuid4())]})
+            raw = raw.replace('"1e999"', "1e999")
+            cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+            r = query.get(
+                path,
+                params={"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z", "cursor": cursor, **extra},
+            )
+            assert r.status_code == 400 and _field(r) == "cursor", (path, size, r.text)
 
 
 # Out: a stored date Python cannot hold -----------------------------------------------------------------
