@@ -9,10 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.keys import Scope
-from shared.schemas.text import RequiredStorableText
+from shared.schemas.text import RequiredStorableText, StorableText
 
+# A granted source is spelt as an article's ``source`` may be: any storable text up to 200 characters.
 GrantedSources = Annotated[
-    list[Annotated[str, Field(max_length=200)]] | None,
+    list[Annotated[StorableText, Field(max_length=200)]] | None,
     Field(
         max_length=1000,
         description="The sources a non-admin key may write to (articles, batches, feeds), and only those. "

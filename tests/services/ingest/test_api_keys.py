@@ -140,10 +140,17 @@ def test_expired_keys_and_bad_key_requests(ingest: httpx.Client, db: Engine, ano
         ({"name": "x", "scopes": ["query"], "expires_at": past}, "expires_at"),
         ({"name": "x", "scopes": ["query"], "rate_limit_per_minute": 0}, "rate_limit_per_minute"),
         ({"name": "x", "scopes": ["query"], "owner": "me"}, "owner"),
+        ({"name": "x", "scopes": ["ingest"], "sources": ["desk", "wire\u0000"]}, "sources.1"),
     ):
         r = ingest.post("/v1/api-keys", json=body)
         assert r.status_code == 422, body
         assert field in [d["field"] for d in _error(r)["details"]], r.json()
+    # A key's granted sources are changed the same way, and checked the same way.
+    lone_surrogate = b'{"sources": ["\\ud800"]}'  # the JSON escape, which no UTF-8 text can hold
+    granted = ingest.patch(
+        f"/v1/api-keys/{created['id']}", content=lone_surrogate, headers={"content-type": "application/json"}
+    )
+    assert granted.status_code == 422 and [d["field"] for d in _error(granted)["details"]] == ["sources.0"]
     assert ingest.get("/v1/api-keys/not-a-uuid").status_code == 400
     assert ingest.get("/v1/api-keys/00000000-0000-0000-0000-000000000000").status_code == 404
 
