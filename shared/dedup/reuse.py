@@ -13,7 +13,9 @@ share *passages* share winnowed fingerprints, though:
   ``reuse_min_run`` consecutive word ``reuse_seed_words``-grams of it is in the other's gram set; the reused
   share of a text is its reused words over all its words. The grams are shorter than the index's shingles so
   that house-style edits every few words ("million" for "mln") leave runs between them; an edited word
-  inside a passage is bridged, a changed figure is not (a template filled in with other numbers).
+  inside a passage is bridged, a changed figure is not (a template filled in with other numbers). Grams miss
+  a passage edited every few words (a results table restyled throughout), so the verified pair is also
+  aligned (:func:`aligned_units`): matching blocks chained across short edits with the same figures.
 
 A join also needs the two texts to tell the same figures (``same_figures``): a template filled in with other
 numbers (a daily money market notice, a bond issue, an earnings table) reuses words, not the story.
