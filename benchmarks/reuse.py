@@ -401,8 +401,8 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     rows = [
         _row("reuse: recall of copies keeping >= 60% of the wire text", c["recall_60"], "share", ">= 0.95",
              c["recall_60"] >= TARGETS["recall_60"], split,
-             None if c["recall_60"] >= TARGETS["recall_60"] else "measured share eroded by house-style edits "
-             "below reuse_join_threshold (raising it costs joins between originals)")
+             None if c["recall_60"] >= TARGETS["recall_60"] else "copies sharing fewer than reuse_min_shared "
+             "fingerprints with the original are never verified; figures or slots checks stop some")
         for split, c in splits
     ]  # fmt: skip
     false = sum(c["reuse_joins_among_originals"].get("distinct", 0) for _, c in splits)
@@ -410,8 +410,8 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(
         _row("reuse: joins between distinct originals (upper bound) + earnings briefs of different companies",
              false, "joins", "0", false == 0, "Reuters-21578 TEST + BBC News + Reuters earnings briefs",
-             None if false == 0 else "follow-ups that reuse half of the day before's story verbatim measure the "
-             "shares of rewrites keeping 60%; a re-send with a note added the label misses")
+             None if false == 0 else "follow-ups that wrap a new lead around 60-70% of the day before's story "
+             "measure as rewrites keeping that share do")
     )  # fmt: skip
     rows += [
         _row("reuse: copies keeping 30-60% linked or joined", c["link_rate_30_60"], "share", None, None, split)

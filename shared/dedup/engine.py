@@ -275,7 +275,7 @@ def reuse_matches(doc: Features, candidates: Iterable[Candidate], s: DedupSettin
             continue
         r = measure(
             mine, passages(other, s), span=span, min_run=s.reuse_min_run, max_gap=s.reuse_max_gap,
-            slot_gap=s.reuse_slot_gap, other_id=c.id, shared_fingerprints=c.shared_passages,
+            slot_gap=s.reuse_slot_gap, align_gap=s.reuse_align_gap, other_id=c.id, shared_fingerprints=c.shared_passages,
         )  # fmt: skip
         if r.share >= s.reuse_link_threshold:
             out.append(r)

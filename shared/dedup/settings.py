@@ -19,7 +19,9 @@ from shared.config import settings_getter
 # 5: a reuse join needs the smaller share at the link threshold too (a digest quoting a story links)
 # 6: a text with passage fingerprints indexes them in place of its lead bands and of some whole-text bands
 #    (down to reuse_min_bands); copies are verified from fingerprint candidates too
-ALGORITHM_VERSION = "6"
+# 7: the reused share also counts passages aligned across short edits with the same figures (reuse_align_gap),
+#    and the join threshold is the copy line itself (0.6)
+ALGORITHM_VERSION = "7"
 
 
 class CanonicalPolicy(StrEnum):
@@ -58,7 +60,7 @@ class DedupSettings(BaseSettings):
     # Partial reuse: winnowed passage fingerprints find articles that share passages; the exact share of each
     # text covered by the other's shingles decides. 0 as the window turns partial reuse off.
     reuse_window: int = Field(default=16, ge=0, le=64, description="winnowing window in shingles; 0: no reuse")
-    reuse_join_threshold: float = Field(default=0.5, gt=0, le=1, description="reused share that joins the cluster")
+    reuse_join_threshold: float = Field(default=0.6, gt=0, le=1, description="reused share that joins the cluster")
     reuse_link_threshold: float = Field(default=0.3, gt=0, le=1, description="reused share that links the two")
     reuse_min_shared: int = Field(default=3, ge=1, description="passage fingerprints shared before verifying")
     reuse_min_bands: int = Field(
@@ -70,6 +72,9 @@ class DedupSettings(BaseSettings):
     reuse_seed_words: int = Field(default=4, ge=1, le=10, description="word grams the reused share is measured on")
     reuse_min_run: int = Field(default=2, ge=1, description="shared shingles in a row that make a passage")
     reuse_max_gap: int = Field(default=5, ge=0, description="an edit this short inside a passage is reused too")
+    reuse_align_gap: int = Field(
+        default=2, ge=0, description="words edited between two aligned blocks of a passage (0: grams only)"
+    )
     reuse_min_figures: int = Field(default=3, ge=1, description="numbers both texts need for the figures check")
     reuse_figure_share: float = Field(default=0.3, ge=0, le=1, description="share of figures a reuse join keeps")
     reuse_min_shingles: int = Field(default=40, ge=1, description="a text this short is too short to judge reuse of")
@@ -119,5 +124,5 @@ def engine_version(s: DedupSettings) -> str:
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
         f":r{s.reuse_window}g{s.reuse_seed_words}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
-        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}b{s.reuse_min_bands}"
+        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}b{s.reuse_min_bands}a{s.reuse_align_gap}"
     )

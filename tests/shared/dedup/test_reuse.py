@@ -7,9 +7,17 @@ import pytest
 from pydantic import ValidationError
 
 from shared.dedup.engine import Candidate, Features, Method, decide, featurize
-from shared.dedup.reuse import Reuse, batch_fingerprints, character_spans, fingerprints, reused_units, runs
+from shared.dedup.reuse import (
+    Reuse,
+    aligned_units,
+    batch_fingerprints,
+    character_spans,
+    fingerprints,
+    reused_units,
+    runs,
+)
 from shared.dedup.settings import DedupSettings, engine_version
-from shared.dedup.shingles import Mode
+from shared.dedup.shingles import Mode, grams
 from shared.text.normalise import normalise_body
 from tests.shared.dedup.reuse_support import story
 
@@ -207,7 +215,7 @@ def test_a_template_notice_filled_in_for_another_issuer_is_not_joined_although_i
 def test_a_digest_quoting_most_of_a_story_among_others_links_to_it_without_joining() -> None:
     title, body = story("wire")
     paragraphs = normalise_body(body).body.split("\n\n")
-    quoted = paragraphs[: max(2, round(len(paragraphs) * 0.6))]
+    quoted = paragraphs[: max(2, round(len(paragraphs) * 0.7))]
     others = [story("brief_a")[1], story("brief_b")[1], WIRE, EUROBOND_NOTICE.format(issuer="Sankei Building Co",
               lead="Nomura International", parent="Fuji Bank Ltd")]  # fmt: skip
     digest_body = "\n\n".join(["Today's highlights.", *others[:2], *quoted, *others[2:]])
@@ -218,3 +226,45 @@ def test_a_digest_quoting_most_of_a_story_among_others_links_to_it_without_joini
         assert verdict.match is None
         (r,) = verdict.reuses
         assert r.share >= S.reuse_join_threshold and min(r.of_doc, r.of_other) < S.reuse_link_threshold
+
+
+def _words(text: str) -> tuple[np.ndarray, np.ndarray]:
+    from shared.dedup.shingles import token_hashes, word_flags
+    from shared.text.normalise import words
+
+    return token_hashes(words(text)), word_flags(text).figures
+
+
+TABLE = "operating income {a} mln vs 998 mln operating expenses 759 mln vs 692 mln tax 96 mln vs 125 mln in 1986"
+
+
+def test_an_alignment_keeps_a_passage_edited_every_few_words_and_breaks_at_a_changed_figure() -> None:
+    wire, wire_figures = _words(TABLE.format(a=1150))
+    edited, edited_figures = _words(TABLE.format(a=1150).replace("mln", "million"))
+    here, there = aligned_units(wire, edited, figures_a=wire_figures, figures_b=edited_figures, max_gap=2, min_words=5)
+    assert here.all() and there.all()  # every word, the restyled unit between the figures included
+    # The 4-word grams find nothing: no five words in a row are the same.
+    grams_only = reused_units(grams(wire, 4), np.unique(grams(edited, 4)), span=4, min_run=2, max_gap=5,
+                              figure_units=wire_figures)  # fmt: skip
+    assert not grams_only.any()
+    # Another figure in a gap is another table, not an edit: the chain stops there.
+    other, other_figures = _words(TABLE.format(a=1420).replace("mln", "million"))
+    here, _ = aligned_units(wire, other, figures_a=wire_figures, figures_b=other_figures, max_gap=2, min_words=5)
+    assert not here[:4].any() and here[4:].all()
+    # A gap longer than the allowance is not an edit either.
+    here, _ = aligned_units(wire, edited, figures_a=wire_figures, figures_b=edited_figures, max_gap=0, min_words=5)
+    assert not here.any()
+
+
+def test_a_rewrite_restyling_a_table_joins_by_its_aligned_share_and_not_by_grams_alone() -> None:
+    rows = [f"{name} {n}.{n % 7} mln vs {n + 13}.{n % 3} mln" for n, name in
+            zip(range(101, 131), ["Sales", "Net", "Tax", "Costs", "Revs", "Assets"] * 5, strict=True)]  # fmt: skip
+    wire_body = "\n\n".join(rows)
+    copy_body = "\n\n".join(["LOCAL DESK - Our business reporter writes on the results below.",
+                             *(r.replace("mln", "million") for r in rows)])  # fmt: skip
+    wire, copy = featurize([wire_body, copy_body], ["Group results", "Local: group results"], S)
+    verdict = decide(copy, [against(copy, wire)], S)
+    assert verdict.match is not None and verdict.match.method is Method.reuse
+    assert verdict.reuses[0].of_other >= S.reuse_join_threshold
+    no_alignment = DedupSettings(reuse_align_gap=0)
+    assert decide(copy, [against(copy, wire)], no_alignment).match is None
