@@ -358,7 +358,7 @@ def miss_breakdown(
     order: Sequence[str],
     feats: dict[str, EventFeatures],
     s: EventSettings,
-    bodies: Bodies,
+    bodies: Bodies | None = None,
 ) -> dict[str, Any]:
     """Where the same-event pairs are lost, in the incremental grouping of ``order``: the later article of a
     pair either was not handed the earlier one by the index (``not_retrieved``: too few shared keys, or
@@ -377,7 +377,7 @@ def miss_breakdown(
         fl, ff = feats[later], feats[first]
         text, meaning = similarities(fl, ff)
         verified = verify(fl, ff, first, s, text, meaning).rule
-        if verified is None and (meaning or 0) >= s.second_look_floor:
+        if verified is None and bodies is not None and (meaning or 0) >= s.second_look_floor:
             look = second_look(fl, ff, first, s, text, meaning, embedding_cosine(bodies[later], bodies[first]))
             verified = look.rule if look else None
         out["pairs"] += 1
