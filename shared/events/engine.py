@@ -23,6 +23,10 @@ by meaning too: a multilingual sentence embedding of the opening words (``shared
 embedding alone never joins two articles: it needs a shared name, place or anchor to back it, as the text
 similarity does, or a moderate text similarity: two independent signals (the words chosen, the meaning read)
 that each fall short but agree.
+
+An opening tells only part of a story: when no rule joins an article, the engine takes a second look at its
+few candidates closest in meaning (``second_look_candidates``, if at least ``second_look_floor``), comparing
+the mean embeddings of the two bodies' first sentences, which the caller embeds for that short list only.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -81,6 +85,7 @@ class Rule(StrEnum):
     anchors = "anchors"  # articles in different languages sharing places, names and figures
     embedding = "embedding"  # close in meaning (multilingual embedding) and sharing a name, place or anchor
     text_and_embedding = "text+embedding"  # moderately similar text and moderately close in meaning
+    second_look = "second_look"  # openings moderately close in meaning, and close bodies (their first sentences)
     correction = "correction"  # where a user put it
     kept = "kept"  # decided before; reprocessing keeps it
 
@@ -302,6 +307,12 @@ class Verdict:
     hours_apart: float
     rule: Rule | None
     embedding_similarity: float | None = None
+    body_similarity: float | None = None  # the second look's, when it decided
+
+
+# The second look's source of body vectors: given the short-listed candidates, the article's own body vector
+# and each candidate's (``None`` where a body has no sentence), computed only when asked.
+BodyVectors = Callable[[Sequence[object]], tuple[Vector | None, Sequence[Vector | None]]]
 
 
 def compare(f: EventFeatures, other: EventFeatures, candidate: object, s: EventSettings) -> Verdict:
@@ -357,6 +368,38 @@ def verify(
     )
 
 
+def second_look(
+    f: EventFeatures,
+    other: EventFeatures,
+    candidate: object,
+    s: EventSettings,
+    text: float,
+    meaning: float | None,
+    body: float | None,
+) -> Verdict | None:
+    """The second look's verdict on a candidate no other rule verified: openings at least moderately close in
+    meaning (``meaning`` >= ``second_look_floor``) and bodies close (``body``, the cosine of the mean
+    embeddings of their first sentences, >= ``second_look_threshold``), within the window; else ``None``."""
+    if (
+        meaning is None
+        or body is None
+        or abs(f.day - other.day) > s.window_days
+        or meaning < s.second_look_floor
+        or body < s.second_look_threshold
+    ):
+        return None
+    return Verdict(
+        candidate=candidate,
+        score=body,
+        text_similarity=text,
+        shared=tuple(sorted(f.entities & other.entities)),
+        hours_apart=abs((f.published_at - other.published_at).total_seconds()) / 3600,
+        rule=Rule.second_look,
+        embedding_similarity=meaning,
+        body_similarity=body,
+    )
+
+
 def _across_languages(f: EventFeatures, other: EventFeatures) -> bool:
     return bool(f.language and other.language and f.language != other.language)
 
@@ -379,14 +422,21 @@ _PLACE_PREFIX = "place:"
 
 
 def best_verdict(
-    f: EventFeatures, candidates: Sequence[tuple[object, EventFeatures]], s: EventSettings
+    f: EventFeatures,
+    candidates: Sequence[tuple[object, EventFeatures]],
+    s: EventSettings,
+    bodies: BodyVectors | None = None,
 ) -> tuple[Verdict | None, int]:
     """The best verified candidate (highest score; the earliest id on a tie) and how many were scored.
 
     The same verdicts as :func:`compare` on each candidate, cheaper: the embedding cosines come from one
     matrix product, and a candidate is verified in full only when some rule can still pass (its text or its
     meaning reaches the lowest threshold of the rules that need it, or it is in another language and shares
-    enough anchors for the anchors rule): most candidates of a busy day fail both and cost one sparse dot product."""
+    enough anchors for the anchors rule): most candidates of a busy day fail both and cost one sparse dot product.
+
+    When none is verified and ``bodies`` is given, the second look: the ``second_look_candidates`` closest in
+    meaning, if at least ``second_look_floor``, are compared on their bodies' vectors (asked of ``bodies`` for
+    those alone, as they cost an embedding each)."""
     nearby = [(c, o) for c, o in candidates if abs(f.day - o.day) <= s.window_days]
     meanings = _meanings(f, [o for _, o in nearby])
     min_text = min(s.strong_threshold, s.text_threshold, s.joint_text_threshold)
@@ -405,7 +455,33 @@ def best_verdict(
             continue
         if best is None or (v.score, _neg(candidate)) > (best.score, _neg(best.candidate)):
             best = v
+    if best is None and bodies is not None:
+        best = _second_look(f, nearby, meanings, s, bodies)
     return best, len(candidates)
+
+
+def _second_look(
+    f: EventFeatures,
+    nearby: Sequence[tuple[object, EventFeatures]],
+    meanings: Sequence[float | None],
+    s: EventSettings,
+    bodies: BodyVectors,
+) -> Verdict | None:
+    close = [(m, n) for n, m in enumerate(meanings) if m is not None and m >= s.second_look_floor]
+    # The closest in meaning first (the earliest id on a tie), as many as the setting allows.
+    close.sort(key=lambda c: (-c[0], str(nearby[c[1]][0])))
+    short = close[: s.second_look_candidates]
+    if not short:
+        return None
+    own, theirs = bodies([nearby[n][0] for _, n in short])
+    best: Verdict | None = None
+    for (meaning, n), body in zip(short, theirs, strict=True):
+        candidate, other = nearby[n]
+        text = cosine(f.vector, other.vector)
+        v = second_look(f, other, candidate, s, text, meaning, embedding_cosine(own, body))
+        if v is not None and (best is None or (v.score, _neg(candidate)) > (best.score, _neg(best.candidate))):
+            best = v
+    return best
 
 
 def _shares_anchors(f: EventFeatures, other: EventFeatures, at_least: int) -> bool:

@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.config import settings_getter
 
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
-ALGORITHM_VERSION = "5"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning;
-# 5: shared anchors back a text match as the taggers' names do
+ALGORITHM_VERSION = "6"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning;
+# 5: shared anchors back a text match as the taggers' names do; 6: a second look at the bodies
 
 
 class EventSettings(BaseSettings):
@@ -49,6 +49,16 @@ class EventSettings(BaseSettings):
     # these, join without a shared name (each alone is too common between unrelated reports of one day).
     joint_text_threshold: float = Field(default=0.18, ge=0, le=1)
     joint_embedding_threshold: float = Field(default=0.58, ge=0, le=1)
+    # A second look, when no rule joined the article: its second_look_candidates candidates closest in meaning,
+    # if at least second_look_floor, are compared on more of the two bodies, the mean embedding of their first
+    # second_look_sentences sentences (each cut to second_look_tokens pieces); they join at
+    # second_look_threshold. It costs an embedding of those sentences for the article and each such
+    # candidate, so it is bounded to a short list. 0 candidates turns it off.
+    second_look_floor: float = Field(default=0.42, ge=0, le=1)
+    second_look_threshold: float = Field(default=0.62, ge=0, le=1)
+    second_look_sentences: int = Field(default=8, ge=1, le=50)
+    second_look_tokens: int = Field(default=64, ge=8, le=500)
+    second_look_candidates: int = Field(default=2, ge=0, le=30)
     # Index keys from the embedding (random-hyperplane LSH), so a report in another language sharing no word
     # is found: bands of bits each; every worker must share the seed.
     embedding_bands: int = Field(default=8, ge=0, le=32, description="LSH bands of the embedding (index keys)")
@@ -74,4 +84,6 @@ def engine_version(s: EventSettings) -> str:
         f":a{s.anchor_threshold:g}/{s.min_shared_anchors}:m{s.embedding_words}p{s.embedding_tokens}/{s.embedding_threshold:g}"
         f":j{s.joint_text_threshold:g}/{s.joint_embedding_threshold:g}"
         f":b{s.embedding_bands}x{s.embedding_bits}s{s.embedding_seed}"
+        f":r{s.second_look_candidates}x{s.second_look_sentences}p{s.second_look_tokens}"
+        f"/{s.second_look_floor:g}/{s.second_look_threshold:g}"
     )

@@ -102,6 +102,14 @@ def load_known(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Kn
     }
 
 
+def load_bodies(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The stored bodies of a few articles (the second look's short list), in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Article.id, Article.body).where(Article.id.in_(sorted(set(ids)))))
+    return {r.id: r.body for r in rows}
+
+
 def cluster_events(session: Session, cluster_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
     """The event of each copy cluster's earliest member that has one."""
     if not cluster_ids:

@@ -3,7 +3,8 @@ counted apart from one the rules turned down, on articles written for the tests.
 
 from __future__ import annotations
 
-from benchmarks.events import Pair, miss_breakdown
+from benchmarks.events import Bodies, Pair, Text, miss_breakdown
+from shared.events.embedding import embed, opening
 from shared.events.engine import EventFeatures, featurize
 from shared.events.settings import EventSettings
 from tests.fixtures.events import ARTICLES, published
@@ -50,3 +51,26 @@ def test_a_pair_without_a_shared_index_key_is_lost_to_retrieval_even_when_the_ru
     assert out["not_retrieved_verified"] == 1
     assert out["lost_to_retrieval_same_event"] == 0
     assert out["same_event"] == 0
+
+
+def test_a_pair_only_the_second_look_verifies_counts_as_verified_with_the_bodies_and_lost_without() -> None:
+    s = EventSettings()
+    langs = {"ferry_en": "en", "ferry_fr": "fr"}
+    texts = {n: Text(n, lang, ARTICLES[n]["title"], ARTICLES[n]["body"]) for n, lang in langs.items()}
+    feats = {
+        n: featurize(
+            title=t.title,
+            body=t.body,
+            language=t.language,
+            entities=(),
+            published_at=published(n),
+            settings=s,
+            embedding=embed([opening(t.title, t.body, s.embedding_words)], s.embedding_tokens)[0],
+        )
+        for n, t in texts.items()
+    }
+    pairs, order = [Pair("ferry_en", "ferry_fr", 1.0, "cross-language")], ["ferry_en", "ferry_fr"]
+    bodies = Bodies(texts, s)
+    assert miss_breakdown(pairs, order, feats, s, bodies)["verified"] == 1
+    assert set(bodies) == {"ferry_en", "ferry_fr"}  # embedded when the pair asked
+    assert miss_breakdown(pairs, order, feats, s)["not_verified"] == 1

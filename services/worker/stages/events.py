@@ -10,7 +10,9 @@ Runs after tagging, whose entities and places it compares (read from the batch's
    of ``event_keys`` (``shared.events.index``), which takes the rows' locks until commit: two workers with
    articles on one event are serialised and the second sees the first;
 4. the candidates' kept features are loaded in one query, scored and verified; the batch's earlier
-   articles are candidates too, through an in-memory index;
+   articles are candidates too, through an in-memory index; an article no rule joined gets the second look
+   at its short list, whose bodies (the batch's, else read from ``articles``) are embedded only then, once
+   per batch;
 5. the events joined are locked in id order (a user's merge meanwhile is followed).
 
 ``after_store`` records each decision's evidence and rebuilds the touched events from their members.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -27,15 +30,25 @@ from typing import Any
 from prometheus_client import Counter as Metric
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
 from shared.db.models import Article, EventDecision
-from shared.events.embedding import embed, opening, pack
-from shared.events.engine import EventFeatures, MemoryIndex, Rule, Verdict, best_verdict, featurize, top_candidates
+from shared.events.embedding import Vector, body_vectors, embed, opening, pack
+from shared.events.engine import (
+    BodyVectors,
+    EventFeatures,
+    MemoryIndex,
+    Rule,
+    Verdict,
+    best_verdict,
+    featurize,
+    top_candidates,
+)
 from shared.events.index import index_batch, period_of
 from shared.events.settings import EventSettings, engine_version, get_event_settings
-from shared.events.store import cluster_events, load_known, lock_events, refresh_statements
+from shared.events.store import cluster_events, load_bodies, load_known, lock_events, refresh_statements
 from shared.tagging.settings import get_tagging_settings
 from shared.tagging.vocabulary import vocabulary
 
@@ -127,6 +140,7 @@ class EventsStage:
         known = load_known(session, sorted({c for found in from_index.values() for c in found}))
         by_cluster = cluster_events(session, sorted(set(copies.values())))
 
+        bodies = _BatchBodies(session, {i.id: i.record.body for i in new}, s)
         decisions: dict[uuid.UUID, EventDecisionDraft] = {}
         batch_clusters: dict[uuid.UUID, uuid.UUID] = {}
         local = MemoryIndex(s)
@@ -138,7 +152,7 @@ class EventsStage:
             if event is not None:
                 decisions[item.id] = EventDecisionDraft(event, Rule.copy, f, matched=cluster)
             else:
-                decisions[item.id] = self._decide(item, f, from_index[item.id], known, local, decisions)
+                decisions[item.id] = self._decide(item, f, from_index[item.id], known, local, decisions, bodies)
                 local.add(item.id, f)
             if (own := item.record.cluster_id) is not None:
                 batch_clusters.setdefault(own, decisions[item.id].event_id)
@@ -177,12 +191,13 @@ class EventsStage:
         known: dict[uuid.UUID, Any],
         local: MemoryIndex,
         decided: dict[uuid.UUID, EventDecisionDraft],
+        bodies: _BatchBodies,
     ) -> EventDecisionDraft:
         s = self.settings
         candidates: list[tuple[object, EventFeatures]] = [(c, known[c].features) for c in found if c in known]
         in_batch = top_candidates(local.query(f), s.max_candidates)
         candidates += [(c, decided[c].features) for c in in_batch if isinstance(c, uuid.UUID)]
-        verdict, scored = best_verdict(f, candidates, s)
+        verdict, scored = best_verdict(f, candidates, s, bodies.of(item.id))
         if verdict is None:
             return EventDecisionDraft(item.id, Rule.founded, f, candidates=scored)
         matched = uuid.UUID(str(verdict.candidate))
@@ -221,6 +236,11 @@ class EventsStage:
                             if v and v.embedding_similarity is not None
                             else {}
                         ),
+                        **(
+                            {"body_similarity": round(v.body_similarity, 4)}
+                            if v and v.body_similarity is not None
+                            else {}
+                        ),
                     },
                 }
             )
@@ -235,6 +255,30 @@ class EventsStage:
         touched = sorted({e for item in ctx.items if (e := item.record.event_id) is not None})
         for refresh in refresh_statements(touched):
             ctx.session.execute(refresh)
+
+
+class _BatchBodies:
+    """The second look's body vectors for one batch: embedded when first asked, then kept for the batch; the
+    batch's own bodies are at hand, a stored article's are read in one query per look."""
+
+    def __init__(self, session: Session, batch: dict[uuid.UUID, str], s: EventSettings) -> None:
+        self.session, self.batch, self.s = session, batch, s
+        self.vectors: dict[uuid.UUID, Vector | None] = {}
+
+    def of(self, article: uuid.UUID) -> BodyVectors | None:
+        if not self.s.second_look_candidates or not self.s.embedding_words:
+            return None
+
+        def vectors(candidates: Sequence[object]) -> tuple[Vector | None, list[Vector | None]]:
+            ids = [uuid.UUID(str(c)) for c in candidates]
+            wanted = [i for i in dict.fromkeys([article, *ids]) if i not in self.vectors]
+            stored = load_bodies(self.session, [i for i in wanted if i not in self.batch])
+            texts = {i: self.batch[i] if i in self.batch else stored.get(i, "") for i in wanted}
+            found = body_vectors(list(texts.values()), self.s.second_look_sentences, self.s.second_look_tokens)
+            self.vectors.update(zip(texts, found, strict=True))
+            return self.vectors[article], [self.vectors[i] for i in ids]
+
+        return vectors
 
 
 def events_stages() -> list[Stage]:

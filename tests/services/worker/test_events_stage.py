@@ -113,6 +113,29 @@ def test_a_report_in_chinese_joins_on_its_stored_meaning_and_a_chinese_story_of_
     assert _events(db)[quake]["size"] == 2
 
 
+def test_a_report_in_other_words_joins_on_a_second_look_at_the_stored_body_and_a_same_day_story_does_not(
+    db: Engine,
+) -> None:
+    # Separate batches: the French report's short list is an English article whose body is read back.
+    ids = _run(db, ["ferry_en"]) | _run(db, ["ferry_fr"]) | _run(db, ["strike_fr"])
+    assert _event(db, ids["ferry_fr"]) == ids["ferry_en"]
+    assert _event(db, ids["strike_fr"]) == ids["strike_fr"]
+    joined = _decision(db, ids["ferry_fr"])
+    assert joined["rule"] == "second_look" and joined["matched_id"] == ids["ferry_en"]
+    assert joined["details"]["body_similarity"] >= EventSettings().second_look_threshold
+    assert joined["details"]["embedding_similarity"] >= EventSettings().second_look_floor
+    assert _decision(db, ids["strike_fr"])["rule"] == "founded"
+
+
+def test_in_one_batch_the_second_look_reads_the_batch_s_own_bodies(db: Engine) -> None:
+    ids = _run(db, ["ferry_en", "strike_fr", "ferry_fr"])
+    # The batch is decided in id order: the earlier of the two ferry reports founds the event.
+    first, later = sorted((ids["ferry_en"], ids["ferry_fr"]))
+    assert _event(db, later) == _event(db, first) == first
+    assert _decision(db, later)["rule"] == "second_look" and _decision(db, later)["matched_id"] == first
+    assert _event(db, ids["strike_fr"]) == ids["strike_fr"]
+
+
 def test_articles_of_one_batch_are_grouped_as_if_they_came_one_by_one(db: Engine) -> None:
     ids = _run(db, ["derby", "quake_local", "central_bank", "quake_wire", "quake_follow_up"])
     events = {name: _event(db, i) for name, i in ids.items()}

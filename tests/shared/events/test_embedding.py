@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.events.embedding import embed, shared_in_batch
+from shared.events.embedding import body_vectors, embed, sentences, shared_in_batch
 
 TEXTS = [
     "Floods close the main road into the valley after two days of rain",
@@ -31,3 +31,29 @@ def test_the_token_cap_is_part_of_what_is_shared() -> None:
         whole = embed([long_text], 0)
     assert not np.allclose(capped, whole, atol=1e-3)
     assert np.allclose(whole, embed([long_text], 0), atol=1e-5)
+
+
+def test_the_body_s_first_sentences_are_read_without_bylines_or_initials() -> None:
+    body = (
+        "By staff.\n\nThe U.S. envoy arrived on Monday with a 3.5 billion dollar offer. Talks began at once, "
+        "officials said! Were they over by noon, people asked? Nobody said.\n\n地震发生在清晨的山区小镇。救援队连夜赶到现场。"
+    )
+    assert sentences(body, 10) == [
+        "The U.S. envoy arrived on Monday with a 3.5 billion dollar offer.",  # no end at an initial or a decimal
+        "Talks began at once, officials said!",
+        "Were they over by noon, people asked?",
+        "地震发生在清晨的山区小镇。",  # the ideographic full stop needs no space
+        "救援队连夜赶到现场。",
+    ]
+    assert sentences(body, 2) == sentences(body, 10)[:2]
+
+
+def test_a_body_vector_is_the_mean_of_its_sentences_and_none_without_one() -> None:
+    body = "Floods close the main road into the valley. The council opens a shelter in the school hall."
+    vector, empty = body_vectors([body, "By staff."], 8, 64)
+    assert empty is None
+    parts = embed(sentences(body, 8), 64)
+    mean = parts.mean(axis=0)
+    assert vector is not None and np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+    # The first sentences only: a third one beyond the count changes nothing.
+    assert np.allclose(body_vectors([body + " A third sentence that is not read."], 2, 64)[0], vector, atol=1e-5)

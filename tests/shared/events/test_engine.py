@@ -10,7 +10,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from shared.events.embedding import embed, embedding_cosine, opening, pack, unpack
+from shared.events.embedding import Vector, body_vectors, embed, embedding_cosine, opening, pack, unpack
 from shared.events.engine import (
     MemoryIndex,
     Rule,
@@ -307,3 +307,65 @@ def test_the_memory_index_keeps_the_newest_ids_of_a_key_like_the_stored_rows() -
     for n in range(5):
         index.add(f"article-{n}", f)
     assert set(index.query(f)) == {"article-2", "article-3", "article-4"}
+
+
+def _bodies(names: list[str]) -> dict[str, Vector | None]:
+    return dict(
+        zip(
+            names,
+            body_vectors([ARTICLES[n]["body"] for n in names], S.second_look_sentences, S.second_look_tokens),
+            strict=True,
+        )
+    )
+
+
+def test_a_report_in_other_words_joins_on_a_second_look_at_the_bodies_and_a_same_day_story_does_not() -> None:
+    french, english, strike = _embedded("ferry_fr", "fr"), _embedded("ferry_en", "en"), _embedded("strike_fr", "fr")
+    vectors = _bodies(["ferry_fr", "ferry_en", "strike_fr"])
+
+    def bodies_of(item: str):  # type: ignore[no-untyped-def]
+        def look(candidates):  # type: ignore[no-untyped-def]
+            return vectors[item], [vectors[str(c)] for c in candidates]
+
+        return look
+
+    # No name, place or figure in common, and the words of two languages: no other rule joins them.
+    assert compare(french, english, "ferry_en", S).rule is None
+    assert best_verdict(french, [("ferry_en", english)], S)[0] is None
+    v, _ = best_verdict(french, [("ferry_en", english)], S, bodies_of("ferry_fr"))
+    assert v is not None and v.rule is Rule.second_look and v.candidate == "ferry_en"
+    assert v.embedding_similarity is not None and v.embedding_similarity >= S.second_look_floor
+    assert v.body_similarity is not None and v.body_similarity >= S.second_look_threshold
+    assert v.score == v.body_similarity
+    # The teachers' strike of the same day and language stays apart.
+    assert best_verdict(strike, [("ferry_fr", french)], S, bodies_of("strike_fr"))[0] is None
+    # Either bar raised past its score keeps the ferry reports apart too.
+    meaning, body = v.embedding_similarity, v.body_similarity
+    for raised in ({"second_look_floor": meaning + 0.01}, {"second_look_threshold": body + 0.01}):
+        assert (
+            best_verdict(french, [("ferry_en", english)], S.model_copy(update=raised), bodies_of("ferry_fr"))[0] is None
+        )
+    later = dataclasses.replace(english, day=french.day + S.window_days + 1)
+    assert best_verdict(french, [("ferry_en", later)], S, bodies_of("ferry_fr"))[0] is None
+
+
+def test_the_second_look_reads_only_the_short_list_and_only_when_no_rule_joined() -> None:
+    french, english, strike = _embedded("ferry_fr", "fr"), _embedded("ferry_en", "en"), _embedded("strike_fr", "fr")
+    vectors = _bodies(["ferry_fr", "ferry_en", "strike_fr"])
+    asked: list[list[object]] = []
+
+    def look(candidates):  # type: ignore[no-untyped-def]
+        asked.append(list(candidates))
+        return vectors["ferry_fr"], [vectors[str(c)] for c in candidates]
+
+    one = S.model_copy(update={"second_look_candidates": 1, "second_look_floor": 0.0})
+    v, scored = best_verdict(french, [("strike_fr", strike), ("ferry_en", english)], one, look)
+    assert v is not None and v.candidate == "ferry_en" and scored == 2
+    assert asked == [["ferry_en"]]  # the closest in meaning only, one embedding of bodies for the article
+    # A candidate some rule verifies: no second look is asked for.
+    asked.clear()
+    wire, local = _embedded("quake_wire", "en"), _embedded("quake_local", "en")
+    v, _ = best_verdict(local, [("quake_wire", wire), ("ferry_en", english)], S, look)
+    assert v is not None and v.rule is not Rule.second_look and asked == []
+    # Nothing close enough in meaning: nothing is asked either.
+    assert best_verdict(strike, [("ferry_en", english)], S, look)[0] is None and asked == []
