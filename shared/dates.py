@@ -12,6 +12,7 @@ as the nearest edge (``shared.db.safe_dates``) rather than fail.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import AfterValidator, ValidationInfo, model_validator
@@ -46,11 +47,12 @@ class DateWindowSettings(BaseSettings):
             )
         return self
 
-    @property
+    # Computed once per settings object: every client date of every request is checked against them.
+    @cached_property
     def start(self) -> datetime:
         return datetime(self.min_year, 1, 1, tzinfo=UTC)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """The first moment after the window."""
         return datetime(self.max_year + 1, 1, 1, tzinfo=UTC)

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import anyio
 from celery import Celery
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared.api.errors import ApiError
-from shared.intake import IdempotencyKeyRef, Stored, StoredResponse, Taken, claim, enqueue, remember, store
+from shared.intake import Enqueuer, IdempotencyKeyRef, Stored, StoredResponse, Taken, claim, remember, store
 from shared.intake.queue import count
 from shared.schemas.articles import ArticleIn
 
@@ -58,10 +57,9 @@ class GroupCommit:
         self, sessionmaker: async_sessionmaker, celery: Celery, *, window_s: float, max_size: int, chunk: int
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._celery = celery
+        self._enqueuer = Enqueuer(celery, chunk=chunk)
         self._window_s = window_s
         self._max_size = max_size
-        self._chunk = chunk
         self._pending: list[_Member] = []
         self._timer: asyncio.TimerHandle | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -87,10 +85,11 @@ class GroupCommit:
         return await asyncio.shield(member.future)
 
     async def close(self) -> None:
-        """Commit what is waiting and wait for the groups in flight (the app is stopping)."""
+        """Commit what is waiting and wait for the groups and sends in flight (the app is stopping)."""
         self._flush()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        await self._enqueuer.close()
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -114,22 +113,19 @@ class GroupCommit:
             # Alone, each member meets only its own fate (and those that succeed are answered).
             await asyncio.gather(*(self._commit([m]) for m in members))
             return
-        await self._queue([o.stored for o in outcomes if isinstance(o, Accepted)], members, outcomes)
+        self._queue([o.stored for o in outcomes if isinstance(o, Accepted)], members, outcomes)
         for member, outcome in zip(members, outcomes, strict=True):
             _settle(member, outcome)
 
-    async def _queue(self, stored: list[Stored], members: list[_Member], outcomes: list[_Outcome]) -> None:
-        """Count the group, then queue its new work: one enqueue, each id carrying its own request's id."""
+    def _queue(self, stored: list[Stored], members: list[_Member], outcomes: list[_Outcome]) -> None:
+        """Count the group, then queue its new work in the background (the members are answered meanwhile):
+        one enqueue, each id carrying its own request's id."""
         request_ids: dict[uuid.UUID, str | None] = {
             o.stored.id: m.request_id for m, o in zip(members, outcomes, strict=True) if isinstance(o, Accepted)
         }
         taken = Taken(stored=stored, channel=CHANNEL, request_id=None)
         count(taken)
-        fresh = taken.fresh
-        if fresh:
-            await anyio.to_thread.run_sync(
-                lambda: enqueue(self._celery, fresh, chunk=self._chunk, request_ids=request_ids)
-            )
+        self._enqueuer.enqueue(taken.fresh, request_ids=request_ids)
 
 
 def _settle(member: _Member, outcome: _Outcome | BaseException) -> None:

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ingest.deps import SessionDep, request_id_of
 from services.ingest.group_commit import GroupCommit
 from shared.intake import (
+    Enqueuer,
     IdempotencyKeyRef,
     Stored,
     StoredResponse,
     Taken,
     claim,
     enqueue_async,
-    queue_taken_async,
     send,
     take_in,
     withdraw,
@@ -40,6 +40,7 @@ class Intake:
     celery: Celery
     chunk: int
     request_id: str | None
+    enqueuer: Enqueuer
     group: GroupCommit | None = None
 
     async def take_in_one(
@@ -91,8 +92,9 @@ class Intake:
         rejected: Sequence[str] = (),
         if_match: int | None = None,
     ) -> Taken:
-        """Store, record the answer under ``key``, commit, then count and queue. The commit comes before the
-        queueing and before the caller's 2xx: the article is durable before anyone is told so."""
+        """Store, record the answer under ``key``, commit, then count and queue (in the background). The
+        commit comes before the queueing and before the caller's 2xx: the article is durable before anyone is
+        told so."""
         taken = await self.session.run_sync(
             take_in,
             articles=articles,
@@ -106,7 +108,7 @@ class Intake:
         if before_commit is not None:
             await before_commit(self.session)
         await self.session.commit()
-        await queue_taken_async(self.celery, taken, chunk=self.chunk)
+        self.enqueuer.queue_taken(taken)
         return taken
 
     async def withdraw(self, article_id: uuid.UUID, *, reason: str | None, if_match: int | None) -> Stored | None:
@@ -150,6 +152,7 @@ async def _intake(request: Request, session: SessionDep) -> Intake:
         celery=state.celery,
         chunk=state.settings.ingest.task_chunk_size,
         request_id=request_id_of(request),
+        enqueuer=state.enqueuer,
         group=getattr(state, "group_commit", None),
     )
 

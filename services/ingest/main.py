@@ -20,6 +20,7 @@ from services.ingest.routers import (
 from shared.api.app import create_service_app
 from shared.api.auth import Scope, require_scope
 from shared.config import get_settings
+from shared.intake import Enqueuer
 from shared.metrics import registry
 from shared.schemas.articles import ArticleIn, BatchIn
 from shared.tasks import make_celery
@@ -28,6 +29,7 @@ from shared.tasks import make_celery
 async def _start(app: FastAPI) -> None:
     app.state.celery = make_celery(app.state.settings, "tidings-ingest")
     ingest = app.state.settings.ingest
+    app.state.enqueuer = Enqueuer(app.state.celery, chunk=ingest.task_chunk_size)
     app.state.group_commit = (
         GroupCommit(
             app.state.sessionmaker,
@@ -44,6 +46,7 @@ async def _start(app: FastAPI) -> None:
 async def _stop(app: FastAPI) -> None:
     if app.state.group_commit is not None:
         await app.state.group_commit.close()
+    await app.state.enqueuer.close()
     app.state.celery.pool.force_close_all()
 
 

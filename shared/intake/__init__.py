@@ -15,13 +15,16 @@ A channel's steps, in order::
     taken = take_in(session, articles=..., channel="mine", request_id=...)   # store (+ idempotency record)
     session.commit()
     queue_taken(celery, taken, chunk=settings.ingest.task_chunk_size)        # count, then one enqueue
+
+The ingest service's requests hand that last step to an :class:`Enqueuer`, which sends in the background.
 """
 
 from shared.intake.idempotency import IdempotencyKeyRef, StoredResponse, claim, remember, request_fingerprint
-from shared.intake.queue import enqueue, enqueue_async, queue_taken, queue_taken_async, send
+from shared.intake.queue import Enqueuer, enqueue, enqueue_async, queue_taken, queue_taken_async, send
 from shared.intake.store import Stored, Taken, store, take_in, withdraw
 
 __all__ = [
+    "Enqueuer",
     "IdempotencyKeyRef",
     "Stored",
     "StoredResponse",

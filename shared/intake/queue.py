@@ -8,6 +8,7 @@ not turned into an error for the client.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -106,3 +107,43 @@ async def queue_taken_async(celery: Celery, taken: Taken, *, chunk: int) -> bool
     """:func:`queue_taken` for the async services."""
     count(taken)
     return await enqueue_async(celery, taken.fresh, chunk=chunk, request_id=taken.request_id)
+
+
+class Enqueuer:
+    """Queues the work of committed rows without holding up the answer: the rows are the record and a failed
+    send is only logged (the sweeper starts what was not queued), so a client waits on the commit, not on
+    Redis as well. One per app, or per group commit; ``close`` waits for the sends in flight."""
+
+    def __init__(self, celery: Celery, *, chunk: int) -> None:
+        self._celery = celery
+        self._chunk = chunk
+        self._sending: set[asyncio.Task[bool]] = set()
+
+    def queue_taken(self, taken: Taken) -> None:
+        """Count the batch now, then queue its new rows in the background."""
+        count(taken)
+        self.enqueue(taken.fresh, request_id=taken.request_id)
+
+    def enqueue(
+        self,
+        ids: Sequence[uuid.UUID],
+        *,
+        request_id: str | None = None,
+        request_ids: Mapping[uuid.UUID, str | None] | None = None,
+    ) -> None:
+        """:func:`enqueue` in the background, off the event loop (publishing blocks on the socket)."""
+        if not ids:
+            return
+        celery, chunk = self._celery, self._chunk
+        sending = asyncio.get_running_loop().create_task(
+            anyio.to_thread.run_sync(
+                lambda: enqueue(celery, ids, chunk=chunk, request_id=request_id, request_ids=request_ids)
+            )
+        )
+        self._sending.add(sending)
+        sending.add_done_callback(self._sending.discard)
+
+    async def close(self) -> None:
+        """Wait for the sends in flight (the app is stopping)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)

@@ -16,6 +16,8 @@ def storable(value: str) -> str:
     """``value``, or a ValueError saying why PostgreSQL could not store it."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    if value.isascii():  # a constant-time flag of the string: no surrogate, no encoding to try
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

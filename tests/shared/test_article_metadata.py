@@ -86,3 +86,14 @@ def test_depth_is_limited_to_eight_levels() -> None:
     ArticleIn.model_validate({"title": "t", "body": "b", "metadata": _nested(8)})
     with pytest.raises(ValidationError, match="nested too deeply"):
         ArticleIn.model_validate({"title": "t", "body": "b", "metadata": _nested(9)})
+
+
+def test_separators_inside_strings_do_not_count_against_the_limit() -> None:
+    # Every ':' and ',' of these strings is text, not a separator json.dumps widens: they fit to the byte.
+    limit = get_ingest_settings().max_metadata_bytes
+    overhead = len(json.dumps({"k": ["", ""]}, ensure_ascii=False).encode())
+    fits = {"k": [":," * ((limit - overhead) // 2) + ":" * ((limit - overhead) % 2), ""]}
+    assert len(json.dumps(fits, ensure_ascii=False).encode()) == limit
+    ArticleIn.model_validate({"title": "t", "body": "b", "metadata": fits})
+    with pytest.raises(ValidationError, match="larger than"):
+        ArticleIn.model_validate({"title": "t", "body": "b", "metadata": {"k": [fits["k"][0], ":"]}})
