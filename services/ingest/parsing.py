@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -188,11 +189,23 @@ class _Batch(BaseModel):
     articles: list[ArticleIn]
 
 
+# A number with an exponent of three digits or more may overflow a double (``1e999``), which pydantic's parser
+# reads as infinity without a word; such a body takes the path that names the field instead.
+_LARGE_EXPONENT = re.compile(rb"[0-9.][eE][+-]?[0-9]{3}")
+
+
 def _validates_from_bytes(raw: bytes, charset: str | None) -> bool:
     """Whether a JSON body may be validated by pydantic straight from its bytes (one native pass: parse and
     validate). Not when it needs a charset decoded, holds ``html`` (extracted in Python first) or may hold
-    ``NaN`` / ``Infinity`` (pydantic's parser reads them, JSON and jsonb have no such numbers)."""
-    return charset in (None, "utf-8", "utf8") and b'"html"' not in raw and b"NaN" not in raw and b"Infinity" not in raw
+    ``NaN`` / ``Infinity`` or a number past a double's range (pydantic's parser reads them, JSON and jsonb have
+    no such numbers)."""
+    return (
+        charset in (None, "utf-8", "utf8")
+        and b'"html"' not in raw
+        and b"NaN" not in raw
+        and b"Infinity" not in raw
+        and _LARGE_EXPONENT.search(raw) is None
+    )
 
 
 def articles_from_json_bytes(raw: bytes, charset: str | None) -> list[ArticleIn] | None:

@@ -59,6 +59,9 @@ def test_real_charsets_still_decode(ingest: httpx.Client, charset: str) -> None:
         ('{"title": "Tram line", "body": "Trams ran.", "metadata": {"score": NaN}}', "metadata.score"),
         ('{"title": "Tram line", "body": "Trams ran.", "metadata": {"w": [1, Infinity]}}', "metadata.w.1"),
         ('{"title": "Tram line", "body": "Trams ran.", "published_at": -Infinity}', "published_at"),
+        # Finite in the text, infinite as a double: refused too, not stored as something else.
+        ('{"title": "Tram line", "body": "Trams ran.", "metadata": {"score": 1e999}}', "metadata.score"),
+        ('{"title": "Tram line", "body": "Trams ran.", "metadata": {"w": [-2.5E+400]}}', "metadata.w.0"),
     ],
 )
 def test_nan_and_infinity_are_refused_naming_the_field(ingest: httpx.Client, raw: str, field: str) -> None:
