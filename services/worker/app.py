@@ -9,6 +9,7 @@ import structlog
 from celery import signals
 
 from services.worker import resources
+from services.worker.heap import freeze_loaded
 from services.worker.metrics import Collector, start_exporter
 from shared.channels.settings import get_channel_settings
 from shared.config import get_settings
@@ -108,6 +109,7 @@ def _fresh_resources(**_: Any) -> None:
         warm_up = getattr(stage, "warm_up", None)
         if callable(warm_up):
             warm_up()
+    freeze_loaded()
 
 
 @signals.worker_process_shutdown.connect

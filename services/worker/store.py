@@ -1,24 +1,23 @@
 """Claim ingestions, and write the processed articles with one upsert per batch.
 
-The batch's rows travel as one JSON parameter unpacked by ``jsonb_to_recordset``: a multi-row VALUES of 200
-articles has 6,600 placeholders, which the driver re-parses on every batch (too long for its statement cache)
-at a cost that was a sixth of a fast worker's time; one parameter costs nothing to parse.
+The batch's rows travel as one JSON parameter unpacked by ``jsonb_to_recordset`` (``shared.db.bulk``): a
+multi-row VALUES of 200 articles has 6,600 placeholders, which the driver re-parses on every batch (too long
+for its statement cache) at a cost that was a sixth of a fast worker's time; one parameter costs nothing to
+parse.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, case, func, literal_column, select, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement, Table, case, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from services.worker.context import ArticleRecord, WorkItem
+from shared.db.bulk import recordset
 from shared.db.models import Article, Ingestion, IngestionState
 
 PIPELINE_VERSION = "1"
@@ -112,16 +111,6 @@ def _row(r: ArticleRecord) -> dict[str, Any]:
 _DEDUP = ("cluster_id", "is_canonical", "duplicate_of", "dedup_similarity", "dedup_method", "dedup_version")
 
 
-def _json_value(value: object) -> str:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()  # bytea's hex input format
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"no JSON form for {type(value).__name__}")
-
-
 def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
     """One multi-row upsert keyed by the ingestion id: re-running a batch rewrites the same rows.
 
@@ -133,15 +122,9 @@ def upsert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
     table = cast(Table, Article.__table__)
     rows = [_row(r) for r in records]
     names = list(rows[0])
-    dialect = postgresql.dialect()
-    columns = ", ".join(f"{n} {table.c[n].type.compile(dialect=dialect)}" for n in names)
-    source = text(f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({columns})").bindparams(
-        rows=json.dumps(rows, default=_json_value)
-    )
     revision: ColumnElement[int] = literal_column("r.revision")
-    selected: list[ColumnElement[Any]] = [literal_column(f"r.{n}") for n in names]
-    selected.append(case((revision > 1, func.now()), else_=None).label("revised_at"))  # a revision's first arrival
-    incoming: Select[Any] = select(*selected).select_from(source)
+    # A revision's first arrival dates its revised_at.
+    incoming = recordset(table, rows, extra=[case((revision > 1, func.now()), else_=None).label("revised_at")])
     stmt = insert(table).from_select([*names, "revised_at"], incoming)
     skip = {"id"}
     if all(r.dedup is None for r in records):

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import sessionmaker
 
 from shared.config import DatabaseSettings
-from shared.db import safe_dates
+from shared.db import jsoncodec, safe_dates
 
 
 def _connect_args(settings: DatabaseSettings, application_name: str) -> dict[str, object]:
@@ -27,6 +27,9 @@ def make_engine(settings: DatabaseSettings, *, application_name: str = "tidings"
         pool_timeout=settings.pool_timeout_s,
         pool_pre_ping=True,
         connect_args=_connect_args(settings, application_name),
+        # The worker reads every payload and its candidates' stored features as JSONB: orjson's speed.
+        json_serializer=jsoncodec.dumps,
+        json_deserializer=jsoncodec.loads,
     )
 
 

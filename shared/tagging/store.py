@@ -8,7 +8,6 @@ articles no longer have and upserts the rest; the two touch different rows, so t
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from shared.db import jsoncodec
 from shared.db.models import TagRule
 from shared.tagging.base import Document, Tag
 from shared.tagging.rules import Rule
@@ -133,7 +133,7 @@ def replace_tags(
             )
     session.execute(
         _REPLACE,
-        {"rows": json.dumps(rows), "ids": list(tags), "taggers": list(taggers) if taggers is not None else None},
+        {"rows": jsoncodec.dumps(rows), "ids": list(tags), "taggers": list(taggers) if taggers is not None else None},
     )
     return len(rows)
 

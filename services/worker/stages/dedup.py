@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 
 from services.worker.context import BatchContext, DedupColumns, WorkItem
 from services.worker.stages import Stage
+from shared.db.bulk import upsert
 from shared.db.models import Article, DedupCorrection, DedupDecision, DedupReuse
 from shared.dedup.clusters import lock_clusters, refresh_statements
 from shared.dedup.engine import Candidate, Features, Match, MemoryIndex, Method, decide, featurize
@@ -213,13 +213,7 @@ class DedupStage:
             if (d := item.dedup) is not None
         ]
         if rows:
-            stmt = insert(DedupDecision).values(rows)
-            ctx.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[DedupDecision.article_id],
-                    set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
-                )
-            )
+            ctx.session.execute(upsert(DedupDecision, rows, keys=["article_id"]))
         links = sorted(
             (
                 link | {"engine_version": self.version}
@@ -230,14 +224,7 @@ class DedupStage:
             key=lambda r: (r["article_id"], r["other_id"]),
         )
         if links:
-            stmt = insert(DedupReuse).values(links)
-            ctx.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[DedupReuse.article_id, DedupReuse.other_id],
-                    set_={c: stmt.excluded[c] for c in links[0] if c not in ("article_id", "other_id")}
-                    | {"decided_at": func.now()},
-                )
-            )
+            ctx.session.execute(upsert(DedupReuse, links, keys=["article_id", "other_id"]))
         clusters = sorted(
             {c for item in ctx.items if (c := item.record.cluster_id) is not None}
             | {item.left_cluster for item in ctx.items if item.left_cluster is not None}

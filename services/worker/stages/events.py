@@ -28,12 +28,12 @@ from itertools import chain
 from typing import Any
 
 from prometheus_client import Counter as Metric
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.worker.context import BatchContext, WorkItem
 from services.worker.stages import Stage
+from shared.db.bulk import upsert
 from shared.db.models import Article, EventDecision
 from shared.events.embedding import Vector, body_vectors, embed, opening, pack
 from shared.events.engine import (
@@ -245,13 +245,7 @@ class EventsStage:
                 }
             )
         if rows:
-            stmt = insert(EventDecision).values(rows)
-            ctx.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[EventDecision.article_id],
-                    set_={c: stmt.excluded[c] for c in rows[0] if c != "article_id"} | {"decided_at": func.now()},
-                )
-            )
+            ctx.session.execute(upsert(EventDecision, rows, keys=["article_id"]))
         touched = sorted({e for item in ctx.items if (e := item.record.event_id) is not None})
         for refresh in refresh_statements(touched):
             ctx.session.execute(refresh)

@@ -18,6 +18,7 @@ from functools import lru_cache
 from celery import signals
 
 from services.worker.context import BatchContext
+from services.worker.heap import freeze_loaded
 from services.worker.stages import Stage
 from shared.metrics import TAGS_WRITTEN
 from shared.tagging.base import Tag
@@ -48,6 +49,7 @@ def _load_in_the_parent(**_: object) -> None:
     # worker_proc_alive_timeout (4 s) to come up before it kills it.
     if _enabled():
         taggers()
+        freeze_loaded()
 
 
 class TaggingStage:
