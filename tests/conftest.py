@@ -160,6 +160,14 @@ def redis_client(test_infra: TestInfra) -> Iterator[redis.Redis]:
     client.close()
 
 
+@pytest.fixture
+def side_queue(redis_client: redis.Redis) -> Iterator[str]:
+    """A queue no worker consumes, so a test can read the real task messages sent to it."""
+    name = f"side-queue-{uuid.uuid4().hex[:8]}"
+    yield name
+    redis_client.delete(name)
+
+
 def _start_worker(platform: Platform, env: dict[str, str], name: str) -> None:
     log = LOG_DIR / f"{name}.log"
     platform.start(name, worker_argv(2, hostname=f"{name}-{uuid.uuid4().hex[:6]}@%h"), env, ROOT, log=log)

@@ -6,22 +6,12 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import redis
 
 from shared.config import get_settings
 from shared.intake import Enqueuer
 from shared.tasks import TaskName, make_celery
-
-
-@pytest.fixture
-def side_queue(redis_client: redis.Redis) -> Iterator[str]:
-    """A queue no worker consumes, so the test can read the task messages sent to it."""
-    name = f"enqueuer-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis_client.delete(name)
 
 
 def test_close_waits_for_the_sends_in_flight(redis_client: redis.Redis, side_queue: str) -> None:

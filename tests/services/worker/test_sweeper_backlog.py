@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
-import pytest
 import redis
 from sqlalchemy import Engine, text
 
@@ -15,14 +13,6 @@ from shared.config import get_settings
 from shared.db.engine import make_sessionmaker
 from shared.tasks import TaskName, make_celery
 from tests.factories import article_payload, insert_ingestions
-
-
-@pytest.fixture
-def side_queue(redis_client: redis.Redis) -> Iterator[str]:
-    """A queue no worker consumes, so the test can look at real task messages in it."""
-    name = f"reliability-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis_client.delete(name)
 
 
 def test_the_queue_head_is_the_oldest_waiting_task(redis_client: redis.Redis, side_queue: str) -> None:
