@@ -74,6 +74,21 @@ def test_recorded_wall_times_are_held_against_their_budgets(tmp_path: Path) -> N
     assert rows["make bench wall time"]["target"] == f"<= {table.TOTAL_BUDGET_S} s"
 
 
+def test_an_over_budget_target_names_where_its_time_went(tmp_path: Path) -> None:
+    sections = {"entities": 96.3, "topics": 11.5, "reuters": 79.7, "speed": 86.2}
+    (tmp_path / "tagging.json").write_text(json.dumps({"summary": [], "seconds_by_section": sections}))
+    (tmp_path / "reuse.json").write_text(json.dumps({"summary": [], "seconds": 87.4}))
+    (tmp_path / "events.json").write_text(json.dumps({"summary": [], "phases_s": {"speed": 22.0, "total": 70}}))
+    table.record(tmp_path, "bench-tagging", table.BUDGETS_S["bench-tagging"] + 25, 0)
+    table.record(tmp_path, "bench-events", table.BUDGETS_S["bench-events"] + 7, 0)
+
+    rows = {r["measure"]: r for r in table.rows_of(tmp_path / table.TIMES_FILE)}
+    assert rows["bench-tagging wall time"]["limited_by"].endswith(
+        "; its time: tagging: entities 96 s, speed 86 s, reuters 80 s"
+    )
+    assert rows["bench-events wall time"]["limited_by"].endswith("; its time: reuse 87 s; events: speed 22 s")
+
+
 def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, str]]:
     """The Makefile's targets with their recipe lines, and its simple variables."""
     rules: dict[str, list[str]] = {}
