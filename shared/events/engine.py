@@ -50,6 +50,7 @@ from wordfreq import available_languages, zipf_frequency
 from shared.events.embedding import Vector, band_keys, embedding_cosine
 from shared.events.settings import EventSettings
 from shared.tagging.base import fold
+from shared.tagging.gazetteer import Place
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 # A Latin-script word (letters of the Latin blocks, with inner apostrophes and hyphens): the script that
@@ -245,12 +246,27 @@ def country_names(language: str) -> tuple[re.Pattern[str] | None, dict[str, str]
                     translated = tr.gettext(english) if english else ""
                     if translated and translated != english and len(translated) >= 2:
                         codes.setdefault(fold(translated), country.alpha_2)
+        # A name that is also one of the language's commonest words ("того", Togo, is Russian for "of that").
+        for word in _stop_words(language) & codes.keys():
+            del codes[word]
     if not codes:
         return None, codes
     alternatives = "|".join(re.escape(n) for n in sorted(codes, key=len, reverse=True))
     if language in _UNBOUNDED:
         return re.compile(f"(?:{alternatives})"), codes
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), codes
+
+
+def _stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words of a language (lists shipped with the package, no model), folded; empty when it has
+    none."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"spacy.lang.{language}.stop_words")
+    except ImportError:
+        return frozenset()
+    return frozenset(fold(w) for w in module.STOP_WORDS)
 
 
 @lru_cache(maxsize=200_000)
@@ -260,20 +276,32 @@ def word_anchor(word: str, language: str, min_population: int) -> tuple[str, flo
     (weight 0 for a common word)."""
     from shared.tagging.gazetteer import gazetteer  # built once per process, shared with the place tagger
 
-    known = [p for p in gazetteer().lookup(word) if p.feature != "city" or p.population >= min_population]
-    if known:
-        p = max(known, key=lambda p: (p.feature == "country", p.population, p.geonames_id or 0))
-        ref = p.country_code if p.feature == "country" or p.geonames_id is None else str(p.geonames_id)
-        return f"place:{ref}", _COUNTRY_WEIGHT if p.feature == "country" else _PLACE_WEIGHT
     # Rarity as written (accents kept: "über" is common, "uber" is not), the key folded.
     zipf = zipf_frequency(word, "en")
     # wordfreq would need a segmenter for the scripts without spaces; their Latin-script names are English's.
     if language in _LANGUAGES and language != "en" and language not in _SPACELESS:
         zipf = max(zipf, zipf_frequency(word, language))
-    folded = fold(word)
-    if zipf >= _NAME_MAX_ZIPF:
+    common = zipf >= _NAME_MAX_ZIPF
+    known = [
+        p
+        for p in gazetteer().lookup(word)
+        if (p.feature != "city" or p.population >= min_population) and not (common and _subdivision(p))
+    ]
+    if known:
+        p = max(known, key=lambda p: (p.feature == "country", p.population, p.geonames_id or 0))
+        if p.feature == "country" or p.geonames_id is None:
+            # A subdivision without a gazetteer id says only its country.
+            return f"place:{p.country_code}", _COUNTRY_WEIGHT
+        return f"place:{p.geonames_id}", _PLACE_WEIGHT
+    if common:
         return "", 0.0
-    return f"name:{folded[:7]}", min(_MAX_WEIGHT, _NAME_MAX_ZIPF + 2.0 - zipf)
+    return f"name:{fold(word)[:7]}", min(_MAX_WEIGHT, _NAME_MAX_ZIPF + 2.0 - zipf)
+
+
+def _subdivision(place: Place) -> bool:
+    """An ISO subdivision known by name alone: many are plain words somewhere ("West", "Centre", "Nord" and
+    "South" are regions of Cameroon or Burkina Faso), so a common word is not taken for one."""
+    return place.feature == "region" and place.geonames_id is None
 
 
 def day_of(moment: datetime) -> int:

@@ -184,6 +184,22 @@ def test_country_names_are_read_in_the_article_s_language() -> None:
     assert {"place:DE", "place:ES"} <= set(chinese.anchors) & set(spanish.anchors) & set(english.anchors)
 
 
+def test_plain_words_that_name_a_subdivision_or_a_country_somewhere_are_no_place() -> None:
+    # "West" and "South" are regions of Cameroon, "Paul" one of Cape Verde: read as places, two unrelated
+    # English stories of a day would share a country.
+    for word in ("West", "South", "East", "Paul"):
+        assert word_anchor(word, "en", S.anchor_place_population) == ("", 0.0)
+    # A rarer region name still says its country; a US state keeps its own gazetteer id.
+    assert word_anchor("Hampshire", "en", S.anchor_place_population)[0] == "place:GB"
+    assert word_anchor("Texas", "en", S.anchor_place_population)[0] == "place:4736286"
+    # Russian "того" ("of that") spells Togo: a stop word of the language is never a country there.
+    russian = featurize(
+        title="После того как Германия", body="", language="ru", entities=(), published_at=published("derby"),
+        settings=S,
+    )  # fmt: skip
+    assert set(russian.anchors) == {"place:DE"}
+
+
 def _embedded(name: str, language: str):  # type: ignore[no-untyped-def]
     a = ARTICLES[name]
     return featurize(
