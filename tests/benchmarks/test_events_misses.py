@@ -3,7 +3,7 @@ counted apart from one the rules turned down, on articles written for the tests.
 
 from __future__ import annotations
 
-from benchmarks.events import Bodies, Pair, Text, miss_breakdown
+from benchmarks.events import Bodies, Pair, Text, grouped_rates, miss_breakdown
 from shared.events.embedding import embed, opening
 from shared.events.engine import EventFeatures, featurize
 from shared.events.settings import EventSettings
@@ -74,3 +74,14 @@ def test_a_pair_only_the_second_look_verifies_counts_as_verified_with_the_bodies
     assert miss_breakdown(pairs, order, feats, s, bodies)["verified"] == 1
     assert set(bodies) == {"ferry_en", "ferry_fr"}  # embedded when the pair asked
     assert miss_breakdown(pairs, order, feats, s)["not_verified"] == 1
+
+
+def test_grouped_pair_rates_read_the_events_the_grouping_made() -> None:
+    pairs = [*PAIRS, Pair("quake_local", "derby", 4.0, "en")]
+    # The two earthquake reports in one event, the derby alone: one of two same-event pairs together, and the
+    # unrelated pair apart.
+    out = grouped_rates(pairs, {"quake_wire": "e1", "quake_local": "e1", "derby": "e2"})
+    assert out == {"same_event_together": 0.5, "unrelated_together": 0.0, "same_event_pairs": 2, "unrelated_pairs": 1}
+    # Joined through a third article, an unrelated pair counts as together.
+    chained = grouped_rates(pairs, {"quake_wire": "e1", "quake_local": "e1", "derby": "e1"})
+    assert chained["unrelated_together"] == 1.0
