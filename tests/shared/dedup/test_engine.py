@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from shared.dedup.engine import ArrayIndex, Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
 from shared.dedup.keys import exact_keys, uuid7_floor, uuid7_time, window_floor
-from shared.dedup.minhash import estimated_jaccard, permutations, signatures
+from shared.dedup.minhash import estimated_jaccard, permutations, select, signatures
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment
@@ -69,6 +69,27 @@ def test_long_texts_span_several_numpy_slices() -> None:
         x = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         expected = ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0).astype(np.uint32)
         assert np.array_equal(sig[i], expected)
+
+
+def test_some_permutations_of_some_texts_are_those_columns_and_rows_of_the_whole_signature() -> None:
+    bodies = [story(name)[1] for name in ("harbour-strike", "school-budget")]
+    batch = shingle_batch(["a b c", *bodies, ""], shingle_words=5, shingle_chars=5, char_script_ratio=0.5)
+    whole = signatures(batch, num_perm=120, seed=5)
+    texts = np.array([1, 3])
+    part = signatures(select(batch, texts), num_perm=120, seed=5, perms=slice(72, 120))
+    assert np.array_equal(part, whole[texts, 72:])
+
+
+def test_texts_compute_and_keep_the_bands_they_index_whatever_their_batch_neighbours_index() -> None:
+    # A long text keeps fewer bands than a short one beside it (its fingerprints stand in for the rest), and a
+    # text too short for reuse keeps the lead bands: each text's keys are those it gets in a batch of its own.
+    bodies = [story("harbour-strike")[1], story("school-budget")[1][:400], "a few words about nothing much"]
+    for s in (S, DedupSettings(reuse_window=0), DedupSettings(reuse_min_shingles=200)):
+        together = featurize(bodies, ["", "", ""], s)
+        assert len({f.bands.size for f in together}) > 1 or s.reuse_window == 0
+        for body, f in zip(bodies, together, strict=True):
+            [alone] = featurize([body], [""], s)
+            assert np.array_equal(alone.bands, f.bands)
 
 
 def test_scripts_without_spaces_use_character_shingles() -> None:
