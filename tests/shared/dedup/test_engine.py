@@ -269,16 +269,26 @@ def test_passage_fingerprints_stand_in_for_the_lead_bands_of_a_copy_trimmed_at_t
     without = featurize([body, "\n".join(paras[: len(paras) // 4])], [title, "Other"], off)
     assert [f.bands.size for f in without] == [S.bands + S.lead_bands] * 2
     spare = S.bands + S.lead_bands - S.reuse_min_bands  # fingerprints that add no key
-    assert 0 < trimmed.passages.size <= spare < original.passages.size
+    assert S.reuse_max_fingerprints == spare
+    # A long text keeps its smallest fingerprints only, as many as add no key.
+    every = featurize([body], [title], DedupSettings(reuse_max_fingerprints=1_000))[0].passages
+    assert 0 < trimmed.passages.size < spare < every.size
+    assert np.array_equal(original.passages, every[:spare])
     assert trimmed.bands.size + trimmed.passages.size <= without[1].bands.size
-    assert original.bands.size == S.reuse_min_bands  # more fingerprints than that: the floor of bands stays
+    assert original.bands.size + original.passages.size == without[0].bands.size
+    assert original.bands.size == S.reuse_min_bands  # its fingerprints stand in for all it may drop
     for f, alone in zip((original, trimmed), without, strict=True):
         assert np.array_equal(f.bands, alone.bands[: f.bands.size])  # the first bands, numbered as without
     assert brief.bands.size == S.bands and brief.passages.size == 0
-    # The trimmed copy shares every window of what it kept with its original: found by its fingerprints alone (no
-    # band shared), the original comes to the containment check; one shared fingerprint is not enough.
+    # The trimmed copy shares every window of what it kept with its original, so it keeps each of the original's
+    # smallest fingerprints that lie in the kept part: found by its fingerprints alone (no band shared), the
+    # original comes to the containment check; one shared fingerprint is not enough.
+    kept = trimmed.passages.view(np.uint64)
     shared = np.intersect1d(trimmed.passages, original.passages).size
-    assert shared == trimmed.passages.size >= S.reuse_min_shared
+    assert shared == np.count_nonzero(
+        np.isin(kept, every.view(np.uint64)) & (kept <= original.passages.view(np.uint64).max())
+    )
+    assert shared >= S.reuse_min_shared
     found = best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=shared, features=original)], S)
     assert found is not None and found.method is Method.containment and found.matched == "o"
     assert best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=1, features=original)], S) is None

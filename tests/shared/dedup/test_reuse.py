@@ -58,6 +58,11 @@ def test_a_batch_winnows_each_text_as_every_window_minimum_of_its_own(window: in
             {int(text[i : i + window].min()) for i in range(max(text.size - window + 1, 1))} if text.size else set()
         )
         assert got.view(np.uint64).tolist() == sorted(minima)
+    # With a limit, each text keeps its smallest: a bottom-k sample of its fingerprints.
+    for got, smallest in zip(
+        batch_fingerprints(hashes, offsets, window), batch_fingerprints(hashes, offsets, window, 3), strict=True
+    ):
+        assert np.array_equal(got[:3], smallest)
 
 
 def test_reused_units_ignore_runs_shorter_than_the_minimum_and_cover_the_shingles_words() -> None:
