@@ -116,7 +116,9 @@ def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) ->
         char_script_ratio=s.char_script_ratio,
     )
     counts = batch.counts()
-    prints = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window, s.reuse_max_fingerprints)
+    prints = batch_fingerprints(
+        batch.hashes, batch.offsets, s.reuse_window, s.reuse_max_fingerprints, lead=s.lead_shingles
+    )
     no_bands = np.empty(0, dtype=np.int64)
     # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
     judged = counts >= max(s.min_shingles, s.reuse_min_shingles)

@@ -48,7 +48,7 @@ def fingerprints(raw: np.ndarray, window: int, limit: int | None = None) -> np.n
 
 
 def batch_fingerprints(
-    hashes: np.ndarray, offsets: np.ndarray, window: int, limit: int | None = None
+    hashes: np.ndarray, offsets: np.ndarray, window: int, limit: int | None = None, lead: int = 0
 ) -> list[np.ndarray]:
     """:func:`fingerprints` of every text of a batch (text ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``),
     in a few passes over the whole batch instead of a handful of numpy calls per text.
@@ -56,7 +56,9 @@ def batch_fingerprints(
     Each fingerprint set is sorted as unsigned values (then viewed as int64); a text no longer than the
     window keeps its minimum; an empty text, or ``window <= 0``, has none. With ``limit``, a text keeps its
     ``limit`` smallest fingerprints: a bottom-k sample, so two texts sharing a passage keep its fingerprint
-    alike whenever it is among the smallest of both."""
+    alike whenever it is among the smallest of both. The fingerprints of windows inside a text's first
+    ``lead`` shingles go first (all of them, up to ``limit``): a copy trimmed at the tail keeps the lead whole,
+    so it shares them with its original however long the original is."""
     counts = np.diff(offsets)
     if window <= 0 or hashes.size == 0:
         return [_NO_FINGERPRINTS] * counts.size
@@ -72,24 +74,32 @@ def batch_fingerprints(
     owner = np.repeat(np.arange(counts.size), counts)[: windows.size]
     inside = np.arange(windows.size) + window <= offsets[1:][owner]
     values, owner = windows[inside], owner[inside]
+    later = np.flatnonzero(inside) + window > offsets[:-1][owner] + lead  # windows past the lead
     # Neighbouring windows mostly share their minimum (a text keeps about 2 / (window + 1) of its windows'
-    # values): dropping those repeats first leaves the sort a tenth of the values.
+    # values): dropping those repeats first leaves the sort a tenth of the values. A run's first window is
+    # its earliest, so it is in the lead if any of the run is.
     if values.size:
         fresh = np.r_[True, (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])]
-        values, owner = values[fresh], owner[fresh]
+        values, owner, later = values[fresh], owner[fresh], later[fresh]
     short = np.flatnonzero((counts > 0) & (counts <= window))
     if short.size:  # rare: a text of fewer shingles than a window keeps its minimum
         owner = np.concatenate([owner, short])
         values = np.concatenate([values, [hashes[offsets[i] : offsets[i + 1]].min() for i in short]])
-    order = np.lexsort((values, owner))
-    owner, values = owner[order], values[order]
+        later = np.concatenate([later, counts[short] > lead])
+    # Sorted by text, then value, a value's lead window first: the one kept of its repeats says whether any is.
+    order = np.lexsort((later, values, owner))
+    owner, values, later = owner[order], values[order], later[order]
     keep = np.r_[True, (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])] if owner.size else owner.astype(bool)
-    owner, values = owner[keep], values[keep].view(np.int64)
-    bounds = np.searchsorted(owner, np.arange(counts.size + 1))
+    owner, values, later = owner[keep], values[keep], later[keep]
     if limit is not None and owner.size:
-        smallest = np.arange(owner.size) - bounds[owner] < limit  # each text's values are sorted: its first
-        owner, values = owner[smallest], values[smallest]
-        bounds = np.searchsorted(owner, np.arange(counts.size + 1))
+        # Each text's lead fingerprints, then its smallest others, up to the limit; kept in value order.
+        first = np.lexsort((values, later, owner))
+        rank = np.arange(owner.size) - np.searchsorted(owner, owner[first])
+        chosen = np.zeros(owner.size, dtype=bool)
+        chosen[first[rank < limit]] = True
+        owner, values = owner[chosen], values[chosen]
+    values = values.view(np.int64)
+    bounds = np.searchsorted(owner, np.arange(counts.size + 1))
     return [values[bounds[i] : bounds[i + 1]] for i in range(counts.size)]
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shared.dedup.engine import ArrayIndex, Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
 from shared.dedup.keys import exact_keys, uuid7_floor, uuid7_time, window_floor
 from shared.dedup.minhash import estimated_jaccard, permutations, select, signatures
+from shared.dedup.reuse import fingerprints
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment
@@ -270,25 +271,24 @@ def test_passage_fingerprints_stand_in_for_the_lead_bands_of_a_copy_trimmed_at_t
     assert [f.bands.size for f in without] == [S.bands + S.lead_bands] * 2
     spare = S.bands + S.lead_bands - S.reuse_min_bands  # fingerprints that add no key
     assert S.reuse_max_fingerprints == spare
-    # A long text keeps its smallest fingerprints only, as many as add no key.
+    # A long text keeps as many fingerprints as add no key: its lead's, then its smallest others.
     every = featurize([body], [title], DedupSettings(reuse_max_fingerprints=1_000))[0].passages
-    assert 0 < trimmed.passages.size < spare < every.size
-    assert np.array_equal(original.passages, every[:spare])
+    in_lead = fingerprints(original.raw[: S.lead_shingles], S.reuse_window)
+    assert 0 < trimmed.passages.size < spare == original.passages.size < every.size
+    assert np.isin(in_lead, original.passages).all()
+    others = np.setdiff1d(every.view(np.uint64), in_lead.view(np.uint64))[: spare - in_lead.size]
+    assert np.array_equal(np.sort(np.r_[in_lead.view(np.uint64), others]), original.passages.view(np.uint64))
     assert trimmed.bands.size + trimmed.passages.size <= without[1].bands.size
     assert original.bands.size + original.passages.size == without[0].bands.size
     assert original.bands.size == S.reuse_min_bands  # its fingerprints stand in for all it may drop
     for f, alone in zip((original, trimmed), without, strict=True):
         assert np.array_equal(f.bands, alone.bands[: f.bands.size])  # the first bands, numbered as without
     assert brief.bands.size == S.bands and brief.passages.size == 0
-    # The trimmed copy shares every window of what it kept with its original, so it keeps each of the original's
-    # smallest fingerprints that lie in the kept part: found by its fingerprints alone (no band shared), the
-    # original comes to the containment check; one shared fingerprint is not enough.
-    kept = trimmed.passages.view(np.uint64)
+    # The trimmed copy keeps the original's lead, and with it the lead's fingerprints: found by its fingerprints
+    # alone (no band shared), the original comes to the containment check; one shared fingerprint is not enough.
     shared = np.intersect1d(trimmed.passages, original.passages).size
-    assert shared == np.count_nonzero(
-        np.isin(kept, every.view(np.uint64)) & (kept <= original.passages.view(np.uint64).max())
-    )
-    assert shared >= S.reuse_min_shared
+    assert np.isin(in_lead, trimmed.passages).all()
+    assert shared >= max(in_lead.size, S.reuse_min_shared)
     found = best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=shared, features=original)], S)
     assert found is not None and found.method is Method.containment and found.matched == "o"
     assert best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=1, features=original)], S) is None
