@@ -7,8 +7,9 @@ share *passages* share winnowed fingerprints, though:
 * **Fingerprints** (winnowing, Schleimer, Wilkerson and Aiken 2003): the smallest shingle hash of every
   window of ``reuse_window`` consecutive shingles. Any passage of ``reuse_window`` shingles that two texts
   share gives both the same fingerprint, whatever surrounds it; a text keeps about 2 / (window + 1) of its
-  shingles. They are indexed in ``lsh_buckets`` under their own band number, so they cost no extra
-  statement and are locked in the same global order as the bands.
+  shingles, and indexes at most ``reuse_max_fingerprints`` of them (its lead's, then its smallest), so that
+  they take the place of bands rather than adding keys. They are indexed in ``lsh_buckets`` under their own
+  band number, so they cost no extra statement and are locked in the same global order as the bands.
 * **Verification** is exact, never an estimate: each text's words are marked *reused* when a run of at least
   ``reuse_min_run`` consecutive word ``reuse_seed_words``-grams of it is in the other's gram set; the reused
   share of a text is its reused words over all its words. The grams are shorter than the index's shingles so
