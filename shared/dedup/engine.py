@@ -32,10 +32,10 @@ from functools import cached_property
 
 import numpy as np
 
-from shared.dedup.minhash import band_keys, leads, signatures
+from shared.dedup.minhash import band_keys, leads, select, signatures
 from shared.dedup.reuse import Passages, Reuse, batch_fingerprints, measure, same_figures, word_passages
 from shared.dedup.settings import DedupSettings
-from shared.dedup.shingles import Mode, WordFlags, shingle_batch, word_flags
+from shared.dedup.shingles import Mode, ShingleBatch, WordFlags, shingle_batch, word_flags
 from shared.dedup.similarity import jaccard_containment, title_similarity, title_words
 
 
@@ -107,39 +107,68 @@ class Features:
 
 
 def featurize(bodies: Sequence[str], titles: Sequence[str], s: DedupSettings) -> list[Features]:
-    """Features of a whole batch: one shingling pass, one signature pass, one banding pass."""
+    """Features of a whole batch: one shingling pass, the passage fingerprints, then the signatures of the
+    bands the texts index (one pass when they all index the same)."""
     batch = shingle_batch(
         list(bodies),
         shingle_words=s.shingle_words,
         shingle_chars=s.shingle_chars,
         char_script_ratio=s.char_script_ratio,
     )
-    keys = band_keys(signatures(batch, num_perm=s.num_perm, seed=s.seed), bands=s.bands, rows=s.rows)
-    if s.lead_bands:
-        lead_sig = signatures(leads(batch, s.lead_shingles), num_perm=s.lead_bands * s.rows, seed=s.seed + 1)
-        lead_keys = band_keys(lead_sig, bands=s.lead_bands, rows=s.rows, first_band=s.bands)
-        keys = np.concatenate([keys, lead_keys], axis=1)
     counts = batch.counts()
-    prints = batch_fingerprints(batch.hashes, batch.offsets, s.reuse_window)
+    prints = batch_fingerprints(
+        batch.hashes, batch.offsets, s.reuse_window, s.reuse_max_fingerprints, lead=s.lead_shingles
+    )
     no_bands = np.empty(0, dtype=np.int64)
-    out = []
-    for i in range(len(counts)):
-        raw = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
-        thick = counts[i] >= s.min_shingles
-        # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
-        passages = prints[i] if counts[i] >= max(s.min_shingles, s.reuse_min_shingles) else no_bands
-        out.append(
-            Features(
-                mode=batch.modes[i],
-                raw=raw,
-                bands=keys[i, : _indexed_bands(int(counts[i]), passages.size, s)] if thick else no_bands,
-                title=title_words(titles[i]),
-                passages=passages,
-                units=batch.words_of(i),
-                text=bodies[i],
-            )
+    # A text too short to judge reuse of is never a reuse candidate either: no fingerprints to index.
+    judged = counts >= max(s.min_shingles, s.reuse_min_shingles)
+    passages = [prints[i] if judged[i] else no_bands for i in range(counts.size)]
+    indexed = np.array(
+        [
+            _indexed_bands(int(c), p.size, s) if c >= s.min_shingles else 0
+            for c, p in zip(counts, passages, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    keys = _band_keys(batch, indexed, s)
+    return [
+        Features(
+            mode=batch.modes[i],
+            raw=batch.hashes[batch.offsets[i] : batch.offsets[i + 1]],
+            bands=keys[i, : indexed[i]] if indexed[i] else no_bands,
+            title=title_words(titles[i]),
+            passages=passages[i],
+            units=batch.words_of(i),
+            text=bodies[i],
         )
-    return out
+        for i in range(counts.size)
+    ]
+
+
+def _band_keys(batch: ShingleBatch, indexed: np.ndarray, s: DedupSettings) -> np.ndarray:
+    """(texts, bands + lead_bands) int64 keys, computed for the first ``indexed[i]`` bands of text ``i`` only
+    (the rest are left 0): a text whose fingerprints stand in for its last bands needs no permutations for them,
+    and the lead's signatures are made only when some text indexes lead bands.
+
+    The whole-text bands go in two tiers, the first ``reuse_min_bands`` for every text and the rest for the
+    texts that index more, so one vectorised pass serves many texts each."""
+    n = indexed.size
+    keys = np.zeros((n, s.bands + s.lead_bands), dtype=np.int64)
+    whole = np.minimum(indexed, s.bands)
+    floor = min(s.reuse_min_bands, s.bands)
+    more = np.flatnonzero(whole > floor)
+    # Every text that indexes bands indexes more than the floor (reuse off): one pass over all the bands.
+    tiers = [(0, s.bands, None)] if more.size == np.count_nonzero(whole) else [(0, floor, None), (floor, s.bands, more)]
+    for lo, hi, texts in tiers:
+        if hi <= lo or (texts is not None and not texts.size):
+            continue
+        part = batch if texts is None else select(batch, texts)
+        sig = signatures(part, num_perm=s.num_perm, seed=s.seed, perms=slice(lo * s.rows, hi * s.rows))
+        keys[slice(None) if texts is None else texts, lo:hi] = band_keys(sig, bands=hi - lo, rows=s.rows, first_band=lo)
+    if s.lead_bands and np.any(indexed > s.bands):
+        lead_sig = signatures(leads(batch, s.lead_shingles), num_perm=s.lead_bands * s.rows, seed=s.seed + 1)
+        keys[:, s.bands :] = band_keys(lead_sig, bands=s.lead_bands, rows=s.rows, first_band=s.bands)
+    return keys
 
 
 def _indexed_bands(shingles: int, fingerprints: int, s: DedupSettings) -> int:

@@ -119,9 +119,9 @@ def index_batch(
         rows = session.execute(
             _UPSERT_BUCKETS,
             {
-                "bands": [b for b, _, _ in bands],
-                "hashes": [h for _, h, _ in bands],
-                "items": [position[i] for _, _, i in bands],
+                "bands": _int_array([b for b, _, _ in bands]),
+                "hashes": _int_array([h for _, h, _ in bands]),
+                "items": _int_array([position[i] for _, _, i in bands]),
                 "ids": ids,
                 "floor": floor,
                 "cap": cap,
@@ -142,6 +142,13 @@ def index_batch(
         )
         hits.keys = {(r.kind, bytes(r.key)): list(r.article_ids) for r in rows}
     return hits
+
+
+def _int_array(values: list[int]) -> str:
+    """A PostgreSQL array literal of integers, which the statement casts to its array type: a batch holds
+    some 10,000 bucket entries, and the driver's own list adaptation checks every element for quoting, which
+    integers never need (a third of the client's time in the upsert)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 @dataclass(frozen=True)

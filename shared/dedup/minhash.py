@@ -28,9 +28,12 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def signatures(batch: ShingleBatch, *, num_perm: int, seed: int) -> np.ndarray:
-    """(texts, num_perm) uint32 signatures; a text without shingles gets all ``EMPTY``."""
+def signatures(batch: ShingleBatch, *, num_perm: int, seed: int, perms: slice = slice(None)) -> np.ndarray:
+    """(texts, permutations) uint32 signatures under the ``perms`` of the ``num_perm`` permutations (all by
+    default); a text without shingles gets all ``EMPTY``."""
     a, b = permutations(num_perm, seed)
+    a, b = a[perms], b[perms]
+    num_perm = a.size
     n = batch.offsets.size - 1
     sig = np.full((n, num_perm), EMPTY, dtype=np.uint32)
     counts = batch.counts()
@@ -62,6 +65,14 @@ def band_keys(sig: np.ndarray, *, bands: int, rows: int, first_band: int = 0) ->
     for j in range(rows):
         acc = mix64(acc ^ grouped[:, :, j])
     return acc.view(np.int64)
+
+
+def select(batch: ShingleBatch, texts: np.ndarray) -> ShingleBatch:
+    """The shingles of some of the batch's texts (``texts``: their positions, ascending), in that order."""
+    counts = batch.counts()[texts]
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    idx = np.repeat(batch.offsets[texts] - offsets[:-1], counts) + np.arange(int(offsets[-1]))
+    return ShingleBatch(hashes=batch.hashes[idx], offsets=offsets, modes=[batch.modes[i] for i in texts.tolist()])
 
 
 def leads(batch: ShingleBatch, length: int) -> ShingleBatch:

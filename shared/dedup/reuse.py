@@ -7,8 +7,9 @@ share *passages* share winnowed fingerprints, though:
 * **Fingerprints** (winnowing, Schleimer, Wilkerson and Aiken 2003): the smallest shingle hash of every
   window of ``reuse_window`` consecutive shingles. Any passage of ``reuse_window`` shingles that two texts
   share gives both the same fingerprint, whatever surrounds it; a text keeps about 2 / (window + 1) of its
-  shingles. They are indexed in ``lsh_buckets`` under their own band number, so they cost no extra
-  statement and are locked in the same global order as the bands.
+  shingles, and indexes at most ``reuse_max_fingerprints`` of them (its lead's, then its smallest), so that
+  they take the place of bands rather than adding keys. They are indexed in ``lsh_buckets`` under their own
+  band number, so they cost no extra statement and are locked in the same global order as the bands.
 * **Verification** is exact, never an estimate: each text's words are marked *reused* when a run of at least
   ``reuse_min_run`` consecutive word ``reuse_seed_words``-grams of it is in the other's gram set; the reused
   share of a text is its reused words over all its words. The grams are shorter than the index's shingles so
@@ -42,17 +43,23 @@ _WORD = re.compile(r"\w+", re.UNICODE)  # the tokens of shared.text.normalise.wo
 _NO_FINGERPRINTS = np.empty(0, dtype=np.int64)
 
 
-def fingerprints(raw: np.ndarray, window: int) -> np.ndarray:
+def fingerprints(raw: np.ndarray, window: int, limit: int | None = None) -> np.ndarray:
     """The winnowed fingerprints of one text's shingles (in text order): sorted int64, without repeats."""
-    return batch_fingerprints(raw, np.array([0, raw.size]), window)[0]
+    return batch_fingerprints(raw, np.array([0, raw.size]), window, limit)[0]
 
 
-def batch_fingerprints(hashes: np.ndarray, offsets: np.ndarray, window: int) -> list[np.ndarray]:
+def batch_fingerprints(
+    hashes: np.ndarray, offsets: np.ndarray, window: int, limit: int | None = None, lead: int = 0
+) -> list[np.ndarray]:
     """:func:`fingerprints` of every text of a batch (text ``i`` owns ``hashes[offsets[i]:offsets[i+1]]``),
     in a few passes over the whole batch instead of a handful of numpy calls per text.
 
     Each fingerprint set is sorted as unsigned values (then viewed as int64); a text no longer than the
-    window keeps its minimum; an empty text, or ``window <= 0``, has none."""
+    window keeps its minimum; an empty text, or ``window <= 0``, has none. With ``limit``, a text keeps its
+    ``limit`` smallest fingerprints: a bottom-k sample, so two texts sharing a passage keep its fingerprint
+    alike whenever it is among the smallest of both. The fingerprints of windows inside a text's first
+    ``lead`` shingles go first (all of them, up to ``limit``): a copy trimmed at the tail keeps the lead whole,
+    so it shares them with its original however long the original is."""
     counts = np.diff(offsets)
     if window <= 0 or hashes.size == 0:
         return [_NO_FINGERPRINTS] * counts.size
@@ -64,20 +71,35 @@ def batch_fingerprints(hashes: np.ndarray, offsets: np.ndarray, window: int) -> 
         span *= 2
     shift = window - span
     windows = np.minimum(m[:-shift], m[shift:]) if shift and m.size > shift else m[: max(m.size - shift, 0)]
-    # The windows lying inside one text, and one fingerprint (its minimum) for a text shorter than a window.
-    starts = offsets[:-1]
-    per_text = np.where(counts > window, counts - window + 1, 0)
-    owner = np.repeat(np.arange(counts.size), per_text)
-    at = np.repeat(starts - np.r_[0, np.cumsum(per_text)[:-1]], per_text) + np.arange(int(per_text.sum()))
-    values = windows[at] if at.size else np.empty(0, dtype=hashes.dtype)
+    # The windows lying inside one text: those that end before their first shingle's text does.
+    owner = np.repeat(np.arange(counts.size), counts)[: windows.size]
+    inside = np.arange(windows.size) + window <= offsets[1:][owner]
+    values, owner = windows[inside], owner[inside]
+    later = np.flatnonzero(inside) + window > offsets[:-1][owner] + lead  # windows past the lead
+    # Neighbouring windows mostly share their minimum (a text keeps about 2 / (window + 1) of its windows'
+    # values): dropping those repeats first leaves the sort a tenth of the values. A run's first window is
+    # its earliest, so it is in the lead if any of the run is.
+    if values.size:
+        fresh = np.r_[True, (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])]
+        values, owner, later = values[fresh], owner[fresh], later[fresh]
     short = np.flatnonzero((counts > 0) & (counts <= window))
-    if short.size:  # rare: a text of fewer shingles than a window
+    if short.size:  # rare: a text of fewer shingles than a window keeps its minimum
         owner = np.concatenate([owner, short])
-        values = np.concatenate([values, [hashes[starts[i] : starts[i] + counts[i]].min() for i in short]])
-    order = np.lexsort((values, owner))
-    owner, values = owner[order], values[order]
+        values = np.concatenate([values, [hashes[offsets[i] : offsets[i + 1]].min() for i in short]])
+        later = np.concatenate([later, counts[short] > lead])
+    # Sorted by text, then value, a value's lead window first: the one kept of its repeats says whether any is.
+    order = np.lexsort((later, values, owner))
+    owner, values, later = owner[order], values[order], later[order]
     keep = np.r_[True, (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])] if owner.size else owner.astype(bool)
-    owner, values = owner[keep], values[keep].view(np.int64)
+    owner, values, later = owner[keep], values[keep], later[keep]
+    if limit is not None and owner.size:
+        # Each text's lead fingerprints, then its smallest others, up to the limit; kept in value order.
+        first = np.lexsort((values, later, owner))
+        rank = np.arange(owner.size) - np.searchsorted(owner, owner[first])
+        chosen = np.zeros(owner.size, dtype=bool)
+        chosen[first[rank < limit]] = True
+        owner, values = owner[chosen], values[chosen]
+    values = values.view(np.int64)
     bounds = np.searchsorted(owner, np.arange(counts.size + 1))
     return [values[bounds[i] : bounds[i + 1]] for i in range(counts.size)]
 

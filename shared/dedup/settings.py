@@ -21,7 +21,8 @@ from shared.config import settings_getter
 #    (down to reuse_min_bands); copies are verified from fingerprint candidates too
 # 7: the reused share also counts passages aligned across short edits with the same figures (reuse_align_gap),
 #    and the join threshold is the copy line itself (0.6)
-ALGORITHM_VERSION = "7"
+# 8: a text indexes its reuse_max_fingerprints smallest fingerprints only
+ALGORITHM_VERSION = "8"
 
 
 class CanonicalPolicy(StrEnum):
@@ -66,6 +67,10 @@ class DedupSettings(BaseSettings):
     reuse_min_bands: int = Field(
         default=24, ge=1, description="whole-text bands a text with fingerprints keeps (its fingerprints stand in "
         "for its lead bands and the rest, so reuse adds no index rows)"
+    )  # fmt: skip
+    reuse_max_fingerprints: int = Field(
+        default=24, ge=1, description="a text's smallest fingerprints it indexes (a bottom-k sample); at bands + "
+        "lead_bands - reuse_min_bands no text writes more index keys than without reuse"
     )  # fmt: skip
     reuse_common_ids: int = Field(default=20, ge=2, description="a fingerprint this many articles carry is boilerplate")
     reuse_candidates: int = Field(default=5, ge=1, description="candidates verified for reuse per article")
@@ -124,5 +129,5 @@ def engine_version(s: DedupSettings) -> str:
         f"l{s.lead_bands}x{s.lead_shingles}:s{s.seed}"
         f":j{s.jaccard_threshold:g}c{s.containment_threshold:g}t{s.title_threshold:g}"
         f":r{s.reuse_window}g{s.reuse_seed_words}j{s.reuse_join_threshold:g}l{s.reuse_link_threshold:g}"
-        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}b{s.reuse_min_bands}a{s.reuse_align_gap}"
+        f"d{s.reuse_max_differing_slots}x{s.reuse_slot_gap}b{s.reuse_min_bands}f{s.reuse_max_fingerprints}a{s.reuse_align_gap}"
     )

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from shared.dedup.engine import ArrayIndex, Candidate, Features, MemoryIndex, Method, best_match, featurize, verify
 from shared.dedup.keys import exact_keys, uuid7_floor, uuid7_time, window_floor
-from shared.dedup.minhash import estimated_jaccard, permutations, signatures
+from shared.dedup.minhash import estimated_jaccard, permutations, select, signatures
+from shared.dedup.reuse import fingerprints
 from shared.dedup.settings import DedupSettings, engine_version
 from shared.dedup.shingles import Mode, shingle_batch
 from shared.dedup.similarity import jaccard_containment
@@ -69,6 +70,27 @@ def test_long_texts_span_several_numpy_slices() -> None:
         x = batch.hashes[batch.offsets[i] : batch.offsets[i + 1]]
         expected = ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0).astype(np.uint32)
         assert np.array_equal(sig[i], expected)
+
+
+def test_some_permutations_of_some_texts_are_those_columns_and_rows_of_the_whole_signature() -> None:
+    bodies = [story(name)[1] for name in ("harbour-strike", "school-budget")]
+    batch = shingle_batch(["a b c", *bodies, ""], shingle_words=5, shingle_chars=5, char_script_ratio=0.5)
+    whole = signatures(batch, num_perm=120, seed=5)
+    texts = np.array([1, 3])
+    part = signatures(select(batch, texts), num_perm=120, seed=5, perms=slice(72, 120))
+    assert np.array_equal(part, whole[texts, 72:])
+
+
+def test_texts_compute_and_keep_the_bands_they_index_whatever_their_batch_neighbours_index() -> None:
+    # A long text keeps fewer bands than a short one beside it (its fingerprints stand in for the rest), and a
+    # text too short for reuse keeps the lead bands: each text's keys are those it gets in a batch of its own.
+    bodies = [story("harbour-strike")[1], story("school-budget")[1][:400], "a few words about nothing much"]
+    for s in (S, DedupSettings(reuse_window=0), DedupSettings(reuse_min_shingles=200)):
+        together = featurize(bodies, ["", "", ""], s)
+        assert len({f.bands.size for f in together}) > 1 or s.reuse_window == 0
+        for body, f in zip(bodies, together, strict=True):
+            [alone] = featurize([body], [""], s)
+            assert np.array_equal(alone.bands, f.bands)
 
 
 def test_scripts_without_spaces_use_character_shingles() -> None:
@@ -248,16 +270,25 @@ def test_passage_fingerprints_stand_in_for_the_lead_bands_of_a_copy_trimmed_at_t
     without = featurize([body, "\n".join(paras[: len(paras) // 4])], [title, "Other"], off)
     assert [f.bands.size for f in without] == [S.bands + S.lead_bands] * 2
     spare = S.bands + S.lead_bands - S.reuse_min_bands  # fingerprints that add no key
-    assert 0 < trimmed.passages.size <= spare < original.passages.size
+    assert S.reuse_max_fingerprints == spare
+    # A long text keeps as many fingerprints as add no key: its lead's, then its smallest others.
+    every = featurize([body], [title], DedupSettings(reuse_max_fingerprints=1_000))[0].passages
+    in_lead = fingerprints(original.raw[: S.lead_shingles], S.reuse_window)
+    assert 0 < trimmed.passages.size < spare == original.passages.size < every.size
+    assert np.isin(in_lead, original.passages).all()
+    others = np.setdiff1d(every.view(np.uint64), in_lead.view(np.uint64))[: spare - in_lead.size]
+    assert np.array_equal(np.sort(np.r_[in_lead.view(np.uint64), others]), original.passages.view(np.uint64))
     assert trimmed.bands.size + trimmed.passages.size <= without[1].bands.size
-    assert original.bands.size == S.reuse_min_bands  # more fingerprints than that: the floor of bands stays
+    assert original.bands.size + original.passages.size == without[0].bands.size
+    assert original.bands.size == S.reuse_min_bands  # its fingerprints stand in for all it may drop
     for f, alone in zip((original, trimmed), without, strict=True):
         assert np.array_equal(f.bands, alone.bands[: f.bands.size])  # the first bands, numbered as without
     assert brief.bands.size == S.bands and brief.passages.size == 0
-    # The trimmed copy shares every window of what it kept with its original: found by its fingerprints alone (no
-    # band shared), the original comes to the containment check; one shared fingerprint is not enough.
+    # The trimmed copy keeps the original's lead, and with it the lead's fingerprints: found by its fingerprints
+    # alone (no band shared), the original comes to the containment check; one shared fingerprint is not enough.
     shared = np.intersect1d(trimmed.passages, original.passages).size
-    assert shared == trimmed.passages.size >= S.reuse_min_shared
+    assert np.isin(in_lead, trimmed.passages).all()
+    assert shared >= max(in_lead.size, S.reuse_min_shared)
     found = best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=shared, features=original)], S)
     assert found is not None and found.method is Method.containment and found.matched == "o"
     assert best_match(trimmed, [Candidate(id="o", rank=("o",), shared_passages=1, features=original)], S) is None

@@ -58,6 +58,16 @@ def test_a_batch_winnows_each_text_as_every_window_minimum_of_its_own(window: in
             {int(text[i : i + window].min()) for i in range(max(text.size - window + 1, 1))} if text.size else set()
         )
         assert got.view(np.uint64).tolist() == sorted(minima)
+    # With a limit, each text keeps its smallest: a bottom-k sample of its fingerprints; with a lead, the
+    # fingerprints of the windows inside its first shingles go first.
+    every = batch_fingerprints(hashes, offsets, window)
+    for n, (got, smallest) in enumerate(zip(every, batch_fingerprints(hashes, offsets, window, 3), strict=True)):
+        assert np.array_equal(got[:3], smallest)
+        text = hashes[offsets[n] : offsets[n + 1]]
+        [kept] = batch_fingerprints(text, np.array([0, text.size]), window, 3, lead=window + 1)
+        head = fingerprints(text[: window + 1], window).view(np.uint64)
+        rest = np.setdiff1d(got.view(np.uint64), head)
+        assert kept.view(np.uint64).tolist() == sorted([*head.tolist(), *rest.tolist()][:3])
 
 
 def test_reused_units_ignore_runs_shorter_than_the_minimum_and_cover_the_shingles_words() -> None:
