@@ -21,7 +21,7 @@ from shared.config import settings_getter
 #    (down to reuse_min_bands); copies are verified from fingerprint candidates too
 # 7: the reused share also counts passages aligned across short edits with the same figures (reuse_align_gap),
 #    and the join threshold is the copy line itself (0.6)
-# 8: a text indexes its reuse_max_fingerprints smallest fingerprints only
+# 8: a text indexes at most reuse_max_fingerprints fingerprints (its lead's, then its smallest)
 ALGORITHM_VERSION = "8"
 
 
