@@ -285,7 +285,7 @@ def word_anchor(word: str, language: str, min_population: int) -> tuple[str, flo
     known = [
         p
         for p in gazetteer().lookup(word)
-        if (p.feature != "city" or p.population >= min_population) and not (common and _subdivision(p))
+        if (p.feature != "city" or p.population >= min_population) and not (_subdivision(p) and _plain_word(word))
     ]
     if known:
         p = max(known, key=lambda p: (p.feature == "country", p.population, p.geonames_id or 0))
@@ -302,6 +302,16 @@ def _subdivision(place: Place) -> bool:
     """An ISO subdivision known by name alone: many are plain words somewhere ("West", "Centre", "Nord" and
     "South" are regions of Cameroon or Burkina Faso), so a common word is not taken for one."""
     return place.feature == "region" and place.geonames_id is None
+
+
+# Subdivisions are often named in a colonial language ("Nord", "Est" and "Littoral" in Cameroon): a name that is a
+# common word in any of these is a word, whatever the article's language ("Nord Stream" is no Burkina Faso).
+_PLAIN_WORD_LANGUAGES = ("en", "fr", "de", "es", "it", "pt")
+
+
+@lru_cache(maxsize=50_000)
+def _plain_word(word: str) -> bool:
+    return max(zipf_frequency(word, lang) for lang in _PLAIN_WORD_LANGUAGES) >= _NAME_MAX_ZIPF
 
 
 def day_of(moment: datetime) -> int:

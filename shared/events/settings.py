@@ -14,7 +14,7 @@ from shared.config import settings_getter
 # Bump when the algorithm changes in a way that changes decisions for the same parameters.
 ALGORITHM_VERSION = "7"  # 2: anchors between languages; 3: multilingual embeddings; 4: text with meaning;
 # 5: shared anchors back a text match as the taggers' names do; 6: a second look at the bodies;
-# 7: plain words are not read as subdivisions, nor stop words as countries
+# 7: plain words (in the main languages of news) are not read as subdivisions, nor stop words as countries
 
 
 class EventSettings(BaseSettings):

@@ -189,6 +189,8 @@ def test_plain_words_that_name_a_subdivision_or_a_country_somewhere_are_no_place
     # English stories of a day would share a country.
     for word in ("West", "South", "East", "Paul"):
         assert word_anchor(word, "en", S.anchor_place_population) == ("", 0.0)
+    # A common word in another language of news is no region either: "Nord Stream" reads as a name.
+    assert word_anchor("Nord", "en", S.anchor_place_population)[0] == "name:nord"
     # A rarer region name still says its country; a US state keeps its own gazetteer id.
     assert word_anchor("Hampshire", "en", S.anchor_place_population)[0] == "place:GB"
     assert word_anchor("Texas", "en", S.anchor_place_population)[0] == "place:4736286"
